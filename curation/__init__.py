@@ -1,0 +1,1 @@
+"""pairsmith's curation engine: data model, import, stores, embeddings, dedup, clusters, diversity, quality."""

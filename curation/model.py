@@ -1,0 +1,293 @@
+"""The data model: projects, records, suggestions, responses, vectors, users and versions.
+
+It mirrors Argilla 2.x (dataset settings, records with fields, suggestions, responses per user and
+vectors) so that the Argilla backend maps one to one. These are plain pydantic models without I/O;
+ids come from factories, never from shared defaults.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+"""Version of what the stores write; bumped with a migration whenever a stored shape changes."""
+
+
+def new_id() -> str:
+    """A fresh random id (a uuid4 in hex)."""
+    return uuid.uuid4().hex
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(StrEnum):
+    """Owner = designer: edits guidelines, adjudicates, exports and trains. Annotator: labels."""
+
+    owner = "owner"
+    annotator = "annotator"
+
+
+class User(BaseModel):
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
+    role: Role = Role.annotator
+    id: str = Field(default_factory=new_id)
+
+
+class QuestionKind(StrEnum):
+    label = "label"
+    rating = "rating"
+    text = "text"
+
+
+class Question(BaseModel):
+    """One thing an annotator answers about a record (Argilla's LabelQuestion, RatingQuestion, TextQuestion)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    kind: QuestionKind
+    options: list[str] = Field(default_factory=list)
+    required: bool = False
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _options_match_kind(self) -> Question:
+        if self.kind in (QuestionKind.label, QuestionKind.rating) and not self.options:
+            raise ValueError(f"question '{self.name}': a {self.kind} question needs options")
+        return self
+
+    def validate_value(self, value: Any) -> Any:
+        """Check one answer against this question; return it normalised (ratings become ints)."""
+        if self.kind == QuestionKind.label:
+            if value not in self.options:
+                raise ValueError(f"question '{self.name}': {value!r} is not one of {self.options}")
+            return value
+        if self.kind == QuestionKind.rating:
+            try:
+                as_int = int(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"question '{self.name}': {value!r} is not a rating") from None
+            if str(as_int) not in self.options:
+                raise ValueError(f"question '{self.name}': rating {as_int} is not one of {self.options}")
+            return as_int
+        if not isinstance(value, str):
+            raise ValueError(f"question '{self.name}': expected text, got {type(value).__name__}")
+        return value
+
+
+LABEL_QUESTION = "label"
+RATING_QUESTION = "rating"
+CORRECTION_QUESTION = "corrected_output"
+COMMENT_QUESTION = "comment"
+LABEL_GOOD, LABEL_BAD, LABEL_NEEDS_FIX = "good", "bad", "needs_fix"
+
+
+def default_questions() -> list[Question]:
+    """The questions every new project starts with: label, rating, corrected output, comment."""
+    return [
+        Question(
+            name=LABEL_QUESTION,
+            title="Is this output good?",
+            kind=QuestionKind.label,
+            options=[LABEL_GOOD, LABEL_BAD, LABEL_NEEDS_FIX],
+            required=True,
+        ),
+        Question(
+            name=RATING_QUESTION,
+            title="Rate the output (1 = poor, 5 = excellent)",
+            kind=QuestionKind.rating,
+            options=["1", "2", "3", "4", "5"],
+        ),
+        Question(
+            name=CORRECTION_QUESTION,
+            title="Corrected output (when the label is needs_fix)",
+            kind=QuestionKind.text,
+        ),
+        Question(name=COMMENT_QUESTION, title="Comment", kind=QuestionKind.text),
+    ]
+
+
+class Project(BaseModel):
+    """A project's settings: what a good output is (Argilla's dataset settings)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    guidelines: str = ""
+    guidelines_version: int = 1
+    questions: list[Question] = Field(default_factory=default_questions)
+    output_schema: dict[str, Any] | None = None
+    schema_version: int = SCHEMA_VERSION
+
+    def question(self, name: str) -> Question:
+        for question in self.questions:
+            if question.name == name:
+                return question
+        raise KeyError(name)
+
+
+class GuidelinesVersion(BaseModel):
+    version: int
+    text: str
+    author: str | None = None
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class RecordSource(BaseModel):
+    """Where a record came from: the file name and its 1-based data row (header excluded).
+
+    For JSON and JSONL files ``row`` is the 1-based record number.
+    """
+
+    file: str | None = None
+    row: int | None = None
+
+
+class Suggestion(BaseModel):
+    """A machine's proposed answer to a question (from analysis or a model)."""
+
+    question: str
+    value: Any
+    score: float | None = None
+    agent: str | None = None
+
+
+class Vector(BaseModel):
+    """An embedding of a record, stored as float32."""
+
+    name: str
+    values: list[float]
+
+
+def content_hash_of(input: str | list[ChatMessage], output: str, system: str | None = None) -> str:
+    """sha256 of a record's content (input, system prompt, output), stable across runs."""
+    if isinstance(input, list):
+        input_part: Any = [m.model_dump() for m in input]
+    else:
+        input_part = input
+    payload = json.dumps({"i": input_part, "s": system, "o": output}, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class Record(BaseModel):
+    """One input → output pair.
+
+    ``input`` is either a prompt (a string) or chat messages; a system prompt is either the first
+    chat message or ``system``. ``metadata`` holds the source columns and the analysis results
+    (cluster, duplicate group, quality flags, lengths) so that the store's filters work on them.
+    """
+
+    id: str = Field(default_factory=new_id, min_length=1, max_length=200)
+    input: str | list[ChatMessage]
+    output: str
+    system: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    source: RecordSource = Field(default_factory=RecordSource)
+    golden: bool = False
+    suggestions: list[Suggestion] = Field(default_factory=list)
+    content_hash: str = ""
+
+    @field_validator("input")
+    @classmethod
+    def _input_not_empty(cls, value: str | list[ChatMessage]) -> str | list[ChatMessage]:
+        if isinstance(value, list) and not value:
+            raise ValueError("chat input has no messages")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_hash(self) -> Record:
+        if not self.content_hash:
+            self.content_hash = content_hash_of(self.input, self.output, self.system)
+        return self
+
+    @property
+    def is_chat(self) -> bool:
+        return isinstance(self.input, list)
+
+    @property
+    def input_text(self) -> str:
+        """The input as one plain text (chat turns joined), for embeddings, search and lengths."""
+        if isinstance(self.input, str):
+            return self.input
+        return "\n".join(m.content for m in self.input if m.role != "system")
+
+    @property
+    def system_prompt(self) -> str | None:
+        if isinstance(self.input, list) and self.input and self.input[0].role == "system":
+            return self.input[0].content
+        return self.system
+
+    def chat_messages(self, output: str | None = None) -> list[ChatMessage]:
+        """The record as chat messages ending with the assistant's output (or a replacement)."""
+        messages: list[ChatMessage] = []
+        if isinstance(self.input, str):
+            if self.system:
+                messages.append(ChatMessage(role="system", content=self.system))
+            messages.append(ChatMessage(role="user", content=self.input))
+        else:
+            messages.extend(self.input)
+        messages.append(ChatMessage(role="assistant", content=self.output if output is None else output))
+        return messages
+
+
+class ResponseStatus(StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+    discarded = "discarded"
+
+
+class Response(BaseModel):
+    """One user's answers to a record's questions.
+
+    ``version`` starts at 1 and grows with every save; a save names the version it read
+    (``expected_version``) so that a stale write is refused instead of losing someone's change.
+    """
+
+    record_id: str
+    user: str
+    values: dict[str, Any] = Field(default_factory=dict)
+    status: ResponseStatus = ResponseStatus.draft
+    version: int = 0
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)
+
+    def content_hash(self) -> str:
+        payload = json.dumps(
+            {"r": self.record_id, "u": self.user, "v": self.values, "s": str(self.status)},
+            ensure_ascii=False,
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class DatasetVersion(BaseModel):
+    """A named, immutable snapshot of records and responses.
+
+    ``content_hash`` covers every record's content hash and every response, so an export can say
+    exactly which data it came from.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=100)
+    content_hash: str
+    record_count: int
+    response_count: int
+    guidelines_version: int
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class UpsertResult(BaseModel):
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0

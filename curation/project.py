@@ -1,0 +1,131 @@
+"""A project directory: where a project's store, quarantine, analysis, caches and runs live.
+
+``DIR/pairsmith.json`` says which backend holds the records (``local`` = ``DIR/pairsmith.db``, or
+``argilla``). Backends register a factory by name, so this module does not import the Argilla SDK.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from curation.atomic import atomic_write_json
+from curation.errors import BadInputError, ConflictError, NotFoundError
+from curation.model import SCHEMA_VERSION, Project
+from curation.store import RecordStore
+
+CONFIG_FILE = "pairsmith.json"
+
+
+@dataclass(frozen=True)
+class ProjectPaths:
+    """Every well-known path inside a project directory."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    @property
+    def database(self) -> Path:
+        return self.root / "pairsmith.db"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def analysis(self) -> Path:
+        return self.root / "analysis"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def runs(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def jobs(self) -> Path:
+        return self.root / "jobs"
+
+
+StoreFactory = Callable[[ProjectPaths, dict[str, Any]], RecordStore]
+_BACKENDS: dict[str, StoreFactory] = {}
+
+
+def register_backend(name: str, factory: StoreFactory) -> None:
+    """Make a backend available to :func:`open_store` under ``name``."""
+    _BACKENDS[name] = factory
+
+
+def _factory(name: str) -> StoreFactory:
+    if name not in _BACKENDS:
+        # Backends register themselves on import; importing here keeps the registry lazy.
+        if name == "local":
+            import curation.sqlite_store
+        elif name == "argilla":
+            import curation.argilla_store  # noqa: F401
+    try:
+        return _BACKENDS[name]
+    except KeyError:
+        raise BadInputError(f"unknown backend '{name}'; choose one of: local, argilla") from None
+
+
+def read_config(root: Path | str) -> dict[str, Any]:
+    paths = ProjectPaths(Path(root))
+    if not paths.config.exists():
+        raise NotFoundError(
+            f"{paths.root} is not a pairsmith project (no {CONFIG_FILE}); create one with `pairsmith init {paths.root}`"
+        )
+    try:
+        config: dict[str, Any] = json.loads(paths.config.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise BadInputError(f"not valid JSON: {exc.msg}", where=f"{paths.config}:{exc.lineno}") from None
+    return config
+
+
+def init_project(
+    root: Path | str,
+    name: str | None = None,
+    *,
+    backend: str = "local",
+    backend_options: dict[str, Any] | None = None,
+    project: Project | None = None,
+) -> RecordStore:
+    """Create a project directory (or refuse if one exists) and return its open store."""
+    paths = ProjectPaths(Path(root))
+    if paths.config.exists():
+        raise ConflictError(f"{paths.root} already holds a pairsmith project; open it instead of creating it")
+    paths.root.mkdir(parents=True, exist_ok=True)
+    settings = project or Project(name=name or paths.root.resolve().name)
+    config = {
+        "name": settings.name,
+        "backend": backend,
+        "backend_options": backend_options or {},
+        "schema_version": SCHEMA_VERSION,
+    }
+    store = _factory(backend)(paths, config)
+    store.update_project(settings)
+    atomic_write_json(paths.config, config)
+    return store
+
+
+def open_store(root: Path | str, *, backend: str | None = None) -> RecordStore:
+    """Open the store of an existing project directory.
+
+    ``backend`` overrides the configured one; setting ``ARGILLA_API_URL`` and ``ARGILLA_API_KEY``
+    selects Argilla when the project does not say otherwise.
+    """
+    paths = ProjectPaths(Path(root))
+    config = read_config(paths.root)
+    chosen = backend or config.get("backend") or "local"
+    if backend is None and config.get("backend") is None and os.environ.get("ARGILLA_API_URL"):
+        chosen = "argilla"
+    return _factory(chosen)(paths, config)

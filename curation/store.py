@@ -1,0 +1,217 @@
+"""The storage interface every backend implements (local SQLite, Argilla).
+
+Everything above the store (import, analysis, review, export) talks to this interface only, so the
+UI and CLI work the same on both backends. ``tests/contract`` holds the suite every backend passes.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from curation.model import (
+    DatasetVersion,
+    GuidelinesVersion,
+    Project,
+    Record,
+    Response,
+    ResponseStatus,
+    Suggestion,
+    UpsertResult,
+    User,
+)
+
+
+class MetadataRange(BaseModel):
+    """An inclusive numeric range on one metadata key; either end may be open."""
+
+    key: str
+    min: float | None = None
+    max: float | None = None
+
+
+class ResponseFilter(BaseModel):
+    """Records with a response matching all given parts (any user unless ``user`` is set).
+
+    ``status`` may include the pseudo-status ``"pending"``: records with no submitted or discarded
+    response (by ``user`` when set, by anyone otherwise).
+    """
+
+    status: list[str] | None = None
+    question: str | None = None
+    value: Any = None
+    user: str | None = None
+
+
+class SuggestionFilter(BaseModel):
+    question: str
+    value: Any = None
+
+
+class RecordQuery(BaseModel):
+    """A filter, sort and page over records. All parts combine with AND."""
+
+    ids: list[str] | None = None
+    metadata_terms: dict[str, list[Any]] = Field(default_factory=dict)
+    metadata_ranges: list[MetadataRange] = Field(default_factory=list)
+    response: ResponseFilter | None = None
+    suggestion: SuggestionFilter | None = None
+    text_contains: str | None = None
+    golden: bool | None = None
+    sort_by: str = "position"
+    """``position`` (import order), ``id``, or ``metadata.<key>``."""
+    descending: bool = False
+    offset: int = Field(default=0, ge=0)
+    limit: int | None = Field(default=None, ge=1)
+
+
+class RecordPage(BaseModel):
+    records: list[Record]
+    total: int
+    """How many records match the query, ignoring offset and limit."""
+
+
+class ResponseCounts(BaseModel):
+    submitted: int = 0
+    draft: int = 0
+    discarded: int = 0
+
+
+BackendName = Literal["local", "argilla"]
+
+
+class RecordStore(ABC):
+    """One project's records, responses, vectors, users, guidelines and versions."""
+
+    backend: BackendName
+
+    # --- project settings -------------------------------------------------------------------
+    @abstractmethod
+    def get_project(self) -> Project:
+        """The project's settings."""
+
+    @abstractmethod
+    def update_project(self, project: Project, *, author: str | None = None) -> Project:
+        """Save settings; a change of guidelines text creates a new guidelines version."""
+
+    @abstractmethod
+    def guidelines_history(self) -> list[GuidelinesVersion]:
+        """Every guidelines version, oldest first."""
+
+    # --- users --------------------------------------------------------------------------------
+    @abstractmethod
+    def add_user(self, user: User) -> User:
+        """Add a user; ConflictError if the name is taken."""
+
+    @abstractmethod
+    def list_users(self) -> list[User]: ...
+
+    @abstractmethod
+    def get_user(self, name: str) -> User:
+        """NotFoundError if there is no such user."""
+
+    # --- records ------------------------------------------------------------------------------
+    @abstractmethod
+    def upsert_records(self, records: Iterable[Record], *, batch_size: int = 1000) -> UpsertResult:
+        """Insert new records and update changed ones by id, in batches; idempotent."""
+
+    @abstractmethod
+    def get_record(self, record_id: str) -> Record:
+        """NotFoundError if there is no such record."""
+
+    @abstractmethod
+    def query_records(self, query: RecordQuery | None = None) -> RecordPage: ...
+
+    @abstractmethod
+    def iter_records(
+        self, *, batch_size: int = 1000, query: RecordQuery | None = None
+    ) -> Iterator[list[Record]]:
+        """All matching records in import order, a batch at a time (for analysis over large sets)."""
+
+    @abstractmethod
+    def count_records(self, query: RecordQuery | None = None) -> int: ...
+
+    @abstractmethod
+    def existing_content_hashes(self) -> dict[str, int]:
+        """How many records hold each content hash (for idempotent re-import)."""
+
+    @abstractmethod
+    def update_metadata(self, updates: dict[str, dict[str, Any]]) -> None:
+        """Merge keys into records' metadata (a value of None removes the key)."""
+
+    @abstractmethod
+    def set_suggestions(self, suggestions: dict[str, list[Suggestion]]) -> None:
+        """Replace the suggestions of each named record."""
+
+    @abstractmethod
+    def set_golden(self, record_ids: Sequence[str], golden: bool = True) -> None: ...
+
+    @abstractmethod
+    def delete_records(self, record_ids: Sequence[str]) -> int:
+        """Delete records with their responses and vectors; return how many existed."""
+
+    # --- vectors ------------------------------------------------------------------------------
+    @abstractmethod
+    def set_vectors(self, name: str, record_ids: Sequence[str], vectors: np.ndarray) -> None:
+        """Store one float32 vector per record under ``name``."""
+
+    @abstractmethod
+    def get_vectors(self, name: str, record_ids: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:
+        """(ids, matrix) of the stored vectors, in import order; only records that have one."""
+
+    @abstractmethod
+    def vector_names(self) -> list[str]: ...
+
+    def similar_records(self, name: str, record_id: str, k: int = 10) -> list[tuple[Record, float]]:
+        """The k records most similar to one record by cosine on vector ``name``."""
+        ids, matrix = self.get_vectors(name)
+        if record_id not in ids:
+            return []
+        query = matrix[ids.index(record_id)]
+        norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query) or 1.0)
+        scores = matrix @ query / np.where(norms == 0, 1.0, norms)
+        order = [i for i in np.argsort(-scores) if ids[i] != record_id][:k]
+        by_id = {r.id: r for r in self.query_records(RecordQuery(ids=[ids[i] for i in order])).records}
+        return [(by_id[ids[i]], float(scores[i])) for i in order if ids[i] in by_id]
+
+    # --- responses ----------------------------------------------------------------------------
+    @abstractmethod
+    def save_response(self, response: Response, *, expected_version: int | None = None) -> Response:
+        """Save one user's response to one record.
+
+        ``expected_version`` is the version the caller read (0 when it saw none). When the stored
+        response has moved on since, ConflictError is raised and nothing is written. None skips the
+        check (last write wins), for imports and pulls. Returns the saved response with its new
+        version.
+        """
+
+    @abstractmethod
+    def get_responses(
+        self,
+        *,
+        record_ids: Sequence[str] | None = None,
+        user: str | None = None,
+        status: ResponseStatus | None = None,
+    ) -> list[Response]: ...
+
+    @abstractmethod
+    def response_counts(self, user: str | None = None) -> ResponseCounts: ...
+
+    # --- versions -----------------------------------------------------------------------------
+    @abstractmethod
+    def create_version(self, name: str) -> DatasetVersion:
+        """Freeze the current records and responses under a new name; ConflictError if taken."""
+
+    @abstractmethod
+    def list_versions(self) -> list[DatasetVersion]: ...
+
+    @abstractmethod
+    def load_version(self, name: str) -> tuple[DatasetVersion, list[Record], list[Response]]:
+        """The frozen records and responses of a version; NotFoundError if there is none."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
+        """Release connections; the default has nothing to release."""

@@ -1,0 +1,1 @@
+"""pairsmith's training side: export, LoRA training, evaluation and the job runner."""

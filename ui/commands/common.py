@@ -1,0 +1,31 @@
+"""Helpers every command module shares: error handling, JSON output, the console."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from curation.errors import PairsmithError
+
+console = Console(stderr=True)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn pairsmith's errors into `Error: <message>` on stderr and exit code 1."""
+    try:
+        yield
+    except PairsmithError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+
+
+def print_json(obj: Any) -> None:
+    """Print a documented JSON shape to stdout (nothing else goes to stdout with --json)."""
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
