@@ -11,6 +11,8 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from pydantic import ValidationError
+
 from curation.errors import PairsmithError
 
 console = Console(stderr=True)
@@ -23,6 +25,12 @@ def user_errors() -> Iterator[None]:
         yield
     except PairsmithError as exc:
         typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()
+        )
+        typer.echo(f"Error: invalid {exc.title}: {problems}", err=True)
         raise typer.Exit(code=1) from None
 
 
