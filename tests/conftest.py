@@ -15,6 +15,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from curation.project import init_project
 from curation.store import RecordStore
 
+pytest_plugins = ["tests.argilla_server.fixtures"]  # the real Argilla server (issue 6)
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BITEXT_CSV = SHARED_DATA / "bitext_customer_support.csv"
 

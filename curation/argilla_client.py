@@ -1,0 +1,98 @@
+"""A thin HTTP layer over the Argilla SDK's client: retries, and Argilla errors as pairsmith errors.
+
+Transient failures (connection refused or reset, timeouts, 502/503/504) are retried with backoff;
+everything else maps to one of pairsmith's errors. The API key is only ever in the client's headers:
+it is never formatted into a message, a log line or a repr.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import argilla as rg
+import httpx
+
+from curation.errors import BackendError, BadInputError, ConflictError, NotFoundError, PermissionDeniedError
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_STATUS = {502, 503, 504}
+
+
+class ArgillaHTTP:
+    """Requests to one Argilla server as one user."""
+
+    def __init__(self, api_url: str, api_key: str, *, timeout: float = 60.0, retries: int = 4) -> None:
+        if not api_url or not api_key:
+            raise BadInputError(
+                "the Argilla backend needs a server URL and an API key: pass --api-url/--api-key or set "
+                "ARGILLA_API_URL and ARGILLA_API_KEY"
+            )
+        self.api_url = api_url.rstrip("/")
+        self.retries = retries
+        # The SDK builds the authenticated httpx client; retries=0 because we retry ourselves with backoff.
+        self._client = rg.Argilla(
+            api_url=self.api_url, api_key=api_key, timeout=int(timeout), retries=0
+        ).http_client
+
+    def __repr__(self) -> str:
+        return f"ArgillaHTTP(api_url={self.api_url!r})"
+
+    def request(self, method: str, path: str, *, what: str, **kwargs: Any) -> Any:
+        """Send one request; return its JSON (None when empty). ``what`` names the action in errors."""
+        delay = 0.5
+        for attempt in range(self.retries + 1):
+            try:
+                reply = self._client.request(method, path, **kwargs)
+            except (httpx.TransportError, httpx.TimeoutException) as exc:
+                if attempt == self.retries:
+                    raise BackendError(
+                        f"{what}: the Argilla server at {self.api_url} cannot be reached ({type(exc).__name__}) "
+                        f"after {self.retries + 1} tries; check that it is running, then run the command again "
+                        "(nothing already written is lost; a sync resumes where it stopped)"
+                    ) from None
+            else:
+                if reply.status_code not in TRANSIENT_STATUS or attempt == self.retries:
+                    return self._result(reply, what)
+            log.info("%s: transient failure, retry %d in %.1f s", what, attempt + 1, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 8.0)
+        raise AssertionError("unreachable")
+
+    def _result(self, reply: httpx.Response, what: str) -> Any:
+        status = reply.status_code
+        if status < 300:
+            return reply.json() if reply.content else None
+        detail = _detail(reply)
+        if status == 401:
+            raise PermissionDeniedError(
+                f"{what}: the Argilla server rejected the API key; sign in again with a valid key"
+            )
+        if status == 403:
+            raise PermissionDeniedError(
+                f"{what}: your Argilla role does not allow this (owners and admins change guidelines, export "
+                "and train; annotators label)"
+            )
+        if status == 404:
+            raise NotFoundError(f"{what}: not found on the Argilla server ({detail})")
+        if status == 409:
+            raise ConflictError(f"{what}: {detail}")
+        if status in (400, 422):
+            raise BadInputError(f"{what}: the Argilla server refused it: {detail}")
+        raise BackendError(f"{what}: the Argilla server answered {status}: {detail}")
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _detail(reply: httpx.Response) -> str:
+    try:
+        body = reply.json()
+    except ValueError:
+        return reply.text[:300]
+    detail = body.get("detail", body) if isinstance(body, dict) else body
+    if isinstance(detail, dict):
+        detail = detail.get("params", {}).get("detail") or detail.get("code") or detail
+    return str(detail)[:500]

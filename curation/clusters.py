@@ -1,0 +1,317 @@
+"""Topic clusters over input embeddings: k, names from distinctive terms, descriptions and a 2-D map.
+
+- k is chosen by the silhouette score of k-means on a sample over a range of candidates, or set by
+  the user.
+- Names come from class-based TF-IDF (c-TF-IDF): terms frequent in one cluster and rare in the
+  others. Term counts are accumulated per batch (:class:`TermCounts`), so the counting step can run
+  on partitions and be merged.
+- The map is t-SNE for up to ``tsne_max`` records (seconds, no compile step), UMAP above (its
+  just-in-time compile costs ~40 s once, which only pays off on large sets), PCA for tiny sets.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W\d_]+\b"
+"""Words of two letters or more; numbers (order ids, amounts) never name a cluster."""
+
+
+class ClusterSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    k: int | None = Field(default=None, ge=1, description="Number of clusters; None chooses it")
+    k_min: int = Field(default=2, ge=2)
+    k_max: int = Field(default=40, ge=2)
+    sample_size: int = Field(default=3000, ge=100, description="Records used to choose k")
+    seed: int = 0
+    terms_per_name: int = Field(default=3, ge=1, le=10)
+    examples: int = Field(default=5, ge=0, le=50)
+    map_method: Literal["auto", "tsne", "umap", "pca"] = "auto"
+    tsne_max: int = Field(default=30_000, ge=0)
+    over_represented_factor: float = Field(
+        default=2.0, gt=1.0, description="A cluster holding this many times its fair share is over-represented"
+    )
+    thin_factor: float = Field(
+        default=0.25, gt=0.0, lt=1.0, description="A cluster below this fraction of its fair share is thin"
+    )
+
+
+@dataclass
+class ClusterInfo:
+    id: int
+    name: str
+    terms: list[str]
+    size: int
+    share: float
+    examples: list[str]
+    label_mix: dict[str, int] = field(default_factory=dict)
+    quality_mix: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "terms": self.terms,
+            "size": self.size,
+            "share": round(self.share, 4),
+            "examples": self.examples,
+            "label_mix": self.label_mix,
+            "quality_mix": self.quality_mix,
+        }
+
+
+@dataclass
+class ClusterResult:
+    labels: np.ndarray
+    """Cluster id per record, in the order of the ids given."""
+    coords: np.ndarray
+    """(n, 2) map coordinates."""
+    clusters: list[ClusterInfo]
+    k_chosen_by: str
+    k_scores: dict[int, float]
+    map_method: str
+
+
+# --- choosing k and fitting ---------------------------------------------------------------------
+
+
+def _distinct_rows(vectors: np.ndarray) -> int:
+    return int(len(np.unique(np.round(vectors, 4), axis=0))) if len(vectors) else 0
+
+
+def _kmeans(vectors: np.ndarray, k: int, seed: int, n_init: int = 3) -> np.ndarray:
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+
+    model: Any
+    if len(vectors) > 20_000:
+        model = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=n_init, batch_size=4096)
+    else:
+        model = KMeans(n_clusters=k, random_state=seed, n_init=n_init)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # near-duplicate points make k-means warn about fewer distinct clusters
+        return np.asarray(model.fit_predict(vectors), dtype=np.int64)
+
+
+def k_candidates(n: int, settings: ClusterSettings) -> list[int]:
+    """A geometric grid of k between k_min and min(k_max, n / 5): fine steps where k is small."""
+    upper = min(settings.k_max, max(settings.k_min, n // 5))
+    grid = {settings.k_min, upper}
+    k = float(settings.k_min)
+    while k < upper:
+        grid.add(round(k))
+        k *= 1.25
+    return sorted(g for g in grid if settings.k_min <= g <= upper)
+
+
+def choose_k(vectors: np.ndarray, settings: ClusterSettings) -> tuple[int, dict[int, float]]:
+    """The k with the best cosine silhouette of k-means on a sample; returns (k, {k: score})."""
+    from sklearn.metrics import silhouette_score
+
+    n = len(vectors)
+    distinct = _distinct_rows(vectors)
+    if n < 2 * settings.k_min or distinct < settings.k_min:
+        return max(1, min(distinct, n)), {}
+    rng = np.random.default_rng(settings.seed)
+    sample = vectors[rng.choice(n, size=min(n, settings.sample_size), replace=False)]
+    scores: dict[int, float] = {}
+    for k in k_candidates(len(sample), settings):
+        if k >= min(len(sample), _distinct_rows(sample)):
+            break
+        labels = _kmeans(sample, k, settings.seed, n_init=1)
+        if len(set(labels.tolist())) < 2:
+            continue
+        scores[k] = round(float(silhouette_score(sample, labels, metric="cosine")), 4)
+    if not scores:
+        return 1, {}
+    best = max(scores.values())
+    # Silhouette curves of text embeddings climb slowly and stay flat near their top; the smallest k
+    # within 5% of the best gives fewer, broader clusters that read as topics (on Bitext: k=29 for
+    # 27 intents, where the raw maximum sits at the k_max cap).
+    return min(k for k, s in scores.items() if s >= best - 0.05 * abs(best)), scores
+
+
+# --- names (class-based TF-IDF) ----------------------------------------------------------------
+
+
+def _analyzer() -> Any:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    return CountVectorizer(
+        stop_words="english", token_pattern=TOKEN_PATTERN, ngram_range=(1, 2), lowercase=True
+    ).build_analyzer()
+
+
+class TermCounts:
+    """Term counts per cluster; ``add`` one batch at a time, ``merge`` partial counts from workers."""
+
+    def __init__(self) -> None:
+        self.counts: dict[int, Counter[str]] = {}
+        self._analyze = _analyzer()
+
+    def add(self, labels: Iterable[int], texts: Iterable[str]) -> None:
+        for label, text in zip(labels, texts, strict=True):
+            self.counts.setdefault(int(label), Counter()).update(self._analyze(text))
+
+    def merge(self, other: TermCounts) -> TermCounts:
+        for label, counter in other.counts.items():
+            self.counts.setdefault(label, Counter()).update(counter)
+        return self
+
+    def top_terms(self, n: int) -> dict[int, list[str]]:
+        """The n most distinctive terms of each cluster by c-TF-IDF, skipping words already covered."""
+        totals: Counter[str] = Counter()
+        for counter in self.counts.values():
+            totals.update(counter)
+        if not totals:
+            return {label: [] for label in self.counts}
+        avg_words = sum(totals.values()) / max(1, len(self.counts))
+        names: dict[int, list[str]] = {}
+        for label, counter in self.counts.items():
+            size = sum(counter.values()) or 1
+            scored = sorted(
+                counter.items(),
+                key=lambda item: (-(item[1] / size) * math.log(1 + avg_words / totals[item[0]]), item[0]),
+            )
+            chosen: list[str] = []
+            covered: set[str] = set()
+            for term, _count in scored:
+                words = set(term.split())
+                if words <= covered:
+                    continue
+                chosen.append(term)
+                covered |= words
+                if len(chosen) == n:
+                    break
+            names[label] = chosen
+        return names
+
+
+# --- map ----------------------------------------------------------------------------------------
+
+
+def map_coordinates(vectors: np.ndarray, settings: ClusterSettings) -> tuple[np.ndarray, str]:
+    """(n, 2) coordinates for plotting, scaled to [-1, 1], and the method used."""
+    n = len(vectors)
+    if n == 0:
+        return np.zeros((0, 2), dtype=np.float32), "none"
+    method = settings.map_method
+    if method == "auto":
+        method = "pca" if n < 50 else "tsne" if n <= settings.tsne_max else "umap"
+    if n < 5:
+        method = "pca"
+    from sklearn.decomposition import PCA
+
+    reduced = vectors
+    if vectors.shape[1] > 50 and n > 50 and method != "pca":
+        reduced = PCA(n_components=50, random_state=settings.seed).fit_transform(vectors)
+    coords: np.ndarray
+    if method == "pca":
+        components = min(2, n, vectors.shape[1])
+        coords = np.zeros((n, 2))
+        if n > 1 and _distinct_rows(vectors) > 1:
+            coords[:, :components] = PCA(n_components=components, random_state=settings.seed).fit_transform(vectors)
+    elif method == "tsne":
+        from sklearn.manifold import TSNE
+
+        perplexity = float(min(30, max(2, (n - 1) // 3)))
+        coords = TSNE(
+            n_components=2, random_state=settings.seed, init="pca", perplexity=perplexity, max_iter=500
+        ).fit_transform(reduced)
+    else:
+        import umap
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a fixed random_state disables parallelism, and umap says so
+            coords = umap.UMAP(n_components=2, random_state=settings.seed).fit_transform(reduced)
+    coords = np.asarray(coords, dtype=np.float32)
+    span = np.abs(coords).max() or 1.0
+    return coords / span, method
+
+
+# --- the step -----------------------------------------------------------------------------------
+
+
+def cluster_records(
+    ids: Sequence[str],
+    vectors: np.ndarray,
+    texts: Sequence[str],
+    *,
+    labels_by_id: Mapping[str, str] | None = None,
+    flags_by_id: Mapping[str, Sequence[str]] | None = None,
+    settings: ClusterSettings | None = None,
+) -> ClusterResult:
+    """Cluster records by their (normalised) input vectors, name and describe each cluster, map them.
+
+    ``labels_by_id`` (a reviewer's label per record) and ``flags_by_id`` (quality flags) fill each
+    cluster's label and quality mix.
+    """
+    settings = settings or ClusterSettings()
+    n = len(ids)
+    if n == 0:
+        return ClusterResult(np.zeros(0, dtype=np.int64), np.zeros((0, 2), np.float32), [], "none", {}, "none")
+    if settings.k is not None:
+        k, scores, chosen_by = min(settings.k, n, max(1, _distinct_rows(vectors))), {}, "user"
+    else:
+        k, scores = choose_k(vectors, settings)
+        chosen_by = "silhouette" if scores else "too few records"
+    labels = np.zeros(n, dtype=np.int64) if k <= 1 else _kmeans(vectors, k, settings.seed)
+    # Number clusters by size, largest first, so ids read the same way in every report.
+    sizes = np.bincount(labels)
+    rank = np.empty_like(sizes)
+    rank[np.argsort(-sizes, kind="stable")] = np.arange(len(sizes))
+    labels = rank[labels]
+    coords, method = map_coordinates(vectors, settings)
+
+    counts = TermCounts()
+    counts.add(labels.tolist(), texts)
+    terms = counts.top_terms(settings.terms_per_name)
+    clusters = describe_clusters(ids, labels, vectors, terms, labels_by_id or {}, flags_by_id or {}, settings)
+    return ClusterResult(labels, coords, clusters, chosen_by, scores, method)
+
+
+def describe_clusters(
+    ids: Sequence[str],
+    labels: np.ndarray,
+    vectors: np.ndarray,
+    terms: Mapping[int, list[str]],
+    labels_by_id: Mapping[str, str],
+    flags_by_id: Mapping[str, Sequence[str]],
+    settings: ClusterSettings,
+) -> list[ClusterInfo]:
+    """Size, share, examples nearest the centroid, and label and quality mix of each cluster."""
+    n = len(ids)
+    result = []
+    for cluster in range(int(labels.max()) + 1 if n else 0):
+        members = np.flatnonzero(labels == cluster)
+        if not len(members):
+            continue
+        centroid = vectors[members].mean(axis=0)
+        nearest = members[np.argsort(-(vectors[members] @ centroid), kind="stable")[: settings.examples]]
+        label_mix = Counter(labels_by_id[ids[i]] for i in members if ids[i] in labels_by_id)
+        quality_mix: Counter[str] = Counter()
+        for i in members:
+            flags = flags_by_id.get(ids[i]) or ["clean"]
+            quality_mix.update(flags)
+        words = terms.get(cluster) or []
+        result.append(
+            ClusterInfo(
+                id=cluster,
+                name=", ".join(words) if words else f"cluster {cluster}",
+                terms=words,
+                size=len(members),
+                share=len(members) / n,
+                examples=[ids[i] for i in nearest],
+                label_mix=dict(label_mix.most_common()),
+                quality_mix=dict(quality_mix.most_common()),
+            )
+        )
+    return result

@@ -1,0 +1,1 @@
+"""Duplicate detection in three tiers (exact, near, semantic), grouping, keepers and conflicts."""

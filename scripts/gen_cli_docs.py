@@ -1,0 +1,77 @@
+"""Regenerate the command reference in docs/cli.md from the CLI's own --help.
+
+Run: .venv/bin/python scripts/gen_cli_docs.py   (tests/ui/test_cli_docs.py fails when it is stale)
+Only the part between the BEGIN/END markers is generated; the rest of docs/cli.md is hand-written.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import typer
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ui.cli import app  # noqa: E402
+
+DOC = ROOT / "docs" / "cli.md"
+BEGIN = "<!-- BEGIN GENERATED COMMAND REFERENCE -->"
+END = "<!-- END GENERATED COMMAND REFERENCE -->"
+
+
+def iter_commands(group: click.Group, prefix: str) -> list[tuple[str, click.Command]]:
+    found: list[tuple[str, click.Command]] = []
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        if command is None or command.hidden:
+            continue
+        path = f"{prefix} {name}"
+        if isinstance(command, click.Group):
+            found += iter_commands(command, path)
+        else:
+            found.append((path, command))
+    return found
+
+
+def render() -> str:
+    root = typer.main.get_command(app)
+    assert isinstance(root, click.Group)
+    parts = [BEGIN, ""]
+    for path, command in iter_commands(root, "pairsmith"):
+        ctx = click.Context(command, info_name=path)
+        usage = command.get_usage(ctx).replace("Usage: ", "")
+        parts.append(f"### `{path}`\n")
+        parts.append((command.help or "").strip().split("\n\n")[0] + "\n")
+        parts.append(f"```\n{usage}\n```\n")
+        rows = []
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.hidden:
+                flags = ", ".join(f"`{o}`" for o in param.opts)
+                rows.append(f"| {flags} | {(param.help or '').replace('|', '/')} |")
+        if rows:
+            parts.append("| option | meaning |\n|---|---|\n" + "\n".join(rows) + "\n")
+    parts.append(END)
+    return "\n".join(parts)
+
+
+def updated_doc(current: str) -> str:
+    generated = render()
+    if BEGIN in current and END in current:
+        head, rest = current.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+        return head + generated + tail
+    return current.rstrip() + "\n\n" + generated + "\n"
+
+
+def main() -> None:
+    current = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Command reference\n"
+    DOC.write_text(updated_doc(current), encoding="utf-8")
+    print(f"wrote {DOC}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,292 @@
+"""The clean set: which records go into a fine-tuning set, with which output, and why.
+
+Rules (each configurable in :class:`~training.export_config.ExportConfig`, documented in
+docs/export.md), applied in this order so every record gets exactly one reason:
+
+1. review: the final verdict comes from the adjudicator's response when the record names one
+   (metadata ``adjudicated_by``), otherwise from the submitted and discarded responses under the
+   disagreement policy. "good" keeps the output; "needs_fix" keeps the record only with a non-empty
+   corrected output, which replaces the output; "bad" and discarded records are left out; records
+   nobody reviewed are left out unless ``include_unreviewed``.
+2. quality: records carrying an excluded quality flag (metadata ``flags``) or an empty final output
+   are left out.
+3. duplicates: one keeper per duplicate group (metadata ``dup_group``), chosen by the human
+   resolution (``dup_resolution``: keep / drop / conflict), then the suggested keeper
+   (``dup_keeper``), then the first reviewed member in import order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from curation import fields as F
+from curation.model import Record, Response, ResponseStatus
+from curation.store import RecordStore
+from training.export_config import ExportConfig
+
+# Reasons a record is left out (stable strings: the --json output and the dataset card use them).
+UNREVIEWED = "unreviewed"
+DISCARDED = "discarded"
+LABEL_EXCLUDED = "label_excluded"
+NO_CORRECTION = "needs_fix_without_correction"
+DISAGREEMENT = "disagreement"
+QUALITY_FLAG = "quality_flag"
+EMPTY = "empty_input_or_output"
+DUP_DROPPED = "duplicate_dropped"
+DUPLICATE = "duplicate"
+DUP_CONFLICT = "duplicate_conflict"
+REASONS = (
+    UNREVIEWED,
+    DISCARDED,
+    LABEL_EXCLUDED,
+    NO_CORRECTION,
+    DISAGREEMENT,
+    QUALITY_FLAG,
+    EMPTY,
+    DUP_DROPPED,
+    DUPLICATE,
+    DUP_CONFLICT,
+)
+
+_DISCARD = "(discarded)"
+_NO_LABEL = "(no label)"
+
+
+@dataclass
+class CleanItem:
+    """A record in the clean set with its final output and why it is in."""
+
+    record: Record
+    output: str
+    why: str
+    label: str | None
+    """The final verdict ("good", "needs_fix", ...) or None for an unreviewed record."""
+    responses: list[Response] = field(default_factory=list)
+    """The responses the verdict rests on (hashed in the manifest)."""
+
+    @property
+    def corrected(self) -> bool:
+        return self.output != self.record.output
+
+    def response_hashes(self) -> list[str]:
+        return [r.content_hash() for r in self.responses]
+
+    def output_hash(self) -> str:
+        return hashlib.sha256(self.output.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class ExcludedItem:
+    record_id: str
+    reason: str
+    detail: str = ""
+
+
+@dataclass
+class CleanSet:
+    included: list[CleanItem]
+    excluded: list[ExcludedItem]
+
+    def included_by(self) -> dict[str, int]:
+        """How many included records came in as good, corrected, unreviewed, ..."""
+        counts: Counter[str] = Counter()
+        for item in self.included:
+            if item.label is None:
+                counts["unreviewed"] += 1
+            elif item.corrected:
+                counts[f"{item.label}_corrected"] += 1
+            else:
+                counts[item.label] += 1
+        return dict(sorted(counts.items()))
+
+    def excluded_by(self) -> dict[str, int]:
+        counts = Counter(item.reason for item in self.excluded)
+        return {reason: counts[reason] for reason in REASONS if counts[reason]} | {
+            r: n for r, n in sorted(counts.items()) if r not in REASONS
+        }
+
+    def summary(self, *, per_record: bool = False) -> dict[str, Any]:
+        """The documented shape of `pairsmith export --dry-run --json` (see docs/export.md)."""
+        out: dict[str, Any] = {
+            "records": len(self.included) + len(self.excluded),
+            "included": len(self.included),
+            "excluded": len(self.excluded),
+            "included_by": self.included_by(),
+            "excluded_by": self.excluded_by(),
+        }
+        if per_record:
+            rows: list[dict[str, Any]] = [
+                {"id": i.record.id, "included": True, "reason": i.label or "unreviewed", "detail": i.why}
+                for i in self.included
+            ]
+            rows += [
+                {"id": e.record_id, "included": False, "reason": e.reason, "detail": e.detail}
+                for e in self.excluded
+            ]
+            out["per_record"] = rows
+        return out
+
+
+def _verdict(response: Response, config: ExportConfig) -> str:
+    if response.status == ResponseStatus.discarded:
+        return _DISCARD
+    label = response.values.get(config.label_question)
+    return _NO_LABEL if label is None else str(label)
+
+
+def _correction(response: Response, config: ExportConfig) -> str:
+    value = response.values.get(config.correction_question)
+    return value if isinstance(value, str) else ""
+
+
+@dataclass
+class _Decision:
+    verdict: str | None  # None: unreviewed
+    responses: list[Response]
+    why: str
+    reason: str | None = None  # set when the review alone excludes the record
+    detail: str = ""
+
+
+def _decide(record: Record, responses: list[Response], config: ExportConfig) -> _Decision:
+    """The review verdict of one record from its final (submitted or discarded) responses."""
+    final = [r for r in responses if r.status != ResponseStatus.draft]
+    adjudicator = record.metadata.get(F.ADJUDICATED_BY) if config.use_adjudication else None
+    if adjudicator:
+        chosen = [r for r in final if r.user == adjudicator]
+        if chosen:
+            return _Decision(_verdict(chosen[0], config), chosen, f"adjudicated by {adjudicator}")
+    if not final:
+        return _Decision(None, [], "nobody reviewed it")
+    verdicts = Counter(_verdict(r, config) for r in final)
+    if len(verdicts) == 1:
+        verdict = next(iter(verdicts))
+        users = ", ".join(r.user for r in final)
+        return _Decision(verdict, final, f"{verdict} by {users}")
+    summary = ", ".join(f"{v}: {n}" for v, n in sorted(verdicts.items()))
+    if config.disagreement_policy == "unanimous":
+        return _Decision(None, final, "", DISAGREEMENT, f"annotators disagree ({summary})")
+    (top, top_n), (_, second_n) = verdicts.most_common(2)
+    if top_n == second_n:
+        return _Decision(None, final, "", DISAGREEMENT, f"tie between annotators ({summary})")
+    backing = [r for r in final if _verdict(r, config) == top]
+    return _Decision(top, backing, f"majority {top_n}/{len(final)} {top} ({summary})")
+
+
+def _review(record: Record, responses: list[Response], config: ExportConfig) -> CleanItem | ExcludedItem:
+    decision = _decide(record, responses, config)
+    if decision.reason:
+        return ExcludedItem(record.id, decision.reason, decision.detail)
+    verdict = decision.verdict
+    if verdict is None:
+        if config.include_unreviewed:
+            return CleanItem(record, record.output, "unreviewed (include_unreviewed)", None)
+        return ExcludedItem(record.id, UNREVIEWED, "no submitted response")
+    if verdict == _DISCARD:
+        return ExcludedItem(record.id, DISCARDED, decision.why)
+    if verdict in config.include_labels:
+        return CleanItem(record, record.output, decision.why, verdict, decision.responses)
+    if verdict in config.correction_labels:
+        # The most recently updated non-empty correction among the responses backing the verdict.
+        corrections = sorted(
+            (r for r in decision.responses if _correction(r, config).strip()), key=lambda r: r.updated_at
+        )
+        if not corrections:
+            return ExcludedItem(record.id, NO_CORRECTION, f"{decision.why}; no corrected output")
+        latest = corrections[-1]
+        why = f"{decision.why}; output corrected by {latest.user}"
+        return CleanItem(record, _correction(latest, config), why, verdict, decision.responses)
+    return ExcludedItem(record.id, LABEL_EXCLUDED, decision.why)
+
+
+def _quality(item: CleanItem, config: ExportConfig) -> ExcludedItem | None:
+    flags = item.record.metadata.get(F.FLAGS) or []
+    bad = [f for f in flags if f in config.exclude_flags]
+    # A corrected output replaces the one the flags were computed on, so output flags no longer apply.
+    if item.corrected:
+        bad = [
+            f for f in bad if f not in ("empty_output", "truncated_output", "invalid_json", "schema_mismatch")
+        ]
+    if bad:
+        return ExcludedItem(item.record.id, QUALITY_FLAG, ", ".join(bad))
+    if not item.output.strip() or not item.record.input_text.strip():
+        return ExcludedItem(item.record.id, EMPTY, "the input or the final output is empty")
+    return None
+
+
+def _deduplicate(
+    candidates: list[CleanItem], records: Sequence[Record], config: ExportConfig
+) -> tuple[list[CleanItem], list[ExcludedItem]]:
+    """One keeper per duplicate group, honouring human resolutions first."""
+    if not config.dedup:
+        return candidates, []
+    groups: dict[str, list[Record]] = defaultdict(list)
+    for record in records:
+        group = record.metadata.get(F.DUP_GROUP)
+        if group not in (None, ""):
+            groups[str(group)].append(record)
+    out: dict[str, ExcludedItem] = {}
+    by_id = {item.record.id: item for item in candidates}
+    for group, members in groups.items():
+        alive = [m for m in members if m.id in by_id]
+        resolution = {m.id: m.metadata.get(F.DUP_RESOLUTION) for m in members}
+        for m in alive:
+            if resolution[m.id] == "drop":
+                out[m.id] = ExcludedItem(m.id, DUP_DROPPED, f"group {group}: a reviewer chose to drop it")
+        alive = [m for m in alive if m.id not in out]
+        marked_keep = [m for m in members if resolution[m.id] == "keep"]
+        if marked_keep:
+            keep_ids = {m.id for m in marked_keep}
+            keepers = ", ".join(sorted(keep_ids))
+            for m in alive:
+                if m.id not in keep_ids:
+                    out[m.id] = ExcludedItem(m.id, DUPLICATE, f"group {group}: a reviewer kept {keepers}")
+            continue
+        if any(resolution[m.id] == "conflict" for m in members):
+            for m in alive:
+                out[m.id] = ExcludedItem(
+                    m.id, DUP_CONFLICT, f"group {group} is marked as a conflict, none kept"
+                )
+            continue
+        if not alive:
+            continue
+        suggested = [m for m in alive if m.metadata.get(F.DUP_KEEPER) == "yes"]
+        reviewed = [m for m in alive if by_id[m.id].label is not None]
+        keeper = (suggested or reviewed or alive)[0]
+        for m in alive:
+            if m.id != keeper.id:
+                out[m.id] = ExcludedItem(m.id, DUPLICATE, f"group {group}: kept {keeper.id}")
+    return [i for i in candidates if i.record.id not in out], list(out.values())
+
+
+def select_from(records: Sequence[Record], responses: Iterable[Response], config: ExportConfig) -> CleanSet:
+    """Apply the clean-set rules to records and their responses (pure: no store)."""
+    by_record: dict[str, list[Response]] = defaultdict(list)
+    for response in responses:
+        by_record[response.record_id].append(response)
+    candidates: list[CleanItem] = []
+    excluded: list[ExcludedItem] = []
+    for record in records:
+        result = _review(record, by_record.get(record.id, []), config)
+        if isinstance(result, ExcludedItem):
+            excluded.append(result)
+            continue
+        problem = _quality(result, config)
+        if problem:
+            excluded.append(problem)
+        else:
+            candidates.append(result)
+    included, duplicates = _deduplicate(candidates, records, config)
+    position = {r.id: i for i, r in enumerate(records)}
+    excluded = sorted(excluded + duplicates, key=lambda e: position[e.record_id])
+    return CleanSet(included=included, excluded=excluded)
+
+
+def select_clean_set(store: RecordStore, config: ExportConfig | None = None) -> CleanSet:
+    """The clean set of a store's current records and responses under ``config``."""
+    records = [r for batch in store.iter_records(batch_size=5000) for r in batch]
+    return select_from(records, store.get_responses(), config or ExportConfig())
