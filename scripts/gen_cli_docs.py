@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
-import click
 import typer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,15 +22,16 @@ BEGIN = "<!-- BEGIN GENERATED COMMAND REFERENCE -->"
 END = "<!-- END GENERATED COMMAND REFERENCE -->"
 
 
-def iter_commands(group: click.Group, prefix: str) -> list[tuple[str, click.Command]]:
-    found: list[tuple[str, click.Command]] = []
-    ctx = click.Context(group)
+def iter_commands(group: Any, prefix: str) -> list[tuple[str, Any]]:
+    """Every leaf command below ``group`` with its full path (typer vendors click, so duck-typed)."""
+    found: list[tuple[str, Any]] = []
+    ctx = typer.Context(group)
     for name in group.list_commands(ctx):
         command = group.get_command(ctx, name)
         if command is None or command.hidden:
             continue
         path = f"{prefix} {name}"
-        if isinstance(command, click.Group):
+        if hasattr(command, "list_commands"):
             found += iter_commands(command, path)
         else:
             found.append((path, command))
@@ -39,17 +40,17 @@ def iter_commands(group: click.Group, prefix: str) -> list[tuple[str, click.Comm
 
 def render() -> str:
     root = typer.main.get_command(app)
-    assert isinstance(root, click.Group)
+    assert hasattr(root, "list_commands")
     parts = [BEGIN, ""]
     for path, command in iter_commands(root, "pairsmith"):
-        ctx = click.Context(command, info_name=path)
+        ctx = typer.Context(command, info_name=path)
         usage = command.get_usage(ctx).replace("Usage: ", "")
         parts.append(f"### `{path}`\n")
         parts.append((command.help or "").strip().split("\n\n")[0] + "\n")
         parts.append(f"```\n{usage}\n```\n")
         rows = []
         for param in command.params:
-            if isinstance(param, click.Option) and not param.hidden:
+            if getattr(param, "param_type_name", "") == "option" and not getattr(param, "hidden", False):
                 flags = ", ".join(f"`{o}`" for o in param.opts)
                 rows.append(f"| {flags} | {(param.help or '').replace('|', '/')} |")
         if rows:
