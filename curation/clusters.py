@@ -38,7 +38,9 @@ class ClusterSettings(BaseModel):
     map_method: Literal["auto", "tsne", "umap", "pca"] = "auto"
     tsne_max: int = Field(default=30_000, ge=0)
     over_represented_factor: float = Field(
-        default=2.0, gt=1.0, description="A cluster holding this many times its fair share is over-represented"
+        default=2.0,
+        gt=1.0,
+        description="A cluster holding this many times its fair share is over-represented",
     )
     thin_factor: float = Field(
         default=0.25, gt=0.0, lt=1.0, description="A cluster below this fraction of its fair share is thin"
@@ -85,7 +87,7 @@ class ClusterResult:
 
 
 def _distinct_rows(vectors: np.ndarray) -> int:
-    return int(len(np.unique(np.round(vectors, 4), axis=0))) if len(vectors) else 0
+    return len(np.unique(np.round(vectors, 4), axis=0)) if len(vectors) else 0
 
 
 def _kmeans(vectors: np.ndarray, k: int, seed: int, n_init: int = 3) -> np.ndarray:
@@ -97,7 +99,9 @@ def _kmeans(vectors: np.ndarray, k: int, seed: int, n_init: int = 3) -> np.ndarr
     else:
         model = KMeans(n_clusters=k, random_state=seed, n_init=n_init)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # near-duplicate points make k-means warn about fewer distinct clusters
+        warnings.simplefilter(
+            "ignore"
+        )  # near-duplicate points make k-means warn about fewer distinct clusters
         return np.asarray(model.fit_predict(vectors), dtype=np.int64)
 
 
@@ -119,7 +123,7 @@ def choose_k(vectors: np.ndarray, settings: ClusterSettings) -> tuple[int, dict[
     n = len(vectors)
     distinct = _distinct_rows(vectors)
     if n < 2 * settings.k_min or distinct < settings.k_min:
-        return max(1, min(distinct, n)), {}
+        return 1, {}
     rng = np.random.default_rng(settings.seed)
     sample = vectors[rng.choice(n, size=min(n, settings.sample_size), replace=False)]
     scores: dict[int, float] = {}
@@ -218,7 +222,9 @@ def map_coordinates(vectors: np.ndarray, settings: ClusterSettings) -> tuple[np.
         components = min(2, n, vectors.shape[1])
         coords = np.zeros((n, 2))
         if n > 1 and _distinct_rows(vectors) > 1:
-            coords[:, :components] = PCA(n_components=components, random_state=settings.seed).fit_transform(vectors)
+            coords[:, :components] = PCA(n_components=components, random_state=settings.seed).fit_transform(
+                vectors
+            )
     elif method == "tsne":
         from sklearn.manifold import TSNE
 
@@ -257,9 +263,12 @@ def cluster_records(
     settings = settings or ClusterSettings()
     n = len(ids)
     if n == 0:
-        return ClusterResult(np.zeros(0, dtype=np.int64), np.zeros((0, 2), np.float32), [], "none", {}, "none")
+        return ClusterResult(
+            np.zeros(0, dtype=np.int64), np.zeros((0, 2), np.float32), [], "none", {}, "none"
+        )
+    scores: dict[int, float] = {}
     if settings.k is not None:
-        k, scores, chosen_by = min(settings.k, n, max(1, _distinct_rows(vectors))), {}, "user"
+        k, chosen_by = min(settings.k, n, max(1, _distinct_rows(vectors))), "user"
     else:
         k, scores = choose_k(vectors, settings)
         chosen_by = "silhouette" if scores else "too few records"
@@ -291,11 +300,12 @@ def describe_clusters(
     n = len(ids)
     result = []
     for cluster in range(int(labels.max()) + 1 if n else 0):
-        members = np.flatnonzero(labels == cluster)
+        members = np.flatnonzero(labels == cluster).tolist()
         if not len(members):
             continue
         centroid = vectors[members].mean(axis=0)
-        nearest = members[np.argsort(-(vectors[members] @ centroid), kind="stable")[: settings.examples]]
+        order = np.argsort(-(vectors[members] @ centroid), kind="stable")[: settings.examples]
+        nearest = [members[j] for j in order.tolist()]
         label_mix = Counter(labels_by_id[ids[i]] for i in members if ids[i] in labels_by_id)
         quality_mix: Counter[str] = Counter()
         for i in members:

@@ -218,7 +218,12 @@ def next_to_review(
         raise NotFoundError(f"no '{vector}' vectors in this project; run `pairsmith analyze DIR` first")
     position = {rid: i for i, rid in enumerate(ids)}
     done = RecordQuery(response=ResponseFilter(status=["submitted", "discarded"], user=user))
-    reviewed = [position[r.id] for batch in store.iter_records(batch_size=5000, query=done) for r in batch if r.id in position]
+    reviewed = [
+        position[r.id]
+        for batch in store.iter_records(batch_size=5000, query=done)
+        for r in batch
+        if r.id in position
+    ]
     cand = [rid for rid in candidate_ids if rid in position]
     picks = k_center_greedy(matrix[[position[rid] for rid in cand]], matrix[reviewed], k)
     return [cand[i] for i in picks]

@@ -92,7 +92,8 @@ class MiniLMSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model_path: str | None = Field(
-        default=None, description="A local sentence-transformers model directory; default: bundled all-MiniLM-L6-v2"
+        default=None,
+        description="A local sentence-transformers model directory; default: bundled all-MiniLM-L6-v2",
     )
     max_seq_length: int = Field(
         default=128,
@@ -128,7 +129,9 @@ class SentenceTransformerEmbedder(Embedder):
 
             assert isinstance(self.settings, MiniLMSettings)
             try:
-                model = SentenceTransformer(str(self.path), device=self.settings.device, local_files_only=True)
+                model = SentenceTransformer(
+                    str(self.path), device=self.settings.device, local_files_only=True
+                )
             except Exception as exc:  # a broken folder surfaces as many different library errors
                 raise BackendError(f"could not load the embedding model at {self.path}: {exc}") from exc
             model.max_seq_length = min(self.settings.max_seq_length, model.max_seq_length or 10**6)
@@ -243,7 +246,9 @@ class EmbeddingCache:
             )
             self._conn.commit()
         except sqlite3.Error as exc:
-            raise BackendError(f"cannot open the embedding cache {self.path}: {exc}; delete it to rebuild") from exc
+            raise BackendError(
+                f"cannot open the embedding cache {self.path}: {exc}; delete it to rebuild"
+            ) from exc
 
     def get_many(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
@@ -258,20 +263,27 @@ class EmbeddingCache:
         return found
 
     def put_many(self, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
-        rows = [(model, h, int(vectors.shape[1]), vectors[i].astype(np.float32).tobytes()) for i, h in enumerate(hashes)]
+        rows = [
+            (model, h, int(vectors.shape[1]), vectors[i].astype(np.float32).tobytes())
+            for i, h in enumerate(hashes)
+        ]
         with self._conn:
             self._conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?,?,?)", rows)
 
     def count(self, model: str | None = None) -> int:
         if model is None:
             return int(self._conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
-        return int(self._conn.execute("SELECT COUNT(*) FROM embeddings WHERE model=?", (model,)).fetchone()[0])
+        return int(
+            self._conn.execute("SELECT COUNT(*) FROM embeddings WHERE model=?", (model,)).fetchone()[0]
+        )
 
     def close(self) -> None:
         self._conn.close()
 
 
-def embed_cached(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache | None) -> tuple[np.ndarray, int]:
+def embed_cached(
+    texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache | None
+) -> tuple[np.ndarray, int]:
     """Vectors for ``texts``, embedding only texts not in the cache (each distinct text once).
 
     Returns (matrix, how many texts were embedded now).

@@ -1,9 +1,139 @@
-"""CLI commands: analysis."""
+"""CLI commands: analyse a project, and list its duplicates, clusters and diversity."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from curation.analysis_results import cluster_listing, duplicate_groups, subset_diversity
+from ui.commands.common import console, print_json, user_errors
+
+DirArg = typer.Argument(..., help="The project directory.", file_okay=False)
+JsonOpt = typer.Option(False, "--json", help="Print JSON (shapes in docs/curation.md) instead of a table.")
+
+
+def analyze(
+    directory: Path = DirArg,
+    as_json: bool = JsonOpt,
+    model: Path = typer.Option(
+        None,
+        "--model",
+        help="A local sentence-transformers model directory (default: bundled all-MiniLM-L6-v2).",
+    ),
+    k: int = typer.Option(None, "--k", min=1, help="Number of clusters (default: chosen automatically)."),
+    threshold: float = typer.Option(
+        None,
+        "--semantic-threshold",
+        min=-1.0,
+        max=1.0,
+        help="Cosine that links semantic duplicates (default 0.92).",
+    ),
+) -> None:
+    """Embed, check quality, find duplicates (exact, near, semantic), cluster and measure diversity."""
+    from curation.analyze import AnalysisSettings, analyze_project
+
+    settings = AnalysisSettings()
+    if model is not None:
+        settings.embedder_settings["model_path"] = str(model)
+    if k is not None:
+        settings.clusters.k = k
+    if threshold is not None:
+        settings.semantic.threshold = threshold
+    columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with user_errors(), Progress(*columns, console=console, transient=as_json) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=total or None)
+            bar.update(tasks[step], completed=done, total=total or None)
+
+        report = analyze_project(directory, settings=settings, progress=progress)
+    if as_json:
+        print_json(report.model_dump(mode="json"))
+        return
+    table = Table(title=f"Analysis of {directory}", show_header=False)
+    table.add_row("records", str(report.records))
+    table.add_row("texts embedded", f"{report.embedded_texts} (from cache: {report.cached_texts})")
+    table.add_row(
+        "duplicate groups", ", ".join(f"{t} {n}" for t, n in report.duplicate_groups.items()) or "-"
+    )
+    table.add_row("conflicts", str(report.conflicts))
+    table.add_row("quality flags", ", ".join(f"{f} {n}" for f, n in report.flags.items()) or "-")
+    table.add_row("clusters", f"{report.clusters} (k by {report.k_chosen_by})")
+    table.add_row("diversity", ", ".join(f"{k} {v}" for k, v in report.diversity.items()))
+    table.add_row("time", f"{sum(report.timings.values()):.1f} s")
+    Console().print(table)
+
+
+def duplicates(
+    directory: Path = DirArg,
+    as_json: bool = JsonOpt,
+    tier: str = typer.Option(None, "--tier", help="Only groups of this tier: exact, near or semantic."),
+) -> None:
+    """List duplicate groups with their tier, score, members and suggested keeper."""
+    with user_errors():
+        groups = duplicate_groups(directory, tier=tier)
+    if as_json:
+        print_json(groups)
+        return
+    table = Table("group", "tier", "score", "records (source row)", "keeper")
+    for g in groups:
+        members = ", ".join(f"{r['id']} ({r['source_row']})" for r in g["records"])
+        table.add_row(str(g["group"]), g["tier"], f"{g['score']:.3f}", members, str(g["keeper"]))
+    Console().print(table)
+
+
+def clusters(directory: Path = DirArg, as_json: bool = JsonOpt) -> None:
+    """List topic clusters with their names, sizes, label and quality mix."""
+    with user_errors():
+        listing = cluster_listing(directory)
+    if as_json:
+        print_json(listing)
+        return
+    table = Table("id", "name", "size", "share", "labels", "quality", title=f"{listing['k']} clusters")
+    for c in listing["clusters"]:
+        mix = ", ".join(f"{k} {v}" for k, v in c["label_mix"].items()) or "-"
+        quality = ", ".join(f"{k} {v}" for k, v in c["quality_mix"].items())
+        table.add_row(str(c["id"]), c["name"], str(c["size"]), f"{c['share']:.0%}", mix, quality)
+    Console().print(table)
+
+
+def diversity(
+    directory: Path = DirArg,
+    as_json: bool = JsonOpt,
+    status: str = typer.Option(
+        None,
+        "--status",
+        help="Only records with a response of this status: submitted, draft, discarded, pending.",
+    ),
+    label: str = typer.Option(
+        None, "--label", help="Only records with a submitted response giving this label."
+    ),
+    cluster: int = typer.Option(None, "--cluster", help="Only records of this cluster id."),
+    user: str = typer.Option(None, "--user", help="With --status or --label: only this user's responses."),
+) -> None:
+    """Diversity and coverage figures for all records or a filtered subset, with hints."""
+    with user_errors():
+        figures = subset_diversity(directory, status=status, label=label, cluster=cluster, user=user)
+    if as_json:
+        print_json(figures)
+        return
+    table = Table(title=f"Diversity of {figures['records']} records", show_header=False)
+    for key in ("balance", "vendi_score", "mean_nn_distance", "largest_cluster_share", "clusters_covered"):
+        table.add_row(key, str(figures[key]))
+    Console().print(table)
+    for hint in figures["hints"]:
+        Console().print(f"• {hint}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the app."""
+    app.command()(analyze)
+    app.command()(duplicates)
+    app.command()(clusters)
+    app.command()(diversity)

@@ -1,0 +1,357 @@
+"""The analysis pipeline: embeddings, quality signals, three dedup tiers, clusters, map and diversity.
+
+:func:`analyze_project` reads the store a batch at a time, writes its results back as metadata
+(``curation.fields``), suggestions and vectors so that every backend's filters work on them, and
+writes JSON artifacts to ``DIR/analysis/`` (duplicates, clusters, diversity, report) atomically.
+
+Each step works on batches and returns results that merge by concatenation (vectors, pairs, term
+counts, per-record metadata), so a distributed engine can run the per-batch parts on partitions and
+only the global parts (index search, k-means, grouping) on the merged arrays.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from curation import fields
+from curation.atomic import atomic_write_json
+from curation.clusters import ClusterResult, ClusterSettings, cluster_records
+from curation.dedup.near import NearSettings
+from curation.dedup.pairs import DuplicatePair
+from curation.dedup.semantic import SemanticSettings, semantic_pairs
+from curation.diversity import DiversitySettings, diversity_figures
+from curation.embeddings import Embedder, EmbeddingCache, embed_records, get_embedder, record_texts
+from curation.model import LABEL_BAD, LABEL_QUESTION, Record, Response, ResponseStatus, Suggestion
+from curation.project import ProjectPaths, open_store
+from curation.store import RecordStore
+
+Progress = Callable[[str, int, int], None]
+"""``progress(step, done, total)``: called as each step advances (total 0 when unknown)."""
+
+AGENT = "pairsmith-analysis"
+"""The agent name on suggestions analysis writes; re-running replaces only these."""
+
+BAD_FLAGS = ("empty_output", "truncated_output", "refusal", "invalid_json", "schema_mismatch")
+"""Quality flags that make analysis suggest the label ``bad`` (a suggestion; a human decides)."""
+
+REPORT_VERSION = 1
+
+
+class AnalysisSettings(BaseModel):
+    """Everything that changes an analysis result; saved in report.json so a run can be reproduced."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    embedder: str = "minilm"
+    embedder_settings: dict[str, Any] = Field(default_factory=dict)
+    near: NearSettings = Field(default_factory=NearSettings)
+    semantic: SemanticSettings = Field(default_factory=SemanticSettings)
+    clusters: ClusterSettings = Field(default_factory=ClusterSettings)
+    diversity: DiversitySettings = Field(default_factory=DiversitySettings)
+    batch_size: int = Field(default=1000, ge=1, description="Records read, embedded and written per batch")
+
+
+class AnalysisReport(BaseModel):
+    """What one analysis run found and how long each step took (the shape of report.json)."""
+
+    report_version: int = REPORT_VERSION
+    records: int
+    embedded_texts: int = Field(description="Texts embedded in this run (the rest came from the cache)")
+    cached_texts: int
+    embedder: str
+    duplicate_groups: dict[str, int] = Field(description="Groups per tier (exact, near, semantic)")
+    duplicate_pairs: dict[str, int]
+    records_in_duplicate_groups: int
+    conflicts: int
+    flags: dict[str, int]
+    clusters: int
+    k_chosen_by: str
+    map_method: str
+    diversity: dict[str, Any]
+    timings: dict[str, float]
+    artifacts: dict[str, str]
+    settings: AnalysisSettings
+
+
+@contextmanager
+def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    timings[step] = round(time.perf_counter() - start, 3)
+
+
+class _Collected:
+    """What the batch pass gathers: ids, source rows, vectors, records and quality metadata."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self.vectors: dict[str, list[np.ndarray]] = {}
+        self.quality: dict[str, dict[str, Any]] = {}
+        self.embedded = 0
+
+    def matrix(self, name: str) -> np.ndarray:
+        parts = self.vectors.get(name) or []
+        return np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+
+
+def analyze_project(
+    project_dir: Path | str,
+    *,
+    embedder: Embedder | None = None,
+    settings: AnalysisSettings | None = None,
+    progress: Progress | None = None,
+    store: RecordStore | None = None,
+) -> AnalysisReport:
+    """Run every analysis step on a project and store the results; returns the run's report.
+
+    ``embedder`` overrides ``settings.embedder`` (tests pass the hashing fake); ``store`` reuses an
+    open store instead of opening the project's.
+    """
+    settings = settings or AnalysisSettings()
+    paths = ProjectPaths(Path(project_dir))
+    owned = store is None
+    store = store or open_store(paths.root)
+    embedder = embedder or get_embedder(settings.embedder, **settings.embedder_settings)
+    report = progress or (lambda step, done, total: None)
+    timings: dict[str, float] = {}
+    cache = EmbeddingCache(paths.cache / "embeddings.sqlite")
+    try:
+        total = store.count_records()
+        project = store.get_project()
+        collected = _Collected()
+        with _timed(timings, "embed_and_quality"):
+            for batch in store.iter_records(batch_size=settings.batch_size):
+                _process_batch(batch, store, embedder, cache, project, collected)
+                report("embed", len(collected.records), total)
+        records = collected.records
+        ids = [r.id for r in records]
+        responses = store.get_responses() if records else []
+        report("dedup", 0, 3)
+        with _timed(timings, "dedup"):
+            pairs, groups, conflicts = _dedup(records, responses, collected, settings, report)
+        report("clusters", 0, 1)
+        with _timed(timings, "clusters"):
+            final_labels = _final_labels(responses)
+            flags_by_id = {rid: q.get(fields.FLAGS, []) for rid, q in collected.quality.items()}
+            clusters = cluster_records(
+                ids,
+                collected.matrix(fields.VECTOR_INPUT),
+                [record_texts(r)[0] for r in records],
+                labels_by_id=final_labels,
+                flags_by_id=flags_by_id,
+                settings=settings.clusters,
+            )
+        report("clusters", 1, 1)
+        with _timed(timings, "diversity"):
+            names = {c.id: c.name for c in clusters.clusters}
+            cluster_of = {rid: int(label) for rid, label in zip(ids, clusters.labels.tolist(), strict=True)}
+            diversity = diversity_figures(
+                ids, collected.matrix(fields.VECTOR_INPUT), cluster_of, names, settings.diversity
+            )
+        report("write", 0, 1)
+        with _timed(timings, "write"):
+            _write_store(store, records, collected, groups, conflicts, clusters, settings.batch_size)
+            artifacts = _write_artifacts(paths, records, pairs, groups, conflicts, clusters, diversity)
+        report("write", 1, 1)
+        flag_counts: Counter[str] = Counter()
+        for flags in flags_by_id.values():
+            flag_counts.update(flags)
+        result = AnalysisReport(
+            records=len(records),
+            embedded_texts=collected.embedded,
+            cached_texts=2 * len(records) - collected.embedded,
+            embedder=embedder.key,
+            duplicate_groups=dict(Counter(_group_tier(g) for g in groups)),
+            duplicate_pairs=dict(Counter(p.tier for p in pairs)),
+            records_in_duplicate_groups=sum(len(_group_members(g)) for g in groups),
+            conflicts=len(conflicts),
+            flags=dict(flag_counts.most_common()),
+            clusters=len(clusters.clusters),
+            k_chosen_by=clusters.k_chosen_by,
+            map_method=clusters.map_method,
+            diversity={
+                k: diversity[k]
+                for k in ("balance", "vendi_score", "mean_nn_distance", "largest_cluster_share")
+            },
+            timings=timings,
+            artifacts=artifacts,
+            settings=settings,
+        )
+        atomic_write_json(paths.analysis / "report.json", result.model_dump(mode="json"))
+        return result
+    finally:
+        cache.close()
+        if owned:
+            store.close()
+
+
+def _process_batch(
+    batch: list[Record],
+    store: RecordStore,
+    embedder: Embedder,
+    cache: EmbeddingCache,
+    project: Any,
+    collected: _Collected,
+) -> None:
+    """The per-partition step: embed (through the cache), store vectors, compute quality signals."""
+    from curation.quality import compute_quality_signals
+
+    vectors, fresh = embed_records(batch, embedder, cache)
+    batch_ids = [r.id for r in batch]
+    for name, matrix in vectors.items():
+        store.set_vectors(name, batch_ids, matrix)
+        collected.vectors.setdefault(name, []).append(matrix)
+    collected.embedded += fresh
+    collected.quality.update(compute_quality_signals(batch, project))
+    collected.records.extend(batch)
+
+
+def _dedup(
+    records: Sequence[Record],
+    responses: Sequence[Response],
+    collected: _Collected,
+    settings: AnalysisSettings,
+    report: Progress,
+) -> tuple[list[DuplicatePair], list[Any], list[Any]]:
+    """Pairs from the three tiers, their groups (with keepers) and conflicts."""
+    from curation.dedup.conflicts import find_conflicts
+    from curation.dedup.exact import exact_pairs
+    from curation.dedup.groups import build_groups
+    from curation.dedup.near import near_pairs
+
+    pairs = list(exact_pairs(records))
+    report("dedup", 1, 3)
+    pairs += near_pairs(records, settings.near)
+    report("dedup", 2, 3)
+    pairs += semantic_pairs([r.id for r in records], collected.matrix(fields.VECTOR_PAIR), settings.semantic)
+    report("dedup", 3, 3)
+    groups = build_groups(pairs, list(records), list(responses))
+    conflicts = find_conflicts(list(records), pairs)
+    return pairs, groups, conflicts
+
+
+def _final_labels(responses: Sequence[Response]) -> dict[str, str]:
+    """The most common submitted label of each record (for the clusters' label mix)."""
+    votes: dict[str, Counter[str]] = {}
+    for response in responses:
+        value = response.values.get(LABEL_QUESTION)
+        if response.status == ResponseStatus.submitted and isinstance(value, str):
+            votes.setdefault(response.record_id, Counter())[value] += 1
+    return {rid: counter.most_common(1)[0][0] for rid, counter in votes.items()}
+
+
+def _group_members(group: Any) -> list[str]:
+    return list(group.members)
+
+
+def _group_tier(group: Any) -> str:
+    return str(group.tier)
+
+
+def _write_store(
+    store: RecordStore,
+    records: Sequence[Record],
+    collected: _Collected,
+    groups: Sequence[Any],
+    conflicts: Sequence[Any],
+    clusters: ClusterResult,
+    batch_size: int,
+) -> None:
+    """Replace every analysis key of every record, and analysis's own suggestions, in batches."""
+    dup: dict[str, dict[str, Any]] = {}
+    for group in groups:
+        for member in group.members:
+            dup[member] = {
+                fields.DUP_GROUP: group.id,
+                fields.DUP_TIER: group.tier_of(member),
+                fields.DUP_SCORE: group.score_of(member),
+                fields.DUP_KEEPER: "yes" if member == group.keeper else None,
+            }
+    conflict_of = {member: conflict.id for conflict in conflicts for member in conflict.members}
+    names = {c.id: c.name for c in clusters.clusters}
+    for start in range(0, len(records), batch_size):
+        batch = records[start : start + batch_size]
+        updates: dict[str, dict[str, Any]] = {}
+        suggestions: dict[str, list[Suggestion]] = {}
+        for offset, record in enumerate(batch):
+            i = start + offset
+            meta: dict[str, Any] = dict.fromkeys(fields.ANALYSIS_KEYS)
+            meta.update(collected.quality.get(record.id, {}))
+            meta.update(dup.get(record.id, {}))
+            meta[fields.CONFLICT_GROUP] = conflict_of.get(record.id)
+            label = int(clusters.labels[i])
+            meta[fields.CLUSTER] = label
+            meta[fields.CLUSTER_NAME] = names.get(label)
+            meta[fields.MAP_X] = round(float(clusters.coords[i, 0]), 5)
+            meta[fields.MAP_Y] = round(float(clusters.coords[i, 1]), 5)
+            updates[record.id] = meta
+            wanted = _suggestions_for(record, meta.get(fields.FLAGS) or [])
+            if wanted != record.suggestions:
+                suggestions[record.id] = wanted
+        store.update_metadata(updates)
+        if suggestions:
+            store.set_suggestions(suggestions)
+
+
+def _suggestions_for(record: Record, flags: Sequence[str]) -> list[Suggestion]:
+    """The record's suggestions from other agents, plus ``label = bad`` when a serious flag is set."""
+    kept = [s for s in record.suggestions if s.agent != AGENT]
+    bad = [f for f in flags if f in BAD_FLAGS]
+    if bad:
+        kept.append(Suggestion(question=LABEL_QUESTION, value=LABEL_BAD, score=1.0, agent=AGENT))
+    return kept
+
+
+def _write_artifacts(
+    paths: ProjectPaths,
+    records: Sequence[Record],
+    pairs: Sequence[DuplicatePair],
+    groups: Sequence[Any],
+    conflicts: Sequence[Any],
+    clusters: ClusterResult,
+    diversity: dict[str, Any],
+) -> dict[str, str]:
+    """duplicates.json, clusters.json and diversity.json (report.json is written last, by the caller)."""
+    row = {r.id: r.source.row for r in records}
+    duplicates = {
+        "groups": [
+            {
+                "group": g.id,
+                "tier": g.tier,
+                "score": g.score,
+                "records": [{"id": m, "source_row": row.get(m)} for m in g.members],
+                "keeper": g.keeper,
+            }
+            for g in groups
+        ],
+        "conflicts": [
+            {"group": c.id, "records": [{"id": m, "source_row": row.get(m)} for m in c.members]}
+            for c in conflicts
+        ],
+        "pairs": [{"a": p.a, "b": p.b, "tier": p.tier, "score": p.score} for p in pairs],
+    }
+    ids = [r.id for r in records]
+    members: dict[int, list[dict[str, Any]]] = {}
+    for rid, label in zip(ids, clusters.labels.tolist(), strict=True):
+        members.setdefault(int(label), []).append({"id": rid, "source_row": row[rid]})
+    cluster_doc = {
+        "k": len(clusters.clusters),
+        "k_chosen_by": clusters.k_chosen_by,
+        "k_scores": {str(k): v for k, v in clusters.k_scores.items()},
+        "map_method": clusters.map_method,
+        "clusters": [{**c.as_dict(), "records": members.get(c.id, [])} for c in clusters.clusters],
+    }
+    written = {
+        "duplicates": atomic_write_json(paths.analysis / "duplicates.json", duplicates),
+        "clusters": atomic_write_json(paths.analysis / "clusters.json", cluster_doc),
+        "diversity": atomic_write_json(paths.analysis / "diversity.json", diversity),
+    }
+    return {name: str(path) for name, path in written.items()}

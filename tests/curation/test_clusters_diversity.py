@@ -1,0 +1,147 @@
+"""Clusters (k, names, map) and diversity figures, on hashed embeddings of planted topics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from curation.clusters import ClusterSettings, TermCounts, cluster_records, k_candidates
+from curation.diversity import balance, diversity_figures, k_center_greedy, vendi_score
+from curation.embeddings import get_embedder, normalise
+
+TOPICS = {
+    "refund": "I want a refund for my broken blender, please refund the money",
+    "password": "I forgot my password and cannot log into my account password reset",
+    "shipping": "Where is my parcel? The shipping tracking number shows no delivery",
+    "invoice": "Please send a copy of the invoice with VAT for my company invoice",
+}
+
+
+def _topic_texts(sizes: dict[str, int]) -> tuple[list[str], list[str], list[str]]:
+    ids, texts, truth = [], [], []
+    for topic, size in sizes.items():
+        for i in range(size):
+            ids.append(f"{topic}-{i:03d}")
+            texts.append(f"{TOPICS[topic]} {i} variant {i % 7}")
+            truth.append(topic)
+    return ids, texts, truth
+
+
+def test_clusters_recover_planted_topics_and_name_them() -> None:
+    ids, texts, truth = _topic_texts({"refund": 60, "password": 25, "shipping": 25, "invoice": 6})
+    vectors = get_embedder("hashing").embed(texts)
+    result = cluster_records(ids, vectors, texts, settings=ClusterSettings(k=4))
+    assert [c.size for c in result.clusters] == [60, 25, 25, 6]  # numbered largest first
+    for cluster in result.clusters:
+        members = {truth[i] for i in np.flatnonzero(result.labels == cluster.id)}
+        assert len(members) == 1
+        topic_words = set(TOPICS[members.pop()].lower().split())
+        assert set(cluster.terms[0].split()) <= topic_words
+        assert set(cluster.examples) <= set(ids) and len(cluster.examples) == 5
+    assert result.coords.shape == (len(ids), 2) and np.abs(result.coords).max() <= 1.0
+
+
+def test_k_is_chosen_automatically_and_mixes_are_counted() -> None:
+    ids, texts, _ = _topic_texts({"refund": 30, "password": 30, "shipping": 30, "invoice": 30})
+    vectors = get_embedder("hashing").embed(texts)
+    labels = {ids[0]: "good", ids[1]: "bad"}
+    flags = {ids[0]: ["pii"]}
+    result = cluster_records(ids, vectors, texts, labels_by_id=labels, flags_by_id=flags)
+    assert result.k_chosen_by == "silhouette" and len(result.clusters) == 4
+    first = next(
+        c for c in result.clusters if ids[0] in [ids[i] for i in np.flatnonzero(result.labels == c.id)]
+    )
+    assert first.label_mix == {"good": 1, "bad": 1}
+    assert first.quality_mix == {"clean": 29, "pii": 1}
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_tiny_sets_get_one_cluster_or_none(n: int) -> None:
+    ids, texts, _ = _topic_texts({"refund": n})
+    vectors = get_embedder("hashing").embed(texts)
+    result = cluster_records(ids, vectors, texts)
+    assert len(result.labels) == n and result.coords.shape == (n, 2)
+    assert len(result.clusters) == (1 if n else 0)
+
+
+def test_all_identical_records_form_one_cluster() -> None:
+    texts = ["same question about refunds"] * 40
+    ids = [f"r{i}" for i in range(40)]
+    result = cluster_records(ids, get_embedder("hashing").embed(texts), texts)
+    assert len(result.clusters) == 1 and result.clusters[0].size == 40
+    assert np.isfinite(result.coords).all()
+
+
+def test_non_english_text_is_named_with_its_own_words() -> None:
+    texts = [f"Ich möchte eine Rückerstattung für die Bestellung {i}" for i in range(20)]
+    texts += [f"Mot de passe oublié pour le compte numéro {i}" for i in range(20)]
+    ids = [f"r{i}" for i in range(40)]
+    result = cluster_records(ids, get_embedder("hashing").embed(texts), texts, settings=ClusterSettings(k=2))
+    german = set(["ich", "möchte", "eine", "rückerstattung", "für", "die", "bestellung"])
+    french = set(["mot", "de", "passe", "oublié", "pour", "le", "compte", "numéro"])
+    vocabularies = sorted(
+        "de" if {w for t in c.terms for w in t.split()} <= german else "fr"
+        for c in result.clusters
+        if {w for t in c.terms for w in t.split()} <= german | french
+    )
+    assert vocabularies == ["de", "fr"]
+
+
+def test_term_counts_merge_like_one_pass() -> None:
+    whole, left, right = TermCounts(), TermCounts(), TermCounts()
+    labels, texts = [0, 0, 1, 1], ["refund money", "refund card", "password reset", "password lost"]
+    whole.add(labels, texts)
+    left.add(labels[:2], texts[:2])
+    right.add(labels[2:], texts[2:])
+    assert left.merge(right).top_terms(2) == whole.top_terms(2)
+    assert whole.top_terms(1) == {0: ["refund"], 1: ["password"]}
+
+
+def test_k_candidates_stay_in_range() -> None:
+    assert k_candidates(1000, ClusterSettings(k_max=40))[0] == 2
+    assert max(k_candidates(1000, ClusterSettings(k_max=40))) == 40
+    assert max(k_candidates(30, ClusterSettings())) == 6
+
+
+def test_diversity_flags_over_represented_thin_and_missing_clusters() -> None:
+    ids = [f"r{i}" for i in range(100)]
+    cluster_of = {rid: (0 if i < 70 else 1 if i < 98 else 2) for i, rid in enumerate(ids)}
+    names = {0: "refund status", 1: "password", 2: "invoice", 3: "newsletter"}
+    vectors = normalise(np.random.default_rng(0).normal(size=(100, 16)))
+    figures = diversity_figures(ids, vectors, cluster_of, names)
+    assert figures["clusters_total"] == 4 and figures["clusters_covered"] == 3
+    assert figures["largest_cluster"] == {"id": 0, "name": "refund status", "share": 0.7}
+    assert [c["name"] for c in figures["over_represented"]] == ["refund status"]
+    assert {c["name"] for c in figures["thin"]} == {"invoice", "newsletter"}
+    assert "cluster 'refund status' holds 70% of records" in figures["hints"][0]
+    assert any("'newsletter' has no records" in h for h in figures["hints"])
+    assert 0 < figures["balance"] < 1 and figures["mean_nn_distance"] > 0
+
+
+def test_diversity_of_empty_and_single_sets() -> None:
+    empty = diversity_figures([], np.zeros((0, 4), np.float32), {}, {0: "a"})
+    assert empty["records"] == 0 and empty["balance"] is None and empty["vendi_score"] is None
+    one = diversity_figures(["x"], normalise(np.ones((1, 4))), {"x": 0}, {0: "a"})
+    assert one["balance"] == 1.0 and one["mean_nn_distance"] is None and one["vendi_score"] == 1.0
+
+
+def test_vendi_score_counts_effective_distinct_items() -> None:
+    assert vendi_score(normalise(np.ones((10, 4)))) == pytest.approx(1.0)
+    assert vendi_score(np.eye(5, dtype=np.float32)) == pytest.approx(5.0)
+    assert balance([10, 10, 10], 3) == pytest.approx(1.0)
+    assert balance([30, 0, 0], 3) == pytest.approx(0.0)
+
+
+def test_k_center_greedy_covers_every_topic_first() -> None:
+    rng = np.random.default_rng(1)
+    centres = normalise(rng.normal(size=(4, 32)))
+    sizes = [200, 20, 20, 5]
+    points = normalise(
+        np.vstack([c + rng.normal(scale=0.05, size=(s, 32)) for c, s in zip(centres, sizes, strict=True)])
+    )
+    topic = np.repeat(np.arange(4), sizes)
+    picks = k_center_greedy(points, np.zeros((0, 32), np.float32), 4)
+    assert sorted(topic[picks].tolist()) == [0, 1, 2, 3]
+    # With topic 0 already reviewed, the next pick goes elsewhere.
+    assert topic[k_center_greedy(points, centres[:1], 1)[0]] != 0
+    assert len(k_center_greedy(points, centres, 1000)) == len(points)

@@ -1,0 +1,61 @@
+"""Small Playwright helpers for driving a Streamlit app without flaky sleeps.
+
+Streamlit reruns the whole script after each interaction. The app root carries
+``data-test-script-state`` (``running`` / ``notRunning`` / ``rerunRequested``) and
+``data-test-connection-state``; waiting for ``notRunning`` after every action, plus for the text we
+expect, is what keeps these tests stable on a slow machine.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+APP_TIMEOUT_MS = 90_000
+NAV_LINK = "[data-testid='stSidebarNavLink'], [data-testid='stTopNavLink']"
+
+
+def wait_for_app(page: Any, timeout_ms: int = APP_TIMEOUT_MS) -> None:
+    """Wait until the app is connected and no script run is under way or requested.
+
+    A short grace period first lets the rerun that the last action triggered begin, so that we do
+    not mistake the state before it for the state after it.
+    """
+    page.wait_for_timeout(300)
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-connection-state='CONNECTED']", state="attached", timeout=timeout_ms
+    )
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']", state="attached", timeout=timeout_ms
+    )
+    page.wait_for_timeout(200)
+
+
+def open_app(page: Any, url: str) -> None:
+    page.goto(url, wait_until="domcontentloaded", timeout=APP_TIMEOUT_MS)
+    wait_for_app(page)
+
+
+def app_exceptions(page: Any) -> list[str]:
+    """Texts of the exceptions Streamlit shows in the page (an uncaught error in a script run)."""
+    return [str(t) for t in page.locator("[data-testid='stException']").all_inner_texts()]
+
+
+def assert_no_exception(page: Any, where: str) -> None:
+    errors = app_exceptions(page)
+    assert not errors, f"{where}: the app shows an exception:\n" + "\n".join(errors)
+
+
+def nav_labels(page: Any) -> list[str]:
+    """The labels of every page in the navigation, expanding "View more" when Streamlit folds it."""
+    more = page.locator("[data-testid='stSidebarNavViewButton']")
+    if more.count() and "more" in (more.first.inner_text() or "").lower():
+        more.first.click()
+    return [t.strip() for t in page.locator(NAV_LINK).all_inner_texts() if t.strip()]
+
+
+def go_to(page: Any, label: str) -> None:
+    """Open a page through the navigation (keeps the session, unlike a fresh URL)."""
+    link = page.locator(NAV_LINK).filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+    link.first.click()
+    wait_for_app(page)

