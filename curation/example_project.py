@@ -15,6 +15,7 @@ from typing import Any
 
 from curation.errors import NotFoundError
 from curation.model import Project
+from curation.store import RecordStore
 
 EXAMPLE_DIR = Path(__file__).resolve().parent / "example"
 EXAMPLE_PROJECT_NAME = "fernway-triage"
@@ -66,3 +67,22 @@ def example_project_settings() -> Project:
         guidelines=files.guidelines.read_text(encoding="utf-8"),
         output_schema=example_output_schema(),
     )
+
+
+def create_example_project(root: Path | str, *, backend: str = "local") -> RecordStore:
+    """Create a project in ``root`` holding the example: settings, all records, golden ids marked.
+
+    What the bootstrap and the tour start from. Raises ConflictError when ``root`` already holds a
+    project. The caller closes the returned store.
+    """
+    from curation.importing.importer import import_file  # import lazily: only this helper needs it
+    from curation.project import ProjectPaths, init_project
+
+    store = init_project(root, EXAMPLE_PROJECT_NAME, backend=backend, project=example_project_settings())
+    try:
+        import_file(store, example_files().data, quarantine_dir=ProjectPaths(Path(root)).quarantine)
+        store.set_golden(example_key()["golden"])
+    except BaseException:
+        store.close()
+        raise
+    return store

@@ -1,7 +1,7 @@
 """Hand-written templates and slot fillers for scripts/make_example_dataset.py (our own text).
 
 Slots: {plant} {a_plant} ("a pothos", "an aloe vera") {plant2} {order} (an order reference, with or without an FW-number) {oid} (the bare
-FW-number; forces one) {date} (order date) {eta} {days} {city} {amount} {amount2} {weekday} {gc}
+FW-number; forces one) {date} (order date) {eta} {days} {city} {device} {amount} {amount2} {weekday} {gc}
 {name} {email} {phone} {card}. Every sub-type has one summary sentence: {plant_} is "<plant> " when
 the message names exactly one plant (else empty) and {plant_or} is the plant or the word "plant".
 """
@@ -350,6 +350,9 @@ SUBTYPES: tuple[Subtype, ...] = (
             "The login page just reloads when I enter my details.",
             "My account seems locked after too many attempts, can you unlock it?",
             "Every time I try to sign in I get an error message.",
+            "I can't sign in on my {device}, it just shows a spinning wheel.",
+            "Since yesterday my {device} logs me out straight away and won't let me back in.",
+            "The Fernway app on my {device} says my account doesn't exist.",
             "I'm stuck on the login screen and can't see my orders.",
         ),
     ),
@@ -363,6 +366,8 @@ SUBTYPES: tuple[Subtype, ...] = (
             "The reset link email isn't arriving, not even in spam.",
             "Forgot my password and the reset email never shows up.",
             "Clicked 'forgot password' an hour ago and still no email.",
+            "I asked for a reset link on my {device} but no email ever came.",
+            "Password reset emails aren't reaching me, I've checked on my {device} too.",
         ),
     ),
     Subtype(
@@ -375,6 +380,8 @@ SUBTYPES: tuple[Subtype, ...] = (
             "I need to update my login email, I no longer use the old one.",
             "Please switch my account to a new email address.",
             "Can the email on my Fernway profile be changed?",
+            "I'd like my account to use my work email instead of my personal one.",
+            "Can you move my account over to a different email? I'm on my {device} right now.",
         ),
     ),
     Subtype(
@@ -387,6 +394,8 @@ SUBTYPES: tuple[Subtype, ...] = (
             "I'd like to close my account permanently.",
             "How can I remove my account? I don't shop with you anymore.",
             "Could you erase my profile and order history?",
+            "Please remove all my personal data from your systems.",
+            "I want my account closed, and I can't find the option on my {device}.",
         ),
     ),
     # -- gift_card (thin) --
@@ -622,6 +631,7 @@ NAMES = (
     "Ethan", "Nadia", "Oliver", "Yuki", "Grace", "Sam", "Ines", "Ben",
 )  # fmt: skip
 AMOUNTS = ("$24.99", "$38.50", "$61.00", "$45.20", "$19.95", "$72.40", "$33.00", "$89.90", "$54.75", "$27.30")
+DEVICES = ("phone", "laptop", "iPad", "work computer", "Android phone", "tablet")
 WEEKDAYS = ("Friday", "Saturday", "Sunday", "Monday", "Wednesday")
 GIFT_CODES = ("GC-7Q4M-2KD9", "GC-H3W8-PL5X", "GC-9RT2-VN6B", "GC-K5J1-ZD3S")
 

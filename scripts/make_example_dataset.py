@@ -32,6 +32,7 @@ from example_templates import (  # type: ignore[import-not-found]
     CITIES,
     CONFLICTS,
     DEADLINES,
+    DEVICES,
     DETAILS,
     GIFT_CODES,
     GREETINGS,
@@ -166,6 +167,7 @@ class Draft:
     group: int = -1
     obj: dict[str, Any] = field(default_factory=dict)
     slots: dict[str, str] = field(default_factory=dict)
+    core: str = ""  # the filled template without greeting, details or sign-off, normalised
     correct: bool = False
 
 
@@ -208,6 +210,7 @@ class Writer:
             "eta": f"{eta:%B} {eta.day}",
             "days": f"{(created - ordered).days} days",
             "city": r.choice(CITIES),
+            "device": r.choice(DEVICES),
             "amount": amount,
             "amount2": amount2,
             "weekday": r.choice(WEEKDAYS),
@@ -288,7 +291,7 @@ class Writer:
         }
         assert len(words(text)) <= MAX_WORDS, text
         assert len(obj["summary"].split()) <= 15, obj
-        return Draft(text, compact(obj), channel, created, obj=obj, slots=s)
+        return Draft(text, compact(obj), channel, created, obj=obj, slots=s, core=normalise(core.format(**s)))
 
 
 # ---- the dataset ----------------------------------------------------------------------------------
@@ -306,6 +309,7 @@ class Builder:
         self.groups = 0
         self.left = dict(QUOTAS)
         self.seen: list[set[tuple[str, ...]]] = []  # shingles of every draft so far
+        self.cores: set[str] = set()  # a template filled with the same values is the same ticket
 
     def add(self, drafts: list[Draft], kind: str, *, counts: bool = True) -> None:
         group = self.groups
@@ -315,26 +319,32 @@ class Builder:
             if counts:
                 self.left[d.obj["category"]] -= 1
             self.seen.append(shingles(d.input))
+            self.cores.add(d.core)
         self.drafts.extend(drafts)
 
-    def independent(self, text: str) -> bool:
-        """True when ``text`` is unlike every record so far (no accidental near or exact duplicates)."""
-        own = shingles(text)
+    def independent(self, d: Draft) -> bool:
+        """True when ``d`` is unlike every record so far (no accidental duplicates of any kind)."""
+        if d.core in self.cores:
+            return False
+        own = shingles(d.input)
         return all(jaccard(own, seen) < INDEPENDENT_MAX for seen in self.seen)
 
-    def fresh(self, sub: Subtype, **kwargs: Any) -> Draft:
-        """A message of ``sub`` unlike every record so far (redrawn until it is)."""
+    def fresh(self, sub: Subtype | list[Subtype], **kwargs: Any) -> Draft:
+        """A message of ``sub`` (or of one of several sub-types) unlike every record so far."""
+        choices = sub if isinstance(sub, list) else [sub]
         for _ in range(400):
-            d = self.w.message(sub, **kwargs)
-            if self.independent(d.input):
+            d = self.w.message(self.rng.choice(choices), **kwargs)
+            if self.independent(d):
                 return d
-        raise RuntimeError(f"could not draw an independent '{sub.name}' message; add templates")
+        raise RuntimeError(
+            f"could not draw an independent {[s.name for s in choices]} message; add templates"
+        )
 
     def fresh_long(self, categories: tuple[str, ...], min_words: int = 18) -> Draft:
         """A clean independent message long enough that one small edit keeps most of its shingles."""
         for _ in range(400):
             d = self.w.message(self.pick(categories), clean=True)
-            if len(words(d.input)) >= min_words and self.independent(d.input):
+            if len(words(d.input)) >= min_words and self.independent(d):
                 return d
         raise RuntimeError("could not draw a long independent message; add templates")
 
@@ -355,7 +365,14 @@ class Builder:
             for k in range(1, size):
                 text = variants[(k + self.groups) % len(variants)](base.input)
                 copies.append(
-                    Draft(text, base.output, self.rng.choice(CHANNELS), self.w.created(), obj=base.obj)
+                    Draft(
+                        text,
+                        base.output,
+                        self.rng.choice(CHANNELS),
+                        self.w.created(),
+                        obj=base.obj,
+                        core=base.core,
+                    )
                 )
             self.add(copies, "exact")
 
@@ -373,7 +390,9 @@ class Builder:
                         break
                 else:
                     raise RuntimeError(f"near-duplicate edit '{edit}' failed on {base.input!r}")
-                members.append(Draft(text, base.output, base.channel, self.w.created(), obj=base.obj))
+                members.append(
+                    Draft(text, base.output, base.channel, self.w.created(), obj=base.obj, core=base.core)
+                )
             self.add(members, "near")
 
     def edit(self, text: str, how: str) -> str:
@@ -421,7 +440,14 @@ class Builder:
             right.correct = True
             bad_obj = dict(right.obj, **wrong)
             text = add_typo(self.rng, right.input, set()) if typo else right.input
-            other = Draft(text, compact(bad_obj), self.rng.choice(CHANNELS), self.w.created(), obj=bad_obj)
+            other = Draft(
+                text,
+                compact(bad_obj),
+                self.rng.choice(CHANNELS),
+                self.w.created(),
+                obj=bad_obj,
+                core=right.core,
+            )
             pair = [right, other] if self.rng.random() < 0.5 else [other, right]
             self.add(pair, "conflict")
 
@@ -461,7 +487,7 @@ class Builder:
         for category in CATEGORIES:
             subs = [s for s in SUBTYPES if s.category == category]
             while self.left[category] > 0:
-                self.add([self.fresh(self.rng.choice(subs))], "background")
+                self.add([self.fresh(subs)], "background")
 
     def build(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         self.golden()
@@ -491,6 +517,9 @@ class Builder:
         """Only planted groups may hold look-alikes; everything else must be unlike everything else."""
         assert all(v == 0 for v in self.left.values()), self.left
         norms = [normalise(d.input) for d in self.drafts]
+        first_group: dict[str, int] = {}
+        for d in self.drafts:
+            assert first_group.setdefault(d.core, d.group) == d.group, d
         for i, a in enumerate(self.drafts):
             assert len(words(a.input)) <= MAX_WORDS, a.input
             for j in range(i):

@@ -121,6 +121,8 @@ def fix_mojibake(value: Any) -> tuple[Any, int]:
         fixed = ftfy.fix_encoding(value)
         return fixed, int(fixed != value)
     if isinstance(value, dict):
+        if all(type(v) is str and v.isascii() for v in value.values()):
+            return value, 0  # the usual CSV row: nothing to fix, no copy
         changed = 0
         out: dict[Any, Any] = {}
         for key, item in value.items():
@@ -136,6 +138,14 @@ def fix_mojibake(value: Any) -> tuple[Any, int]:
             changed += n
         return items, changed
     return value, 0
+
+
+def over_limit(value: Any, limit: int) -> int | None:
+    """The UTF-8 size of ``value`` when it is over ``limit`` bytes, else None (cheaply, for most text)."""
+    if isinstance(value, str) and len(value) * 4 <= limit:
+        return None  # no UTF-8 character takes more than 4 bytes
+    size = utf8_size(value)
+    return size if size > limit else None
 
 
 def utf8_size(value: Any) -> int:

@@ -296,12 +296,12 @@ class JsonFormat(FileFormat):
         elif isinstance(document, dict):
             lists = {k: v for k, v in document.items() if isinstance(v, list)}
             named = [k for k in self.list_keys if k in lists]
-            if len(lists) == 1:
+            if "messages" in lists or "conversations" in lists:
+                items = [document]  # a single chat conversation, not a list of records
+            elif len(lists) == 1:
                 items = next(iter(lists.values()))
             elif named:
                 items = lists[named[0]]
-            elif "messages" in document or "conversations" in document:
-                items = [document]  # a single chat conversation
             else:
                 found = ", ".join(lists) or "none"
                 raise BadInputError(

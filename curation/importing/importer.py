@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from curation.atomic import atomic_write_text
 from curation.errors import BadInputError, NotFoundError
-from curation.importing.decode import fix_mojibake, is_missing, utf8_size
+from curation.importing.decode import fix_mojibake, is_missing, over_limit
 from curation.importing.formats import FORMATS, FileFormat, RawRow, ReadOptions, format_for_path
 from curation.importing.shapes import (
     CHAT_FORMATS,
@@ -146,7 +146,7 @@ class _ImportRun:
         if raw.error or raw.values is None:
             self._reject(raw, raw.error or "the row could not be read")
             return
-        oversized = [(k, n) for k, v in raw.values.items() if (n := utf8_size(v)) > MAX_FIELD_BYTES]
+        oversized = [(k, n) for k, v in raw.values.items() if (n := over_limit(v, MAX_FIELD_BYTES))]
         if oversized:
             name, size = oversized[0]
             self._reject(raw, f"field '{name}' is {size / 1e6:.1f} MB, over the 1 MB limit")

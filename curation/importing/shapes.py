@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -84,17 +85,18 @@ class MetadataCleaner:
         return out
 
 
+_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
+
+
 def _number_or_text(value: str) -> Any:
     """``value`` as an int or float when that is exactly how the number is written, else the text."""
-    try:
+    if len(value) > 30 or not _NUMBER.fullmatch(value):
+        return value  # most cells are words: one regex instead of two failing conversions
+    if "." not in value:
         as_int = int(value)
-        return as_int if str(as_int) == value else value
-    except ValueError:
-        pass
-    try:
-        as_float = float(value)
-    except ValueError:
-        return value
+        # Past 2**53 a JSON reader may round it: keep such codes as text.
+        return as_int if value != "-0" and abs(as_int) <= 2**53 else value
+    as_float = float(value)
     return as_float if repr(as_float) == value else value
 
 

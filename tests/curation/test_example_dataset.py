@@ -14,8 +14,15 @@ from typing import Any
 import jsonschema
 import pytest
 
-from curation.example_project import ExampleFiles, example_files, example_key, example_project_settings
+from curation.example_project import (
+    ExampleFiles,
+    create_example_project,
+    example_files,
+    example_key,
+    example_project_settings,
+)
 from curation.model import Record
+from curation.store import RecordQuery
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = ["category", "urgency", "order_id", "summary"]
@@ -216,6 +223,18 @@ def test_project_settings_carry_guidelines_and_schema() -> None:
     assert "## Urgency" in project.guidelines
     assert project.output_schema is not None
     assert project.output_schema["properties"]["category"]["enum"][0] == "shipping_delay"
+
+
+def test_example_project_holds_every_record_and_the_golden_ids(tmp_path: Path, key: dict[str, Any]) -> None:
+    store = create_example_project(tmp_path / "fernway")
+    try:
+        assert store.count_records() == key["records"]
+        assert store.get_project().output_schema == example_project_settings().output_schema
+        golden = store.query_records(RecordQuery(golden=True, limit=100)).records
+        assert sorted(r.id for r in golden) == key["golden"]
+        assert store.get_record(key["golden"][0]).metadata["channel"] in {"email", "chat", "web_form"}
+    finally:
+        store.close()
 
 
 def test_generator_reproduces_the_files_byte_for_byte(tmp_path: Path, files: ExampleFiles) -> None:

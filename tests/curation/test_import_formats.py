@@ -169,6 +169,13 @@ def test_openai_chat_jsonl(importer: Importer, tmp_path: Path) -> None:
     assert record.metadata == {"source": "web"}
 
 
+def test_a_json_file_holding_one_conversation(importer: Importer, tmp_path: Path) -> None:
+    one = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}
+    report = importer(write_file(tmp_path, "one.json", json.dumps(one)))
+    assert (report.format, report.imported) == ("openai", 1)
+    assert importer.records()[0].output == "Yo"
+
+
 def test_alpaca(importer: Importer, tmp_path: Path) -> None:
     rows = [
         {"instruction": "Translate to French.", "input": "cat", "output": "chat"},

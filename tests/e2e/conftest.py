@@ -26,6 +26,7 @@ import pytest
 
 from curation.model import Record, RecordSource, Role, User
 from curation.project import init_project
+from curation.store import RecordStore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
@@ -80,6 +81,22 @@ def _own_example_records() -> list[Record]:
     ]
 
 
+def _example_store(root: Path, name: str) -> RecordStore:
+    """The bundled Fernway example when this install has it, otherwise our small ticket set."""
+    try:
+        from curation import example_project
+    except ImportError:
+        example_project = None  # type: ignore[assignment]
+    create = getattr(example_project, "init_example_project", None) or getattr(
+        example_project, "create_example_project", None
+    )
+    if create is not None:
+        return create(root)  # type: ignore[no-any-return]
+    store = init_project(root, name)
+    store.upsert_records(_own_example_records())
+    return store
+
+
 @dataclass
 class E2EProject:
     root: Path
@@ -101,13 +118,7 @@ def make_e2e_project(tmp_path: Path) -> Callable[..., E2EProject]:
         from curation.analyze import AnalysisSettings, analyze_project
 
         root = tmp_path / name
-        try:
-            from curation.example_project import init_example_project
-        except ImportError:  # the bundled example is optional for this harness
-            store = init_project(root, name)
-            store.upsert_records(_own_example_records())
-        else:
-            store = init_example_project(root)
+        store = _example_store(root, name)
         try:
             store.add_user(User(name=OWNER, role=Role.owner))
             store.add_user(User(name=ANNOTATOR, role=Role.annotator))

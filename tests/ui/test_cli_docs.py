@@ -40,5 +40,10 @@ def test_readme_commands_exist() -> None:
     root = typer.main.get_command(app)
     assert hasattr(root, "list_commands")
     names = set(root.list_commands(typer.Context(root)))
-    used = {line.split()[1] for line in readme.splitlines() if line.startswith("pairsmith ")}
+    in_code, used = False, set()
+    for line in readme.splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        elif in_code and line.startswith("pairsmith "):
+            used.add(line.split()[1])
     assert used and used <= names, f"README mentions commands that do not exist: {used - names}"

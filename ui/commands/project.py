@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from curation.example_project import create_example_project
 from curation.model import Role, User
 from curation.project import init_project, open_store
 from curation.stats import project_stats
@@ -37,9 +38,7 @@ def init(
     """Create a new project directory (a local SQLite store by default)."""
     with user_errors():
         if example:
-            from curation.example_project import init_example_project
-
-            store = init_example_project(directory, backend=backend)
+            store = create_example_project(directory, backend=backend)
         else:
             store = init_project(directory, name, backend=backend)
         count = store.count_records()
