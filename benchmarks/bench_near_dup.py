@@ -60,7 +60,7 @@ def make_dataset(n: int, dup_share: float, rng: np.random.Generator) -> tuple[li
     sources = rng.integers(0, n_base, size=n_dups)
     for src in sources.tolist():
         words_in, words_out = list(base[src][0]), list(base[src][1])
-        words = words_in + ["\n"] + words_out
+        words = [*words_in, "\n", *words_out]
         edits = max(1, int(len(words) * rng.uniform(0.0, 0.1)))
         for _ in range(edits):
             pos = int(rng.integers(0, len(words)))
@@ -94,7 +94,9 @@ def truth_pairs(shingles: Shingles, cluster: list[int], threshold: float) -> set
     return {p for p, s in zip(cand, scores.tolist(), strict=True) if s >= threshold - 1e-9}
 
 
-def score(found: set[tuple[int, int]], truth: set[tuple[int, int]], shingles: Shingles, threshold: float) -> tuple[float, float]:
+def score(
+    found: set[tuple[int, int]], truth: set[tuple[int, int]], shingles: Shingles, threshold: float
+) -> tuple[float, float]:
     extra = sorted(found - truth)
     genuine = 0
     if extra:

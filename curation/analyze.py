@@ -24,23 +24,25 @@ from pydantic import BaseModel, ConfigDict, Field
 from curation import fields
 from curation.atomic import atomic_write_json
 from curation.clusters import ClusterResult, ClusterSettings, cluster_records
-from curation.dedup.near import NearSettings
+from curation.dedup.conflicts import ConflictGroup, ConflictSettings, conflict_metadata, find_conflicts
+from curation.dedup.exact import exact_pairs
+from curation.dedup.groups import DuplicateGroup, build_groups, group_metadata
+from curation.dedup.near import NearSettings, near_pairs
 from curation.dedup.pairs import DuplicatePair
 from curation.dedup.semantic import SemanticSettings, semantic_pairs
 from curation.diversity import DiversitySettings, diversity_figures
 from curation.embeddings import Embedder, EmbeddingCache, embed_records, get_embedder, record_texts
-from curation.model import LABEL_BAD, LABEL_QUESTION, Record, Response, ResponseStatus, Suggestion
+from curation.model import LABEL_QUESTION, Record, Response, ResponseStatus, Suggestion
 from curation.project import ProjectPaths, open_store
+from curation.quality import AGENT as QUALITY_AGENT
+from curation.quality import compute_quality, load_tokenizer
 from curation.store import RecordStore
 
 Progress = Callable[[str, int, int], None]
 """``progress(step, done, total)``: called as each step advances (total 0 when unknown)."""
 
-AGENT = "pairsmith-analysis"
-"""The agent name on suggestions analysis writes; re-running replaces only these."""
-
-BAD_FLAGS = ("empty_output", "truncated_output", "refusal", "invalid_json", "schema_mismatch")
-"""Quality flags that make analysis suggest the label ``bad`` (a suggestion; a human decides)."""
+ANALYSIS_AGENTS = (QUALITY_AGENT,)
+"""Agents whose suggestions analysis writes; re-running replaces these and keeps everyone else's."""
 
 REPORT_VERSION = 1
 
@@ -53,6 +55,7 @@ class AnalysisSettings(BaseModel):
     embedder: str = "minilm"
     embedder_settings: dict[str, Any] = Field(default_factory=dict)
     near: NearSettings = Field(default_factory=NearSettings)
+    conflicts: ConflictSettings = Field(default_factory=ConflictSettings)
     semantic: SemanticSettings = Field(default_factory=SemanticSettings)
     clusters: ClusterSettings = Field(default_factory=ClusterSettings)
     diversity: DiversitySettings = Field(default_factory=DiversitySettings)
@@ -95,6 +98,7 @@ class _Collected:
         self.records: list[Record] = []
         self.vectors: dict[str, list[np.ndarray]] = {}
         self.quality: dict[str, dict[str, Any]] = {}
+        self.suggestions: dict[str, list[Suggestion]] = {}
         self.embedded = 0
 
     def matrix(self, name: str) -> np.ndarray:
@@ -127,9 +131,10 @@ def analyze_project(
         total = store.count_records()
         project = store.get_project()
         collected = _Collected()
+        tokenizer = load_tokenizer() if total else None
         with _timed(timings, "embed_and_quality"):
             for batch in store.iter_records(batch_size=settings.batch_size):
-                _process_batch(batch, store, embedder, cache, project, collected)
+                _process_batch(batch, store, embedder, cache, project, tokenizer, collected)
                 report("embed", len(collected.records), total)
         records = collected.records
         ids = [r.id for r in records]
@@ -169,9 +174,9 @@ def analyze_project(
             embedded_texts=collected.embedded,
             cached_texts=2 * len(records) - collected.embedded,
             embedder=embedder.key,
-            duplicate_groups=dict(Counter(_group_tier(g) for g in groups)),
+            duplicate_groups=dict(Counter(g.tier for g in groups)),
             duplicate_pairs=dict(Counter(p.tier for p in pairs)),
-            records_in_duplicate_groups=sum(len(_group_members(g)) for g in groups),
+            records_in_duplicate_groups=sum(len(g.members) for g in groups),
             conflicts=len(conflicts),
             flags=dict(flag_counts.most_common()),
             clusters=len(clusters.clusters),
@@ -199,18 +204,19 @@ def _process_batch(
     embedder: Embedder,
     cache: EmbeddingCache,
     project: Any,
+    tokenizer: Any,
     collected: _Collected,
 ) -> None:
     """The per-partition step: embed (through the cache), store vectors, compute quality signals."""
-    from curation.quality import compute_quality_signals
-
     vectors, fresh = embed_records(batch, embedder, cache)
     batch_ids = [r.id for r in batch]
     for name, matrix in vectors.items():
         store.set_vectors(name, batch_ids, matrix)
         collected.vectors.setdefault(name, []).append(matrix)
     collected.embedded += fresh
-    collected.quality.update(compute_quality_signals(batch, project))
+    quality = compute_quality(batch, project, tokenizer=tokenizer)
+    collected.quality.update(quality.metadata)
+    collected.suggestions.update(quality.suggestions)
     collected.records.extend(batch)
 
 
@@ -220,21 +226,16 @@ def _dedup(
     collected: _Collected,
     settings: AnalysisSettings,
     report: Progress,
-) -> tuple[list[DuplicatePair], list[Any], list[Any]]:
-    """Pairs from the three tiers, their groups (with keepers) and conflicts."""
-    from curation.dedup.conflicts import find_conflicts
-    from curation.dedup.exact import exact_pairs
-    from curation.dedup.groups import build_groups
-    from curation.dedup.near import near_pairs
-
-    pairs = list(exact_pairs(records))
+) -> tuple[list[DuplicatePair], list[DuplicateGroup], list[ConflictGroup]]:
+    """Pairs from the three tiers, their groups (each with a suggested keeper) and conflicts."""
+    pairs = exact_pairs(records)
     report("dedup", 1, 3)
     pairs += near_pairs(records, settings.near)
     report("dedup", 2, 3)
     pairs += semantic_pairs([r.id for r in records], collected.matrix(fields.VECTOR_PAIR), settings.semantic)
     report("dedup", 3, 3)
-    groups = build_groups(pairs, list(records), list(responses))
-    conflicts = find_conflicts(list(records), pairs)
+    groups = build_groups(pairs, records, responses)
+    conflicts = find_conflicts(records, settings.conflicts)
     return pairs, groups, conflicts
 
 
@@ -248,34 +249,18 @@ def _final_labels(responses: Sequence[Response]) -> dict[str, str]:
     return {rid: counter.most_common(1)[0][0] for rid, counter in votes.items()}
 
 
-def _group_members(group: Any) -> list[str]:
-    return list(group.members)
-
-
-def _group_tier(group: Any) -> str:
-    return str(group.tier)
-
-
 def _write_store(
     store: RecordStore,
     records: Sequence[Record],
     collected: _Collected,
-    groups: Sequence[Any],
-    conflicts: Sequence[Any],
+    groups: Sequence[DuplicateGroup],
+    conflicts: Sequence[ConflictGroup],
     clusters: ClusterResult,
     batch_size: int,
 ) -> None:
     """Replace every analysis key of every record, and analysis's own suggestions, in batches."""
-    dup: dict[str, dict[str, Any]] = {}
-    for group in groups:
-        for member in group.members:
-            dup[member] = {
-                fields.DUP_GROUP: group.id,
-                fields.DUP_TIER: group.tier_of(member),
-                fields.DUP_SCORE: group.score_of(member),
-                fields.DUP_KEEPER: "yes" if member == group.keeper else None,
-            }
-    conflict_of = {member: conflict.id for conflict in conflicts for member in conflict.members}
+    dup = group_metadata(groups)
+    conflict = conflict_metadata(conflicts)
     names = {c.id: c.name for c in clusters.clusters}
     for start in range(0, len(records), batch_size):
         batch = records[start : start + batch_size]
@@ -286,14 +271,15 @@ def _write_store(
             meta: dict[str, Any] = dict.fromkeys(fields.ANALYSIS_KEYS)
             meta.update(collected.quality.get(record.id, {}))
             meta.update(dup.get(record.id, {}))
-            meta[fields.CONFLICT_GROUP] = conflict_of.get(record.id)
+            meta.update(conflict.get(record.id, {}))
             label = int(clusters.labels[i])
             meta[fields.CLUSTER] = label
             meta[fields.CLUSTER_NAME] = names.get(label)
             meta[fields.MAP_X] = round(float(clusters.coords[i, 0]), 5)
             meta[fields.MAP_Y] = round(float(clusters.coords[i, 1]), 5)
             updates[record.id] = meta
-            wanted = _suggestions_for(record, meta.get(fields.FLAGS) or [])
+            wanted = [s for s in record.suggestions if s.agent not in ANALYSIS_AGENTS]
+            wanted += collected.suggestions.get(record.id, [])
             if wanted != record.suggestions:
                 suggestions[record.id] = wanted
         store.update_metadata(updates)
@@ -301,21 +287,12 @@ def _write_store(
             store.set_suggestions(suggestions)
 
 
-def _suggestions_for(record: Record, flags: Sequence[str]) -> list[Suggestion]:
-    """The record's suggestions from other agents, plus ``label = bad`` when a serious flag is set."""
-    kept = [s for s in record.suggestions if s.agent != AGENT]
-    bad = [f for f in flags if f in BAD_FLAGS]
-    if bad:
-        kept.append(Suggestion(question=LABEL_QUESTION, value=LABEL_BAD, score=1.0, agent=AGENT))
-    return kept
-
-
 def _write_artifacts(
     paths: ProjectPaths,
     records: Sequence[Record],
     pairs: Sequence[DuplicatePair],
-    groups: Sequence[Any],
-    conflicts: Sequence[Any],
+    groups: Sequence[DuplicateGroup],
+    conflicts: Sequence[ConflictGroup],
     clusters: ClusterResult,
     diversity: dict[str, Any],
 ) -> dict[str, str]:

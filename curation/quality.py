@@ -137,8 +137,11 @@ _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
 # Luhn-valid order number alone (one in ten random numbers) is not a card.
 _CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6(?:011|5|4[4-9]|2)|35|3(?:0[0-5]|[689])|5[06-9])")
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
-_IPV4 = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.])")
+_IPV4 = re.compile(
+    r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.])"
+)
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+_LOCAL_PHONE = re.compile(r"^\d{3}[-. ]\d{4}$")  # 555-0177: a local number without area code
 _DATE_LIKE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
 
 
@@ -200,7 +203,8 @@ def find_pii(text: str) -> list[PiiMatch]:
             pass
     for m in _PHONE.finditer(text):
         digits = re.sub(r"\D", "", m.group(0))
-        if 9 <= len(digits) <= 15 and not _DATE_LIKE.match(m.group(0).strip()):
+        local = len(digits) == 7 and _LOCAL_PHONE.match(m.group(0))
+        if (9 <= len(digits) <= 15 or local) and not _DATE_LIKE.match(m.group(0).strip()):
             add("phone", m)
     return sorted(found, key=lambda p: p.start)
 
@@ -277,7 +281,9 @@ def token_counter(tokenizer: Any) -> TokenCounter:
     if tokenizer is None:
         return lambda texts: [len(t.split()) for t in texts]
     if hasattr(tokenizer, "encode_batch"):
-        return lambda texts: [len(e.ids) for e in tokenizer.encode_batch(list(texts), add_special_tokens=False)]
+        return lambda texts: [
+            len(e.ids) for e in tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        ]
 
     def count(texts: Sequence[str]) -> list[int]:
         if not texts:
@@ -365,7 +371,11 @@ class TruncationSignal(QualitySignal):
 
     def compute(self, records: Sequence[Record], context: QualityContext) -> list[SignalOutput]:
         return [
-            SignalOutput(flags=["truncated_output"] if looks_truncated(r.output, min_prose_words=self.min_prose_words) else [])
+            SignalOutput(
+                flags=["truncated_output"]
+                if looks_truncated(r.output, min_prose_words=self.min_prose_words)
+                else []
+            )
             for r in records
         ]
 
@@ -382,7 +392,11 @@ class LanguageSignal(QualitySignal):
 
         out = []
         for record in records:
-            text = record.output if _letters(record.output) >= self.min_chars else f"{record.input_text} {record.output}"
+            text = (
+                record.output
+                if _letters(record.output) >= self.min_chars
+                else f"{record.input_text} {record.output}"
+            )
             lang = py3langid.classify(text[:2000])[0] if _letters(text) >= self.min_chars else None
             out.append(SignalOutput({fields.LANGUAGE: lang}))
         return out
@@ -400,7 +414,8 @@ class PiiSignal(QualitySignal):
 
     def compute(self, records: Sequence[Record], context: QualityContext) -> list[SignalOutput]:
         return [
-            SignalOutput(flags=["pii"] if find_pii(r.input_text) or find_pii(r.output) else []) for r in records
+            SignalOutput(flags=["pii"] if find_pii(r.input_text) or find_pii(r.output) else [])
+            for r in records
         ]
 
 
@@ -440,7 +455,9 @@ def _validator(schema_json: str) -> Any:
     try:
         cls.check_schema(schema)
     except SchemaError as exc:
-        raise BadInputError(f"the project's output schema is not a valid JSON schema: {exc.message}") from None
+        raise BadInputError(
+            f"the project's output schema is not a valid JSON schema: {exc.message}"
+        ) from None
     return cls(schema)
 
 
@@ -450,7 +467,10 @@ class RefusalSignal(QualitySignal):
     window: int = Field(default=300, ge=10, description="Characters at the start of the output searched")
 
     def compute(self, records: Sequence[Record], context: QualityContext) -> list[SignalOutput]:
-        return [SignalOutput(flags=["refusal"] if is_refusal(r.output, window=self.window) else []) for r in records]
+        return [
+            SignalOutput(flags=["refusal"] if is_refusal(r.output, window=self.window) else [])
+            for r in records
+        ]
 
 
 # --- running them -----------------------------------------------------------------------------
@@ -493,7 +513,10 @@ def compute_quality(
         for record, output in zip(records, outputs, strict=True):
             meta = metadata[record.id]
             meta.update(output.metadata)
-            meta[fields.FLAGS] = [*meta[fields.FLAGS], *(f for f in output.flags if f not in meta[fields.FLAGS])]
+            meta[fields.FLAGS] = [
+                *meta[fields.FLAGS],
+                *(f for f in output.flags if f not in meta[fields.FLAGS]),
+            ]
     suggestions: dict[str, list[Suggestion]] = {}
     for rid, meta in metadata.items():
         bad = [f for f in meta[fields.FLAGS] if f in SUGGEST_BAD_FLAGS]

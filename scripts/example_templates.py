@@ -442,6 +442,7 @@ SUBTYPES: tuple[Subtype, ...] = (
         (
             "Can I skip next month's plant box? I'll be travelling.",
             "Please pause my subscription for one month.",
+            "Skip my plant box this month please, I still have last month's plants to pot.",
         ),
         escalates=False,
     ),
@@ -453,6 +454,7 @@ SUBTYPES: tuple[Subtype, ...] = (
         (
             "I want to cancel my monthly plant subscription.",
             "How do I stop the subscription box? Too many plants already!",
+            "Please end my plant box subscription after this month.",
         ),
         escalates=False,
     ),
@@ -464,6 +466,7 @@ SUBTYPES: tuple[Subtype, ...] = (
         (
             "I cancelled my subscription on {date} but was charged {amount} again.",
             "Why did you bill me {amount} for the plant box when I cancelled last month?",
+            "My subscription was cancelled, yet I was billed {amount} for a box with {a_plant} in it.",
         ),
         escalates=False,
     ),

@@ -32,8 +32,8 @@ from example_templates import (  # type: ignore[import-not-found]
     CITIES,
     CONFLICTS,
     DEADLINES,
-    DEVICES,
     DETAILS,
+    DEVICES,
     GIFT_CODES,
     GREETINGS,
     NAMES,
@@ -291,7 +291,13 @@ class Writer:
         }
         assert len(words(text)) <= MAX_WORDS, text
         assert len(obj["summary"].split()) <= 15, obj
-        return Draft(text, compact(obj), channel, created, obj=obj, slots=s, core=normalise(core.format(**s)))
+        return Draft(text, compact(obj), channel, created, obj=obj, slots=s, core=core_key(core, s))
+
+
+def core_key(template: str, slots: dict[str, str]) -> str:
+    """What makes two messages the same ticket: the template and its slots, dates and amounts aside."""
+    vague = {k: k.upper() for k in ("date", "eta", "days", "amount", "amount2", "weekday")}
+    return normalise(template.format(**{**slots, **vague}))
 
 
 # ---- the dataset ----------------------------------------------------------------------------------

@@ -93,7 +93,9 @@ def load_train_config(path: Path | str | None = None, **overrides: Any) -> Train
         return TrainConfig.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
-        raise BadInputError(f"invalid training config: {problems}", where=str(path) if path else None) from None
+        raise BadInputError(
+            f"invalid training config: {problems}", where=str(path) if path else None
+        ) from None
 
 
 def save_train_config(config: TrainConfig, out_dir: Path | str) -> Path:

@@ -138,7 +138,9 @@ def evaluate_run(
         test = test.select(range(min(config.eval_max_records, len(test))))
     prompts = list(test["prompt"])
     references = [c[-1]["content"] for c in test["completion"]]
-    validation = [{"prompt": p, "completion": c} for p, c in zip(*_columns(splits["validation"]), strict=True)]
+    validation = [
+        {"prompt": p, "completion": c} for p, c in zip(*_columns(splits["validation"]), strict=True)
+    ]
 
     device, bf16 = pick_device(config.device)
     base_path = resolve_base_model(config.base_model)
@@ -152,8 +154,16 @@ def evaluate_run(
         def report(done: int) -> None:
             if progress is not None:
                 total = len(prompts)
-                progress({"stage": f"eval:{which}", "step": done, "total": total,
-                          "fraction": (stage_index + done / max(total, 1)) / 2, "eta_s": None})
+                progress(
+                    {
+                        "stage": f"eval:{which}",
+                        "step": done,
+                        "total": total,
+                        "fraction": (stage_index + done / max(total, 1)) / 2,
+                        "eta_s": None,
+                    }
+                )
+
         return report
 
     kwargs = {"max_new_tokens": config.eval_max_new_tokens, "batch_size": config.eval_batch_size}
@@ -174,7 +184,9 @@ def evaluate_run(
     records = [
         {
             "id": test[i]["id"] if "id" in test.column_names else str(i),
-            "input": test[i]["input_text"] if "input_text" in test.column_names else prompts[i][-1]["content"],
+            "input": test[i]["input_text"]
+            if "input_text" in test.column_names
+            else prompts[i][-1]["content"],
             "reference": references[i],
             "base": outputs["base"][i],
             "tuned": outputs["tuned"][i],

@@ -113,7 +113,8 @@ def render_html(report: dict[str, Any], log_path: Path | None = None) -> str:
         record_rows.append(
             "<tr>"
             + "".join(
-                f"<td><pre>{html.escape(str(r[k]))}</pre></td>" for k in ("input", "reference", "base", "tuned")
+                f"<td><pre>{html.escape(str(r[k]))}</pre></td>"
+                for k in ("input", "reference", "base", "tuned")
             )
             + f"<td>{_num(b)}</td><td>{_num(t)}</td></tr>"
         )

@@ -112,7 +112,9 @@ def strongest_pairs(pairs: Iterable[DuplicatePair]) -> list[DuplicatePair]:
 def _review_rank(responses: Sequence[Response]) -> tuple[int, float]:
     """(rank, -mean rating): lower is better. See the module docstring for the order."""
     submitted = [r for r in responses if r.status == ResponseStatus.submitted]
-    ratings = [float(r.values[RATING_QUESTION]) for r in submitted if _is_number(r.values.get(RATING_QUESTION))]
+    ratings = [
+        float(r.values[RATING_QUESTION]) for r in submitted if _is_number(r.values.get(RATING_QUESTION))
+    ]
     mean_rating = sum(ratings) / len(ratings) if ratings else 0.0
     labels = Counter(r.values.get(LABEL_QUESTION) for r in submitted if r.values.get(LABEL_QUESTION))
     if not submitted:
@@ -121,7 +123,9 @@ def _review_rank(responses: Sequence[Response]) -> tuple[int, float]:
     order = {LABEL_GOOD: 0, LABEL_NEEDS_FIX: 1, LABEL_BAD: 4}
     top = max(labels.values()) if labels else 0
     # The majority label; a tie goes to the better one.
-    verdict = min((lab for lab, n in labels.items() if n == top), key=lambda lab: order.get(str(lab), 3), default=None)
+    verdict = min(
+        (lab for lab, n in labels.items() if n == top), key=lambda lab: order.get(str(lab), 3), default=None
+    )
     if verdict == LABEL_GOOD:
         return 0, -mean_rating
     if verdict == LABEL_NEEDS_FIX:
@@ -154,8 +158,12 @@ def _completeness(record: Record) -> tuple[int, int, int, int]:
     return (0 if output else 1), int(looks_truncated(output)), invalid_json, -len(output)
 
 
-def choose_keeper(members: Sequence[str], records: dict[str, Record], responses: dict[str, list[Response]],
-                  position: dict[str, int]) -> str:
+def choose_keeper(
+    members: Sequence[str],
+    records: dict[str, Record],
+    responses: dict[str, list[Response]],
+    position: dict[str, int],
+) -> str:
     """The member to suggest keeping (see the module docstring for the order)."""
 
     def key(rid: str) -> tuple[Any, ...]:
@@ -221,7 +229,9 @@ def group_metadata(groups: Iterable[DuplicateGroup]) -> dict[str, dict[str, Any]
     return out
 
 
-def write_group_metadata(store: RecordStore, groups: Sequence[DuplicateGroup], all_ids: Iterable[str] = ()) -> None:
+def write_group_metadata(
+    store: RecordStore, groups: Sequence[DuplicateGroup], all_ids: Iterable[str] = ()
+) -> None:
     """Store the groups in record metadata; records in ``all_ids`` but in no group lose old group keys."""
     updates = group_metadata(groups)
     cleared = dict.fromkeys((fields.DUP_GROUP, fields.DUP_TIER, fields.DUP_SCORE, fields.DUP_KEEPER))

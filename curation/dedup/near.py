@@ -39,18 +39,29 @@ class NearSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    threshold: float = Field(default=0.7, gt=0.0, le=1.0, description="Minimum Jaccard of shingle sets to link")
+    threshold: float = Field(
+        default=0.7, gt=0.0, le=1.0, description="Minimum Jaccard of shingle sets to link"
+    )
     num_perm: int = Field(default=128, ge=8, le=1024, description="MinHash permutations")
     word_ngram: int = Field(default=3, ge=0, le=10, description="Word n-gram size (0: no word shingles)")
     char_ngram: int = Field(default=5, ge=0, le=20, description="Character n-gram size (0: no char shingles)")
-    bands: int | None = Field(default=None, ge=1, description="LSH bands (default: chosen from the threshold)")
+    bands: int | None = Field(
+        default=None, ge=1, description="LSH bands (default: chosen from the threshold)"
+    )
     rows: int | None = Field(default=None, ge=1, description="Rows per band (default: chosen with bands)")
     false_negative_weight: float = Field(
-        default=0.9, gt=0.0, lt=1.0, description="Weight of missed pairs vs. extra candidates when choosing bands"
+        default=0.9,
+        gt=0.0,
+        lt=1.0,
+        description="Weight of missed pairs vs. extra candidates when choosing bands",
     )
-    max_bucket: int = Field(default=64, ge=2, description="Buckets above this size link linearly, not all pairs")
+    max_bucket: int = Field(
+        default=64, ge=2, description="Buckets above this size link linearly, not all pairs"
+    )
     seed: int = 1
-    chunk: int = Field(default=8192, ge=256, description="Shingles hashed per block (memory: chunk × num_perm × 8 B)")
+    chunk: int = Field(
+        default=8192, ge=256, description="Shingles hashed per block (memory: chunk × num_perm × 8 B)"
+    )
 
 
 @lru_cache(maxsize=64)
@@ -156,7 +167,9 @@ def _bucket_pairs(
         iu, ju = np.triu_indices(size, k=1)
         lefts.append(rows[(at[:, None] + iu[None, :]).ravel()])
         rights.append(rows[(at[:, None] + ju[None, :]).ravel()])
-    for start, size in zip(starts[sizes > max_bucket].tolist(), sizes[sizes > max_bucket].tolist(), strict=True):
+    for start, size in zip(
+        starts[sizes > max_bucket].tolist(), sizes[sizes > max_bucket].tolist(), strict=True
+    ):
         members = rows[start : start + size]
         lefts.append(np.full(size - 1, members[0]))
         rights.append(members[1:])
@@ -228,4 +241,6 @@ def near_pairs(
         sig_parts.append(signatures(part, settings))
     if not sig_parts:
         return []
-    return near_pairs_from([r.id for r in records], Shingles.concat(shingle_parts), np.vstack(sig_parts), settings)
+    return near_pairs_from(
+        [r.id for r in records], Shingles.concat(shingle_parts), np.vstack(sig_parts), settings
+    )

@@ -9,12 +9,13 @@ deterministic (no Python ``hash()``), so partitions shingled on different worker
 
 from __future__ import annotations
 
+import json
 import re
 import string
 import unicodedata
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -46,9 +47,31 @@ def canonical_words(text: str) -> str:
     return " ".join(_WORD.findall(normalize_text(text)))
 
 
+def json_leaves(value: Any) -> list[str]:
+    """The scalar values of a parsed JSON document, depth first (keys left out)."""
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in json_leaves(item)]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in json_leaves(item)]
+    return [] if value is None else [str(value)]
+
+
+def content_text(output: str) -> str:
+    """The output as compared for similarity: a JSON output's values only, since its keys repeat
+    in every record and would make unrelated records look alike; any other output unchanged."""
+    stripped = output.strip()
+    if stripped[:1] in ("{", "["):
+        try:
+            return " ".join(json_leaves(json.loads(stripped)))
+        except ValueError:
+            pass
+    return output
+
+
 def record_text(record: Record) -> str:
-    """Input and output of a record as one text (chat turns joined; the system prompt is left out)."""
-    return f"{record.input_text}\n{record.output}"
+    """Input and output of a record as one text for near-dup shingles (chat turns joined; the
+    system prompt left out; a JSON output reduced to its values)."""
+    return f"{record.input_text}\n{content_text(record.output)}"
 
 
 class UnionFind(Generic[K]):
@@ -232,7 +255,9 @@ def _to_csr(n: int, owners: list[np.ndarray], hashes: list[np.ndarray]) -> Shing
     return Shingles(offsets, (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32))
 
 
-def pair_jaccard(shingles: Shingles, left: np.ndarray, right: np.ndarray, *, chunk: int = 4_000_000) -> np.ndarray:
+def pair_jaccard(
+    shingles: Shingles, left: np.ndarray, right: np.ndarray, *, chunk: int = 4_000_000
+) -> np.ndarray:
     """True Jaccard of the shingle sets of each (left[k], right[k]) pair, vectorised.
 
     Both sets of a pair are laid out side by side, tagged with the pair's number in the high 32 bits,
@@ -248,7 +273,9 @@ def pair_jaccard(shingles: Shingles, left: np.ndarray, right: np.ndarray, *, chu
         # Take as many pairs as fit in ``chunk`` elements (at least one).
         cum = np.cumsum(la[start:] + lb[start:])
         stop = start + max(1, int(np.searchsorted(cum, chunk, side="right")))
-        out[start:stop] = _jaccard_chunk(shingles, left[start:stop], right[start:stop], la[start:stop], lb[start:stop])
+        out[start:stop] = _jaccard_chunk(
+            shingles, left[start:stop], right[start:stop], la[start:stop], lb[start:stop]
+        )
         start = stop
     return out
 
@@ -256,7 +283,11 @@ def pair_jaccard(shingles: Shingles, left: np.ndarray, right: np.ndarray, *, chu
 def _gather(shingles: Shingles, docs: np.ndarray, lens: np.ndarray) -> np.ndarray:
     if not len(docs):
         return np.zeros(0, dtype=np.uint32)
-    index = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens) + np.repeat(shingles.offsets[docs], lens)
+    index = (
+        np.arange(int(lens.sum()))
+        - np.repeat(np.cumsum(lens) - lens, lens)
+        + np.repeat(shingles.offsets[docs], lens)
+    )
     return shingles.values[index]
 
 

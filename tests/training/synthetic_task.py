@@ -51,7 +51,11 @@ def make_examples(n: int, seed: int = 0) -> list[dict[str, Any]]:
         summary = template.format(o="").replace("  ", " ").replace(" ?", "?").strip()[:40]
         output = {"category": category, "urgency": urgency, "order_id": order, "summary": summary}
         examples.append(
-            {"id": f"t{i:04d}", "input": f"Ticket {i}: {text}", "output": json.dumps(output, separators=(",", ":"))}
+            {
+                "id": f"t{i:04d}",
+                "input": f"Ticket {i}: {text}",
+                "output": json.dumps(output, separators=(",", ":")),
+            }
         )
     return examples
 
@@ -100,7 +104,8 @@ def make_task_project(root: Path, n: int = 120, seed: int = 0, labeled: bool = T
     """A local project holding the task's records, each labeled good by an annotator."""
     store = init_project(root, project=Project(name="triage", output_schema=SCHEMA))
     records = [
-        Record(id=e["id"], input=e["input"], output=e["output"], system=SYSTEM) for e in make_examples(n, seed)
+        Record(id=e["id"], input=e["input"], output=e["output"], system=SYSTEM)
+        for e in make_examples(n, seed)
     ]
     store.upsert_records(records)
     if labeled:

@@ -1,0 +1,186 @@
+"""The analysis pipeline end to end on a local store (hashing fake embedder; real MiniLM when slow)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from curation import fields
+from curation.analysis_results import cluster_listing, duplicate_groups, subset_diversity
+from curation.analyze import AnalysisSettings, analyze_project
+from curation.diversity import next_to_review
+from curation.embeddings import HashingEmbedder, get_embedder
+from curation.model import Record, Suggestion
+from curation.store import RecordStore
+from tests.factories import make_record, make_response
+
+ProjectFactory = Callable[..., tuple[Path, RecordStore]]
+TOPICS = [
+    "Where is my parcel, the shipping is late and tracking shows nothing",
+    "Please refund the broken blender I returned last week",
+    "I forgot my password and cannot log into my account",
+    "Send me an invoice with VAT for my company purchase",
+]
+
+
+def _records(n: int, start: int = 0) -> list[Record]:
+    return [
+        make_record(
+            id=f"r{i:04d}",
+            input=f"{TOPICS[i % 4]} (ticket {i}, customer {i * 7 % 13})",
+            output=json.dumps({"category": ["shipping", "refund", "account", "invoice"][i % 4], "n": i}),
+        )
+        for i in range(start, start + n)
+    ]
+
+
+def _analyze(root: Path, embedder: HashingEmbedder | None = None, **settings: object):  # type: ignore[no-untyped-def]
+    return analyze_project(
+        root, embedder=embedder or get_embedder("hashing"), settings=AnalysisSettings(**settings)
+    )  # type: ignore[arg-type]
+
+
+def test_zero_records_write_empty_artifacts(make_local_project: ProjectFactory) -> None:
+    root, _ = make_local_project()
+    report = _analyze(root)
+    assert report.records == 0 and report.clusters == 0 and report.embedded_texts == 0
+    assert duplicate_groups(root) == [] and cluster_listing(root)["clusters"] == []
+    assert subset_diversity(root)["records"] == 0
+
+
+def test_one_record_gets_a_cluster_and_map_position(make_local_project: ProjectFactory) -> None:
+    root, store = make_local_project()
+    store.upsert_records(_records(1))
+    report = _analyze(root)
+    assert report.records == 1 and report.clusters == 1
+    meta = store.get_record("r0000").metadata
+    assert meta[fields.CLUSTER] == 0 and fields.MAP_X in meta and fields.FLAGS in meta
+    assert fields.DUP_GROUP not in meta
+
+
+def test_results_land_in_metadata_vectors_and_artifacts(make_local_project: ProjectFactory) -> None:
+    root, store = make_local_project()
+    store.upsert_records([*_records(40), make_record(id="empty", input="Where is my order?", output="")])
+    store.upsert_records(
+        [
+            make_record(
+                id="r0000-copy",
+                input=TOPICS[0] + " (ticket 0, customer 0)",
+                output=json.dumps({"category": "shipping", "n": 0}),
+            )
+        ]
+    )
+    report = _analyze(root, clusters={"k": 4})
+    assert report.clusters == 4 and report.duplicate_groups.get("exact") == 1
+    assert set(store.vector_names()) == {fields.VECTOR_INPUT, fields.VECTOR_OUTPUT, fields.VECTOR_PAIR}
+    ids, matrix = store.get_vectors(fields.VECTOR_PAIR)
+    assert len(ids) == 42 and np.allclose(np.linalg.norm(matrix, axis=1), 1.0, atol=1e-5)
+    copy = store.get_record("r0000-copy").metadata
+    assert (
+        copy[fields.DUP_TIER] == "exact"
+        and copy[fields.DUP_GROUP] == store.get_record("r0000").metadata[fields.DUP_GROUP]
+    )
+    empty = store.get_record("empty")
+    assert "empty_output" in empty.metadata[fields.FLAGS]
+    assert [s.value for s in empty.suggestions] == ["bad"]
+    [group] = duplicate_groups(root, tier="exact")
+    assert {"r0000", "r0000-copy"} <= {r["id"] for r in group["records"]}  # plus near copies of the template
+    assert all(isinstance(r["source_row"], int) for r in group["records"]) and group["keeper"] in {
+        r["id"] for r in group["records"]
+    }
+    listing = cluster_listing(root)
+    assert sum(c["size"] for c in listing["clusters"]) == 42
+    assert all({"id", "source_row"} <= set(m) for c in listing["clusters"] for m in c["records"])
+    report_json = json.loads((root / "analysis" / "report.json").read_text())
+    assert report_json["settings"]["clusters"]["k"] == 4
+
+
+def test_reanalysis_replaces_stale_results_and_keeps_other_suggestions(
+    make_local_project: ProjectFactory,
+) -> None:
+    root, store = make_local_project()
+    store.upsert_records(
+        [
+            *_records(20),
+            make_record(
+                id="dupe",
+                input=TOPICS[1] + " (ticket 1, customer 7)",
+                output=json.dumps({"category": "refund", "n": 1}),
+            ),
+        ]
+    )
+    _analyze(root)
+    assert fields.DUP_GROUP in store.get_record("dupe").metadata
+    store.delete_records(["r0001"])
+    store.set_suggestions({"dupe": [Suggestion(question="label", value="good", agent="my-model")]})
+    _analyze(root)
+    dupe = store.get_record("dupe")
+    assert fields.DUP_GROUP not in dupe.metadata and [s.agent for s in dupe.suggestions] == ["my-model"]
+
+
+def test_reanalysis_embeds_only_new_records(make_local_project: ProjectFactory) -> None:
+    root, store = make_local_project()
+    store.upsert_records(_records(300))
+    first = get_embedder("hashing")
+    assert _analyze(root, first).embedded_texts == first.calls == 600
+    store.upsert_records(_records(100, start=300))
+    again = get_embedder("hashing")
+    report = _analyze(root, again)
+    assert again.calls == 200 and report.embedded_texts == 200 and report.cached_texts == 600
+
+
+def test_all_identical_records_form_one_exact_group(make_local_project: ProjectFactory) -> None:
+    root, store = make_local_project()
+    store.upsert_records(
+        [
+            make_record(id=f"same{i:02d}", input="Where is my order?", output='{"category": "shipping"}')
+            for i in range(30)
+        ]
+    )
+    report = _analyze(root)
+    [group] = duplicate_groups(root)
+    assert group["tier"] == "exact" and len(group["records"]) == 30
+    assert report.clusters == 1 and subset_diversity(root)["vendi_score"] == pytest.approx(1.0, abs=0.01)
+
+
+def test_non_english_and_very_long_texts(make_local_project: ProjectFactory) -> None:
+    root, store = make_local_project()
+    store.upsert_records(
+        [
+            make_record(
+                id="de",
+                input="Wo ist meine Bestellung? Sie ist seit zwei Wochen unterwegs.",
+                output="Sie kommt morgen.",
+            ),
+            make_record(id="ja", input="注文した商品がまだ届きません。", output="明日お届けします。"),
+            make_record(id="ar", input="أين طلبي؟ لقد تأخر كثيرا", output="سيصل غدا"),
+            make_record(id="long", input="word " * 20_000, output="ok " * 20_000),
+            *_records(8),
+        ]
+    )
+    report = _analyze(root)
+    assert report.records == 12
+    assert store.get_record("de").metadata[fields.LANGUAGE] == "de"
+    assert (
+        fields.CLUSTER in store.get_record("ja").metadata
+        and fields.CLUSTER in store.get_record("long").metadata
+    )
+
+
+def test_subset_diversity_and_sampler(make_local_project: ProjectFactory) -> None:
+    root, store = make_local_project()
+    store.upsert_records(_records(80))
+    _analyze(root, clusters={"k": 4})
+    for i in range(0, 40, 4):  # review only the first topic
+        store.save_response(make_response(f"r{i:04d}", values={"label": "good"}))
+    reviewed = subset_diversity(root, status="submitted")
+    assert reviewed["records"] == 10 and reviewed["clusters_covered"] == 1
+    assert len(reviewed["thin"]) == 3 and any("no records here" in h for h in reviewed["hints"])
+    assert subset_diversity(root, label="good")["records"] == 10
+    picks = next_to_review(store, 3)
+    topics = {int(p[1:]) % 4 for p in picks}
+    assert len(picks) == 3 and 0 not in topics and len(topics) == 3

@@ -1,0 +1,172 @@
+"""`ship`: export → train → evaluate in one resumable call.
+
+Each finished stage is recorded in ``run_dir/state.json``; calling :func:`ship` again on the same
+run directory skips finished stages and resumes the first unfinished one (training resumes from
+its newest checkpoint). A lock file keeps two processes from writing the same run directory.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from curation.atomic import atomic_write_json, atomic_write_text
+from curation.errors import BadInputError, ConflictError, NotFoundError
+from curation.project import open_store
+from training.config import TrainConfig
+from training.evaluate import SCHEMA_FILE, evaluate_run
+from training.export import export_clean_set
+from training.export_config import ExportConfig
+from training.train import ProgressCallback, train_adapter
+
+STAGES = ("export", "train", "eval")
+STATE_FILE = "state.json"
+
+
+class ShipConfig(BaseModel):
+    """The export and training settings of a ship run (a YAML file with ``export:`` and ``train:``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    export: ExportConfig = Field(default_factory=ExportConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+
+
+def load_ship_config(path: Path | str | None = None) -> ShipConfig:
+    """Read a ship config from YAML (sections ``export`` and ``train``), or the defaults."""
+    if path is None:
+        return ShipConfig()
+    file = Path(path)
+    if not file.exists():
+        raise NotFoundError(f"ship config file {file} does not exist")
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        return ShipConfig.model_validate(data)
+    except yaml.YAMLError as exc:
+        raise BadInputError(f"cannot parse the config: {exc}", where=str(file)) from None
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise BadInputError(f"invalid ship config: {problems}", where=str(file)) from None
+
+
+@dataclass
+class ShipResult:
+    """What ship produced; :meth:`to_json` is the shape of `pairsmith ship --json`."""
+
+    run_dir: Path
+    stages: dict[str, dict[str, Any]]
+    report: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_dir": str(self.run_dir),
+            "export_dir": str(self.run_dir / "export"),
+            "adapter_dir": str(self.run_dir / "adapter"),
+            "report": str(self.run_dir / "eval" / "report.json"),
+            "stages": self.stages,
+            "primary_metric": self.report.get("primary_metric"),
+            "base": self.report.get("base", {}).get(self.report.get("primary_metric", ""), None),
+            "tuned": self.report.get("tuned", {}).get(self.report.get("primary_metric", ""), None),
+        }
+
+
+def read_state(run_dir: Path | str) -> dict[str, Any]:
+    path = Path(run_dir) / STATE_FILE
+    if not path.exists():
+        return {"stages": {}}
+    state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return state
+
+
+@contextmanager
+def run_lock(run_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``run_dir`` (released by the OS if the process dies)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    handle = (run_dir / ".lock").open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise ConflictError(
+            f"another process is writing {run_dir}; wait for it or choose another --out"
+        ) from None
+    try:
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def ship(
+    project_dir: Path | str,
+    run_dir: Path | str,
+    *,
+    include_unreviewed: bool = False,
+    config: ShipConfig | None = None,
+    progress: ProgressCallback | None = None,
+) -> ShipResult:
+    """Export the clean set, train an adapter and evaluate it, into ``run_dir``; resumable.
+
+    ``run_dir`` ends up holding ``export/``, ``adapter/``, ``eval/report.json`` and
+    ``state.json``. The config is saved as ``ship_config.yaml`` on the first call; a re-run
+    resumes at the first unfinished stage.
+    """
+    config = config or ShipConfig()
+    if include_unreviewed:
+        config = config.model_copy(
+            update={"export": config.export.model_copy(update={"include_unreviewed": True})}
+        )
+    run = Path(run_dir)
+    say: Callable[[dict[str, Any]], None] = progress or (lambda _: None)
+    with run_lock(run):
+        state = read_state(run)
+        state.setdefault("project_dir", str(Path(project_dir).resolve()))
+        atomic_write_text(
+            run / "ship_config.yaml", yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+        )
+
+        def finish(stage: str, result: dict[str, Any]) -> None:
+            state["stages"][stage] = {"done": True, "finished_at": datetime.now(UTC).isoformat(), **result}
+            atomic_write_json(run / STATE_FILE, state)
+
+        if not state["stages"].get("export", {}).get("done"):
+            say({"stage": "export", "fraction": 0.0, "eta_s": None})
+            store = open_store(project_dir)
+            try:
+                result = export_clean_set(store, run / "export", config.export, project_dir=project_dir)
+                schema = store.get_project().output_schema
+            finally:
+                store.close()
+            if schema is not None:
+                atomic_write_json(run / SCHEMA_FILE, schema)
+            finish(
+                "export",
+                {"counts": result.counts, "version": result.version.name, "hash": result.export_hash},
+            )
+
+        if not state["stages"].get("train", {}).get("done"):
+            say({"stage": "train", "fraction": 0.0, "eta_s": None})
+            trained = train_adapter(run / "export", run, config.train, progress=progress)
+            finish("train", {"steps": trained.steps, "eval_loss": trained.metrics["eval_loss"]})
+
+        if not state["stages"].get("eval", {}).get("done"):
+            say({"stage": "eval", "fraction": 0.0, "eta_s": None})
+            report = evaluate_run(run, config=config.train, progress=progress)
+            finish("eval", {"primary_metric": report["primary_metric"]})
+        else:
+            from training.report import load_report
+
+            report = load_report(run)
+    return ShipResult(run_dir=run, stages=state["stages"], report=report)
