@@ -29,7 +29,7 @@ from curation.dedup.exact import exact_pairs
 from curation.dedup.groups import DuplicateGroup, build_groups, group_metadata
 from curation.dedup.near import NearSettings, near_pairs
 from curation.dedup.pairs import DuplicatePair
-from curation.dedup.semantic import SemanticSettings, semantic_pairs
+from curation.dedup.semantic import SemanticSettings, agreement_check, semantic_pairs
 from curation.diversity import DiversitySettings, diversity_figures
 from curation.embeddings import Embedder, EmbeddingCache, embed_records, get_embedder, record_texts
 from curation.model import LABEL_QUESTION, Record, Response, ResponseStatus, Suggestion
@@ -227,15 +227,28 @@ def _dedup(
     settings: AnalysisSettings,
     report: Progress,
 ) -> tuple[list[DuplicatePair], list[DuplicateGroup], list[ConflictGroup]]:
-    """Pairs from the three tiers, their groups (each with a suggested keeper) and conflicts."""
+    """Pairs from the three tiers, their groups (each with a suggested keeper) and conflicts.
+
+    Semantic links inside a conflict group are dropped: those records share an input but disagree on
+    the output, which is a conflict to resolve, not a duplicate to drop.
+    """
     pairs = exact_pairs(records)
     report("dedup", 1, 3)
     pairs += near_pairs(records, settings.near)
     report("dedup", 2, 3)
-    pairs += semantic_pairs([r.id for r in records], collected.matrix(fields.VECTOR_PAIR), settings.semantic)
+    conflicts = find_conflicts(records, settings.conflicts)
+    conflict_of = {m: c.id for c in conflicts for m in c.members}
+    check = agreement_check(
+        collected.matrix(fields.VECTOR_OUTPUT), [record_texts(r)[0] for r in records], settings.semantic
+    )
+    semantic = semantic_pairs(
+        [r.id for r in records], collected.matrix(fields.VECTOR_PAIR), settings.semantic, check=check
+    )
+    pairs += [
+        p for p in semantic if conflict_of.get(p.a) is None or conflict_of.get(p.a) != conflict_of.get(p.b)
+    ]
     report("dedup", 3, 3)
     groups = build_groups(pairs, records, responses)
-    conflicts = find_conflicts(records, settings.conflicts)
     return pairs, groups, conflicts
 
 

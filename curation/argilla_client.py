@@ -11,8 +11,8 @@ import logging
 import time
 from typing import Any
 
-import argilla as rg
 import httpx
+from argilla._api._http import create_http_client
 
 from curation.errors import BackendError, BadInputError, ConflictError, NotFoundError, PermissionDeniedError
 
@@ -32,10 +32,13 @@ class ArgillaHTTP:
             )
         self.api_url = api_url.rstrip("/")
         self.retries = retries
-        # The SDK builds the authenticated httpx client; retries=0 because we retry ourselves with backoff.
-        self._client = rg.Argilla(
+        # The SDK's own builder of its authenticated httpx client; retries=0 because we retry ourselves
+        # with backoff. Not rg.Argilla(): it checks the key at construction and raises the SDK's
+        # errors, bypassing the mapping below (a bad key must read as PermissionDeniedError, a
+        # server that is down as BackendError, and neither may show the key).
+        self._client = create_http_client(
             api_url=self.api_url, api_key=api_key, timeout=int(timeout), retries=0
-        ).http_client
+        )
 
     def __repr__(self) -> str:
         return f"ArgillaHTTP(api_url={self.api_url!r})"

@@ -4,6 +4,9 @@ One pairsmith project is one Argilla dataset (name = project name) in a workspac
 unless configured). The mapping is in ``argilla_mapping.py``; what Argilla cannot hold (guidelines
 history, dataset versions, response versions) lives in the companion dataset (``argilla_side.py``).
 Every query part is re-checked in Python (``argilla_query.py``) so both backends agree exactly.
+Users, vectors, responses and versions live in ``argilla_users.py``, ``argilla_vectors.py``,
+``argilla_responses.py`` and ``argilla_versions.py``; this module resolves the workspace and
+datasets, reads and writes raw records, and keeps the RecordStore methods in one place.
 
 The API key comes from the caller or ``ARGILLA_API_KEY`` and is never written to the project's
 config file, a message or a repr.
@@ -11,8 +14,6 @@ config file, a message or a repr.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -20,10 +21,11 @@ from typing import Any
 import numpy as np
 
 from curation import argilla_mapping as M
-from curation import argilla_query
+from curation import argilla_query, argilla_responses, argilla_vectors, argilla_versions
+from curation import argilla_users as U
 from curation.argilla_client import ArgillaHTTP
 from curation.argilla_side import SIDE_FIELDS, SIDE_METADATA, SIDE_QUESTIONS, SIDE_SUFFIX, SideRecords
-from curation.errors import BadInputError, ConflictError, NotFoundError, PermissionDeniedError
+from curation.errors import BadInputError, NotFoundError, PermissionDeniedError
 from curation.model import (
     DatasetVersion,
     GuidelinesVersion,
@@ -31,11 +33,9 @@ from curation.model import (
     Record,
     Response,
     ResponseStatus,
-    Role,
     Suggestion,
     UpsertResult,
     User,
-    new_id,
 )
 from curation.project import ProjectPaths, register_backend
 from curation.store import RecordPage, RecordQuery, RecordStore, ResponseCounts
@@ -66,21 +66,20 @@ class ArgillaStore(RecordStore):
 
     # --- identity -------------------------------------------------------------------------------
     def current_user(self) -> User:
-        """The signed-in user; Argilla owners and admins are pairsmith owners."""
-        return User(
-            name=self._me["username"], role=_role(self._me["role"]), id=str(self._me["id"]).replace("-", "")
-        )
+        """The signed-in user (the API key's owner); Argilla owners and admins are pairsmith owners."""
+        return U.user_of(self._me)
 
-    def require_owner(self, action: str) -> None:
-        """PermissionDeniedError unless the signed-in user may ``action`` (guidelines, export, training)."""
-        if self._me["role"] not in ("owner", "admin"):
+    def require_owner(self, action: str, user: str | None = None) -> None:
+        """PermissionDeniedError unless the API key's user may ``action``; the key decides, ``user`` is ignored."""
+        if not self.is_manager:
             raise PermissionDeniedError(
-                f"{self._me['username']} is an annotator on {self.http.api_url} and cannot {action}; ask an owner or admin"
+                f"{self._me['username']} is an annotator on {self.http.api_url} and cannot {action}; "
+                "ask an owner or admin"
             )
 
     @property
     def is_manager(self) -> bool:
-        return self._me["role"] in ("owner", "admin")
+        return self._me["role"] in U.MANAGER_ROLES
 
     # --- resolution -----------------------------------------------------------------------------
     def _workspace(self, create: bool = False) -> str:
@@ -268,83 +267,24 @@ class ArgillaStore(RecordStore):
         return sorted(entries, key=lambda g: g.version)
 
     # --- users ----------------------------------------------------------------------------------
-    def _all_users(self) -> list[dict[str, Any]]:
-        users: list[dict[str, Any]] = self.http.request("GET", "/api/v1/users", what="list users")["items"]
-        self._users_by_id.update({str(u["id"]): u["username"] for u in users})
-        return users
-
-    def _workspace_users(self) -> list[dict[str, Any]]:
-        return list(
-            self.http.request("GET", f"/api/v1/workspaces/{self._workspace()}/users", what="list users")[
-                "items"
-            ]
-        )
-
     def add_user(self, user: User) -> User:
-        self.require_owner("add users")
-        if any(u["username"] == user.name for u in self._workspace_users()):
-            raise ConflictError(f"user '{user.name}' already exists in workspace '{self.workspace_name}'")
-        existing = next((u for u in self._all_users() if u["username"] == user.name), None)
-        role = "admin" if user.role == Role.owner else "annotator"
-        if existing is None:
-            existing = self.http.request(
-                "POST",
-                "/api/v1/users",
-                what=f"create user '{user.name}'",
-                json={"username": user.name, "first_name": user.name, "role": role, "password": new_id()},
-            )
-        elif existing["role"] != role and existing["role"] != "owner":
-            existing = self.http.request(
-                "PATCH", f"/api/v1/users/{existing['id']}", json={"role": role}, what="set role"
-            )
-        self.http.request(
-            "POST",
-            f"/api/v1/workspaces/{self._workspace()}/users",
-            json={"user_id": str(existing["id"])},
-            what=f"add '{user.name}' to workspace",
-        )
-        self._users_by_id[str(existing["id"])] = user.name
-        return _user(existing)
+        return U.add_user(self, user)
 
     def list_users(self) -> list[User]:
-        return [_user(u) for u in self._workspace_users()]
+        return [U.user_of(u) for u in U.workspace_users(self)]
 
     def get_user(self, name: str) -> User:
-        for u in self._workspace_users():
-            if u["username"] == name:
-                return _user(u)
-        raise NotFoundError(f"no user '{name}' in workspace '{self.workspace_name}' on {self.http.api_url}")
+        return U.get_user(self, name)
 
     def api_key_of(self, name: str) -> str:
         """A user's API key (owners only): how a team hands each person their sign-in key."""
-        self.require_owner("read other users' API keys")
-        user = next((u for u in self._all_users() if u["username"] == name), None)
-        if user is None:
-            raise NotFoundError(f"no Argilla user '{name}'")
-        return str(self.http.request("GET", f"/api/v1/users/{user['id']}", what="read user")["api_key"])
+        return U.api_key_of(self, name)
 
     def _user_id(self, name: str) -> str:
-        """The Argilla id of a user by name; unknown names become annotators (as the local store accepts any name)."""
-        for uid, uname in self._users_by_id.items():
-            if uname == name:
-                return uid
-        if name == self._me["username"]:
-            return str(self._me["id"])
-        for u in self._all_users():
-            if u["username"] == name:
-                return str(u["id"])
-        try:
-            created = self.add_user(User(name=name, role=Role.annotator))
-        except ConflictError:
-            return self._user_id(name)
-        return next(uid for uid, uname in self._users_by_id.items() if uname == created.name)
+        return U.user_id(self, name)
 
     def _user_name(self, user_id: str) -> str:
-        if user_id not in self._users_by_id:
-            if user_id == str(self._me["id"]) or not self.is_manager:
-                return str(self._me["username"])
-            self._all_users()
-        return self._users_by_id.get(user_id, user_id)
+        return U.user_name(self, user_id)
 
     # --- raw records ----------------------------------------------------------------------------
     def _search(self, filters: list[dict[str, Any]], include: Sequence[str] = ()) -> list[dict[str, Any]]:
@@ -546,177 +486,26 @@ class ArgillaStore(RecordStore):
         return len(uuids)
 
     # --- vectors --------------------------------------------------------------------------------
-    def _vector_settings(self) -> dict[str, int]:
-        items = self.http.request(
-            "GET", f"/api/v1/datasets/{self._dataset()}/vectors-settings", what="read vectors"
-        )["items"]
-        return {v["name"]: int(v["dimensions"]) for v in items}
-
     def set_vectors(self, name: str, record_ids: Sequence[str], vectors: np.ndarray) -> None:
-        matrix = np.asarray(vectors, dtype=np.float32)
-        if matrix.ndim != 2 or matrix.shape[0] != len(record_ids):
-            raise BadInputError(
-                f"vectors '{name}': expected {len(record_ids)} rows, got shape {matrix.shape}"
-            )
-        settings = self._vector_settings()
-        if name not in settings:
-            self.http.request(
-                "POST",
-                f"/api/v1/datasets/{self._dataset()}/vectors-settings",
-                what="create vector settings",
-                json={"name": name, "title": name, "dimensions": int(matrix.shape[1])},
-            )
-        elif settings[name] != matrix.shape[1]:
-            raise BadInputError(
-                f"vectors '{name}' have dimension {settings[name]} on the server, got {matrix.shape[1]}"
-            )
-        existing = self._by_ids(record_ids)
-        missing = [i for i in record_ids if i not in existing]
-        if missing:
-            raise NotFoundError(f"no record with id '{missing[0]}' in dataset '{self.dataset_name}'")
-        self._bulk_upsert(
-            [
-                {"external_id": rid, "vectors": {name: [float(x) for x in row]}}
-                for rid, row in zip(record_ids, matrix, strict=True)
-            ]
-        )
+        argilla_vectors.set_vectors(self, name, record_ids, vectors)
 
     def get_vectors(self, name: str, record_ids: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:
-        if name not in self._vector_settings():
-            return [], np.zeros((0, 0), dtype=np.float32)
-        raws = (
-            list(self._by_ids(record_ids, (f"vectors:{name}",)).values())
-            if record_ids is not None
-            else self._search([], (f"vectors:{name}",))
-        )
-        raws = sorted((r for r in raws if (r.get("vectors") or {}).get(name)), key=M.position_of)
-        if not raws:
-            return [], np.zeros((0, 0), dtype=np.float32)
-        return [r["external_id"] for r in raws], np.array(
-            [r["vectors"][name] for r in raws], dtype=np.float32
-        )
+        return argilla_vectors.get_vectors(self, name, record_ids)
 
     def vector_names(self) -> list[str]:
-        return sorted(self._vector_settings())
+        return argilla_vectors.vector_names(self)
 
     def similar_records(self, name: str, record_id: str, k: int = 10) -> list[tuple[Record, float]]:
-        """Argilla's similarity search (ES kNN on cosine); its score (1 + cos) / 2 is turned back into cos."""
-        found = self._by_ids([record_id], (f"vectors:{name}",)).get(record_id)
-        if found is None or not (found.get("vectors") or {}).get(name):
-            return []
-        did = self._dataset()
-        path = (
-            f"/api/v1/datasets/{did}/records/search"
-            if self.is_manager
-            else f"/api/v1/me/datasets/{did}/records/search"
-        )
-        reply = self.http.request(
-            "POST",
-            path,
-            params=[("limit", k), ("include", "suggestions")],
-            json={"query": {"vector": {"name": name, "record_id": str(found["id"])}}},
-            what="similarity search",
-        )
-        return [(self._to_record(i["record"]), 2.0 * float(i["query_score"]) - 1.0) for i in reply["items"]][
-            :k
-        ]
+        """Argilla's similarity search (kNN on cosine), scores turned back into cosine."""
+        return argilla_vectors.similar_records(self, name, record_id, k)
 
     # --- responses ------------------------------------------------------------------------------
-    def _versions(self, record_ids: Iterable[str] | None = None) -> dict[tuple[str, str], int]:
-        if not self.is_manager:
-            return {}
-        latest: dict[tuple[str, str], int] = {}
-        for meta, _ in self._side_records().by_kind("rv"):
-            rid, _, user = str(meta.get("key", "")).partition("|")
-            latest[(rid, user)] = max(latest.get((rid, user), 0), int(meta.get("n") or 0))
-        return latest
-
     def save_response(self, response: Response, *, expected_version: int | None = None) -> Response:
-        values = M.validate_values(self.get_project(), response.values)
-        raw = self._by_ids([response.record_id], include=("responses",)).get(response.record_id)
-        if raw is None:
-            raise NotFoundError(f"no record with id '{response.record_id}' in dataset '{self.dataset_name}'")
-        if not self.is_manager:
-            return self._save_own_response(raw, response, values, expected_version)
-        user_id = self._user_id(response.user)
-        key = f"{response.record_id}|{response.user}"
-        side = self._side_records()
-        current = max((int(m.get("n") or 0) for m, _ in side.by_kind("rv", key)), default=0)
-        if expected_version is not None and expected_version != current:
-            raise self._stale(response, current, expected_version)
-        version = current + 1
-        while not side.create(f"rv:{key}|{version}", "rv", {"key": key, "n": version}, {"by": new_id()}):
-            if expected_version is not None:
-                raise self._stale(response, version, expected_version)
-            version += 1  # last write wins: take the next free version
-        body = {
-            "user_id": user_id,
-            "values": M.response_values_to_argilla(values),
-            "status": str(response.status),
-        }
-        self._bulk_upsert([{"external_id": response.record_id, "responses": [body]}])
-        saved = next(
-            (
-                x
-                for x in self._by_ids([response.record_id], ("responses",))[response.record_id].get(
-                    "responses"
-                )
-                or []
-                if str(x["user_id"]) == user_id
-            ),
-            body,
-        )
-        return M.response_from_argilla(saved, response.record_id, response.user, version)
+        return argilla_responses.save_response(self, response, expected_version)
 
     def put_responses(self, responses: Sequence[Response]) -> int:
-        """Write many responses as they are, versions included (push and restore; owners only).
-
-        Idempotent: a response and its ledger entry are upserted by (record, user), so a repeated
-        push writes nothing new. Returns how many were written.
-        """
-        self.require_owner("write other users' responses")
-        by_record: dict[str, list[dict[str, Any]]] = {}
-        ledger: list[tuple[str, str, dict[str, Any], Any]] = []
-        for r in responses:
-            body = {
-                "user_id": self._user_id(r.user),
-                "values": M.response_values_to_argilla(r.values),
-                "status": str(r.status),
-            }
-            by_record.setdefault(r.record_id, []).append(body)
-            key = f"{r.record_id}|{r.user}"
-            for n in range(1, max(r.version, 1) + 1):
-                ledger.append((f"rv:{key}|{n}", "rv", {"key": key, "n": n}, {"by": "push"}))
-        self._bulk_upsert([{"external_id": rid, "responses": bodies} for rid, bodies in by_record.items()])
-        self._side_records().put(ledger)
-        return len(responses)
-
-    def _save_own_response(
-        self, raw: dict[str, Any], response: Response, values: dict[str, Any], expected_version: int | None
-    ) -> Response:
-        """An annotator's save through the record's own response endpoints (no ledger: see docs)."""
-        if response.user != self._me["username"]:
-            raise PermissionDeniedError(f"{self._me['username']} cannot save a response as {response.user}")
-        mine = next((x for x in raw.get("responses") or [] if str(x["user_id"]) == str(self._me["id"])), None)
-        if expected_version == 0 and mine is not None:
-            raise self._stale(response, 1, 0)
-        body = {"values": M.response_values_to_argilla(values), "status": str(response.status)}
-        if mine is None:
-            saved = self.http.request(
-                "POST", f"/api/v1/records/{raw['id']}/responses", json=body, what="save response"
-            )
-        else:
-            saved = self.http.request(
-                "PUT", f"/api/v1/responses/{mine['id']}", json=body, what="save response"
-            )
-        return M.response_from_argilla(saved, response.record_id, response.user, (expected_version or 0) + 1)
-
-    @staticmethod
-    def _stale(response: Response, current: int, expected: int) -> ConflictError:
-        return ConflictError(
-            f"record '{response.record_id}': {response.user}'s response changed since you opened it "
-            f"(version {current}, you had {expected}), probably in another tab; reload the record and save again"
-        )
+        """Write many responses as they are, versions included (push and restore; owners only)."""
+        return argilla_responses.put_responses(self, responses)
 
     def get_responses(
         self,
@@ -725,24 +514,7 @@ class ArgillaStore(RecordStore):
         user: str | None = None,
         status: ResponseStatus | None = None,
     ) -> list[Response]:
-        raws = (
-            list(self._by_ids(record_ids, ("responses",)).values())
-            if record_ids is not None
-            else self._search([], ("responses",))
-        )
-        versions = self._versions()
-        out: list[Response] = []
-        for raw in sorted(raws, key=M.position_of):
-            for x in raw.get("responses") or []:
-                name = self._user_name(str(x["user_id"]))
-                if (user is not None and name != user) or (status is not None and x["status"] != str(status)):
-                    continue
-                out.append(
-                    M.response_from_argilla(
-                        x, raw["external_id"], name, versions.get((raw["external_id"], name), 1)
-                    )
-                )
-        return out
+        return argilla_responses.get_responses(self, record_ids, user, status)
 
     def response_counts(self, user: str | None = None) -> ResponseCounts:
         counts = ResponseCounts()
@@ -758,90 +530,44 @@ class ArgillaStore(RecordStore):
 
     # --- versions -------------------------------------------------------------------------------
     def create_version(self, name: str) -> DatasetVersion:
-        self.require_owner("create a dataset version")
-        side = self._side_records()
-        if side.get(f"version:{name}") is not None:
-            raise ConflictError(f"a version named '{name}' already exists; choose another name")
-        records = [r for batch in self.iter_records() for r in batch]
-        responses = self.get_responses()
-        digest = hashlib.sha256()
-        for r in records:
-            digest.update(json.dumps(r.model_dump(mode="json"), sort_keys=True).encode())
-        for x in responses:
-            digest.update(x.content_hash().encode())
-        version = DatasetVersion(
-            name=name,
-            content_hash=digest.hexdigest(),
-            record_count=len(records),
-            response_count=len(responses),
-            guidelines_version=self.get_project().guidelines_version,
-        )
-        chunks = [
-            (
-                f"snap:{name}:{i}",
-                "snap",
-                {"key": name, "n": i},
-                {
-                    "records": [r.model_dump(mode="json") for r in records[i : i + 200]],
-                    "responses": [
-                        x.model_dump(mode="json")
-                        for x in responses
-                        if x.record_id in {r.id for r in records[i : i + 200]}
-                    ],
-                },
-            )
-            for i in range(0, max(len(records), 1), 200)
-        ]
-        side.put(chunks)
-        side.put(
-            [(f"version:{name}", "version", {"key": name}, version.model_dump(mode="json"))]
-        )  # written last: the commit
-        return version
+        return argilla_versions.create_version(self, name)
+
+    def put_version(self, version: DatasetVersion, records: list[Record], responses: list[Response]) -> bool:
+        """Store a version made elsewhere as it is (push); False when it is already there."""
+        return argilla_versions.put_version(self, version, records, responses)
 
     def list_versions(self) -> list[DatasetVersion]:
-        versions = [DatasetVersion(**p) for _, p in self._side_records().by_kind("version")]
-        return sorted(versions, key=lambda v: v.created_at)
+        return argilla_versions.list_versions(self)
 
     def load_version(self, name: str) -> tuple[DatasetVersion, list[Record], list[Response]]:
-        side = self._side_records()
-        payload = side.get(f"version:{name}")
-        if payload is None:
-            raise NotFoundError(f"no version named '{name}'; `pairsmith versions` lists them")
-        records: list[Record] = []
-        responses: list[Response] = []
-        for _, chunk in sorted(side.by_kind("snap", name), key=lambda c: int(c[0].get("n") or 0)):
-            records += [Record(**r) for r in chunk["records"]]
-            responses += [Response(**x) for x in chunk["responses"]]
-        return DatasetVersion(**payload), records, responses
+        return argilla_versions.load_version(self, name)
 
     def close(self) -> None:
         self.http.close()
 
 
-def _role(argilla_role: str) -> Role:
-    return Role.owner if argilla_role in ("owner", "admin") else Role.annotator
-
-
-def _user(data: dict[str, Any]) -> User:
-    return User(name=data["username"], role=_role(data["role"]), id=str(data["id"]).replace("-", ""))
-
-
 def open_argilla_store(paths: ProjectPaths, config: dict[str, Any]) -> ArgillaStore:
-    """The backend factory: server URL and workspace from the project config or the environment.
+    """The backend factory: server URL, workspace and dataset from the project config or the environment.
 
-    An ``api_key`` in ``backend_options`` is used and then removed from the dict, so that
-    ``init_project`` never writes it to ``pairsmith.json``.
+    For a local project opened with ``--backend argilla`` they come from its last push (the
+    ``argilla`` entry of ``pairsmith.json``). An ``api_key`` in ``backend_options`` (put there by
+    ``init_project`` or ``open_store`` from a flag, never read from the file) is used and then removed
+    from the dict, so that it is never written to ``pairsmith.json``.
     """
     options = config.setdefault("backend_options", {})
+    synced: dict[str, Any] = config.get("argilla") or {}
     api_key = options.pop("api_key", None) or os.environ.get("ARGILLA_API_KEY", "")
-    api_url = options.get("api_url") or os.environ.get("ARGILLA_API_URL", "")
+    api_url = options.get("api_url") or synced.get("api_url") or os.environ.get("ARGILLA_API_URL", "")
     if api_url:
         options["api_url"] = api_url
     return ArgillaStore(
         api_url,
         api_key,
-        dataset=options.get("dataset") or config.get("name") or paths.root.resolve().name,
-        workspace=options.get("workspace") or DEFAULT_WORKSPACE,
+        dataset=options.get("dataset")
+        or synced.get("dataset")
+        or config.get("name")
+        or paths.root.resolve().name,
+        workspace=options.get("workspace") or synced.get("workspace") or DEFAULT_WORKSPACE,
     )
 
 

@@ -95,11 +95,17 @@ def init_project(
     root: Path | str,
     name: str | None = None,
     *,
-    backend: str = "local",
+    backend: str | None = "local",
     backend_options: dict[str, Any] | None = None,
     project: Project | None = None,
 ) -> RecordStore:
-    """Create a project directory (or refuse if one exists) and return its open store."""
+    """Create a project directory (or refuse if one exists) and return its open store.
+
+    ``backend=None`` lets the environment choose (:func:`default_backend`), as `pairsmith init`
+    without ``--backend`` does. The chosen backend is recorded in ``pairsmith.json``; credentials
+    in ``backend_options`` (``api_key``) are used to open the store and never written there.
+    """
+    backend = backend or default_backend()
     paths = ProjectPaths(Path(root))
     if paths.config.exists():
         raise ConflictError(f"{paths.root} already holds a pairsmith project; open it instead of creating it")
@@ -108,7 +114,7 @@ def init_project(
     config = {
         "name": settings.name,
         "backend": backend,
-        "backend_options": backend_options or {},
+        "backend_options": dict(backend_options or {}),  # a copy: the factory pops the key
         "schema_version": SCHEMA_VERSION,
     }
     store = _factory(backend)(paths, config)
@@ -117,15 +123,30 @@ def init_project(
     return store
 
 
-def open_store(root: Path | str, *, backend: str | None = None) -> RecordStore:
+def default_backend() -> str:
+    """``argilla`` when ``ARGILLA_API_URL`` and ``ARGILLA_API_KEY`` are both set, else ``local``."""
+    if os.environ.get("ARGILLA_API_URL") and os.environ.get("ARGILLA_API_KEY"):
+        return "argilla"
+    return "local"
+
+
+def open_store(root: Path | str, *, backend: str | None = None, api_key: str | None = None) -> RecordStore:
     """Open the store of an existing project directory.
 
-    ``backend`` overrides the configured one; setting ``ARGILLA_API_URL`` and ``ARGILLA_API_KEY``
-    selects Argilla when the project does not say otherwise.
+    ``backend`` overrides the configured one (``--backend``); a config without a backend lets the
+    environment choose (:func:`default_backend`). ``api_key`` signs in to a backend that needs a
+    key (Argilla; otherwise ``ARGILLA_API_KEY``); keys are never read from ``pairsmith.json``.
     """
     paths = ProjectPaths(Path(root))
     config = read_config(paths.root)
-    chosen = backend or config.get("backend") or "local"
-    if backend is None and config.get("backend") is None and os.environ.get("ARGILLA_API_URL"):
-        chosen = "argilla"
+    options = config.setdefault("backend_options", {})
+    if "api_key" in options:
+        raise BadInputError(
+            "pairsmith.json must not hold an API key: remove backend_options.api_key and pass --api-key "
+            "or set ARGILLA_API_KEY instead",
+            where=str(paths.config),
+        )
+    if api_key:
+        options["api_key"] = api_key
+    chosen = backend or config.get("backend") or default_backend()
     return _factory(chosen)(paths, config)

@@ -48,6 +48,22 @@ TokenCounter = Callable[[Sequence[str]], list[int]]
 # --- detectors (pure functions, reused by the UI and by keeper choice) -----------------------------
 
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
+_DANGLING = {
+    "and",
+    "or",
+    "but",
+    "the",
+    "a",
+    "an",
+    "to",
+    "of",
+    "with",
+    "for",
+    "because",
+    "that",
+    "your",
+    "our",
+}
 _TERMINAL = set(".!?…:;\"'`»)]}>*_~”’") | {"。", "！", "？"}
 
 
@@ -56,8 +72,8 @@ def looks_truncated(text: str, *, min_prose_words: int = 8) -> bool:
 
     JSON-like output (starting with ``{`` or ``[``) is truncated when it does not parse and has more
     opening than closing brackets or ends inside a string. Prose of at least ``min_prose_words`` words
-    is truncated when it ends without terminal punctuation, on a comma or hyphen, or with an opened
-    bracket or double quote left open.
+    is truncated when it ends without terminal punctuation, on a comma or hyphen, on a dangling word
+    ("and", "the", "to", ... after at least 3 words), or with an opened bracket or quote left open.
     """
     stripped = text.strip()
     if not stripped:
@@ -82,7 +98,10 @@ def looks_truncated(text: str, *, min_prose_words: int = 8) -> bool:
         return True
     if last in _TERMINAL or not last.isalnum():
         return False
-    return len(stripped.split()) >= min_prose_words
+    words = stripped.split()
+    if len(words) >= 3 and words[-1].lower() in _DANGLING:
+        return True
+    return len(words) >= min_prose_words
 
 
 def _bracket_state(text: str, *, json_strings: bool) -> tuple[int, bool]:

@@ -225,6 +225,8 @@ class SQLiteStore(RecordStore):
         return Project.model_validate_json(row[0]["value"])
 
     def update_project(self, project: Project, *, author: str | None = None) -> Project:
+        if author is not None:  # a signed-in author must be an owner; None = the CLI, no identity
+            self.require_owner("change the project's settings or guidelines", author)
         with self._write() as conn:
             last = conn.execute(
                 "SELECT version, text FROM guidelines ORDER BY version DESC LIMIT 1"

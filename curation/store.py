@@ -13,6 +13,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from curation.errors import PermissionDeniedError
 from curation.model import (
     DatasetVersion,
     GuidelinesVersion,
@@ -20,6 +21,7 @@ from curation.model import (
     Record,
     Response,
     ResponseStatus,
+    Role,
     Suggestion,
     UpsertResult,
     User,
@@ -96,7 +98,11 @@ class RecordStore(ABC):
 
     @abstractmethod
     def update_project(self, project: Project, *, author: str | None = None) -> Project:
-        """Save settings; a change of guidelines text creates a new guidelines version."""
+        """Save settings; a change of guidelines text creates a new guidelines version.
+
+        ``author`` (the signed-in user, recorded with the guidelines version) must pass
+        :meth:`require_owner`: an annotator gets PermissionDeniedError and nothing is saved.
+        """
 
     @abstractmethod
     def guidelines_history(self) -> list[GuidelinesVersion]:
@@ -113,6 +119,21 @@ class RecordStore(ABC):
     @abstractmethod
     def get_user(self, name: str) -> User:
         """NotFoundError if there is no such user."""
+
+    def require_owner(self, action: str, user: str | None = None) -> None:
+        """PermissionDeniedError unless ``user`` may ``action`` (guidelines, export, training, shipping).
+
+        ``user`` is the signed-in identity; None means nobody signed in (the CLI on a local project),
+        which is allowed. An unknown name raises NotFoundError. Backends with their own
+        authentication (Argilla) decide from their credentials instead and ignore ``user``.
+        """
+        if user is None:
+            return
+        if self.get_user(user).role != Role.owner:
+            raise PermissionDeniedError(
+                f"{user} is an annotator and cannot {action}; ask a project owner to do it or to make "
+                f"you an owner"
+            )
 
     # --- records ------------------------------------------------------------------------------
     @abstractmethod

@@ -42,6 +42,8 @@ class SyncReport(BaseModel):
     responses: int = 0
     vectors: dict[str, int] = {}
     users: int = 0
+    versions: int = 0
+    """Dataset versions copied (push only: pull does not bring versions back, see docs/argilla.md)."""
     resumed_from_batch: int = 0
 
 
@@ -167,6 +169,12 @@ def push(
         responses = local.get_responses()
         for start in range(0, len(responses), batch_size):
             report.responses += remote.put_responses(responses[start : start + batch_size])
+        pushed = {v.name: v.content_hash for v in remote.list_versions()}
+        for version in local.list_versions():  # frozen snapshots travel as they are, hash included
+            if pushed.get(version.name) == version.content_hash:
+                continue
+            if remote.put_version(*local.load_version(version.name)):  # ConflictError on a clash
+                report.versions += 1
     except BackendError as exc:
         progress = _state(paths)
         raise BackendError(

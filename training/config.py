@@ -57,6 +57,8 @@ class TrainConfig(BaseModel):
     save_steps: int = Field(default=20, ge=1)
     save_total_limit: int = Field(default=2, ge=1)
     logging_steps: int = Field(default=5, ge=1)
+    val_max_records: int | None = None
+    """Cap on validation records used for the validation loss (None = all); keeps CPU runs short."""
     early_stopping_patience: int = Field(default=3, ge=0)
     """Evaluations without a better validation loss before training stops (0 = never stop early)."""
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from curation.atomic import atomic_write_json, atomic_write_text
+from curation.atomic import atomic_write_json
 from curation.errors import BadInputError, NotFoundError
 from training.base_model import resolve_base_model
 from training.config import TrainConfig, save_train_config
@@ -185,6 +185,8 @@ def train_adapter(
     splits = load_splits(export_dir)
     train_set = splits["train"].select_columns(list(TRAIN_COLUMNS))
     eval_set = splits["validation"].select_columns(list(TRAIN_COLUMNS))
+    if config.val_max_records:
+        eval_set = eval_set.select(range(min(config.val_max_records, len(eval_set))))
 
     # 2. Model and tokenizer (the bundled GGUF model is converted once to a cached safetensors copy).
     device, bf16 = pick_device(config.device)
@@ -302,8 +304,3 @@ def render_model_card(config: TrainConfig, metrics: dict[str, Any], export_dir: 
         "",
     ]
     return "\n".join(lines)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Re-exported for callers that write files beside a run."""
-    atomic_write_text(path, text)

@@ -36,13 +36,19 @@ class ConflictSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     input_threshold: float = Field(
-        default=0.85, gt=0.0, le=1.0, description="Input Jaccard for near-identical inputs"
+        default=0.75, gt=0.0, le=1.0, description="Input Jaccard for near-identical inputs"
     )
     output_threshold: float = Field(
         default=0.5,
         ge=0.0,
         le=1.0,
         description="Outputs less similar than this (Jaccard) are clearly different",
+    )
+    output_cosine: float = Field(
+        default=0.6,
+        ge=-1.0,
+        le=1.0,
+        description="With output vectors: prose outputs below this cosine (and below output_threshold) conflict",
     )
     max_outputs: int = Field(default=200, ge=2, description="Distinct outputs compared per input group")
 
@@ -83,7 +89,8 @@ def _input_links(
             links.append((first[key], i))
         else:
             first[key] = i
-    near = NearSettings(threshold=settings.input_threshold)
+    # Inputs are short, so MinHash estimates are noisy: more permutations keep near-threshold pairs.
+    near = NearSettings(threshold=settings.input_threshold, num_perm=256)
     shingles = shingle_texts(
         [r.input_text for r in records], word_ngram=near.word_ngram, char_ngram=near.char_ngram
     )
@@ -123,11 +130,21 @@ def json_labels_differ(a: Any, b: Any) -> bool:
 
 
 def find_conflicts(
-    records: Sequence[Record], settings: ConflictSettings | None = None
+    records: Sequence[Record],
+    settings: ConflictSettings | None = None,
+    *,
+    output_vectors: np.ndarray | None = None,
 ) -> list[ConflictGroup]:
-    """Conflict groups among ``records`` (import order), each with its conflicting pairs."""
+    """Conflict groups among ``records`` (import order), each with its conflicting pairs.
+
+    ``output_vectors`` (one L2-normalised row per record, e.g. the pipeline's output embeddings)
+    make the prose rule semantic: two answers worded differently but meaning the same (cosine ≥
+    ``output_cosine``) are not a conflict. Without them the lexical rule alone decides.
+    """
     settings = settings or ConflictSettings()
     records = list(records)
+    if output_vectors is not None and len(output_vectors) != len(records):
+        output_vectors = None  # misaligned (e.g. empty): fall back to the lexical rule
     if len(records) < 2:
         return []
     links, input_shingles = _input_links(records, settings)
@@ -136,10 +153,12 @@ def find_conflicts(
         inputs.union(i, j)
     # Within each input group, compare one representative per distinct normalised output.
     candidates: list[tuple[int, int]] = []
+    same_output: dict[int, list[int]] = {}  # representative → records of its input group with its output
     for members in inputs.components():
         reps: dict[str, int] = {}
         for i in sorted(members):
-            reps.setdefault(normalize_text(records[i].output), i)
+            rep = reps.setdefault(normalize_text(records[i].output), i)
+            same_output.setdefault(rep, []).append(i)
         chosen = list(reps.values())[: settings.max_outputs]
         candidates += [(x, y) for k, x in enumerate(chosen) for y in chosen[k + 1 :]]
     if not candidates:
@@ -158,11 +177,15 @@ def find_conflicts(
             if not json_labels_differ(value_i, value_j):
                 continue
             reason = "json_values_differ"
-        elif sim < settings.output_threshold:
+        elif sim < settings.output_threshold and (
+            output_vectors is None or float(output_vectors[i] @ output_vectors[j]) < settings.output_cosine
+        ):
             reason = "outputs_differ"
         else:
             continue
-        joined.union(i, j)
+        # Records repeating either side's output within the input group share in the conflict.
+        for k in (*same_output[i], *same_output[j]):
+            joined.union(i, k)
         a, b = sorted((records[i].id, records[j].id))
         conflicts.append(ConflictPair(a, b, round(float(isim), 6), round(float(sim), 6), reason))
     index_of = {r.id: i for i, r in enumerate(records)}

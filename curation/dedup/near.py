@@ -50,7 +50,7 @@ class NearSettings(BaseModel):
     )
     rows: int | None = Field(default=None, ge=1, description="Rows per band (default: chosen with bands)")
     false_negative_weight: float = Field(
-        default=0.9,
+        default=0.97,
         gt=0.0,
         lt=1.0,
         description="Weight of missed pairs vs. extra candidates when choosing bands",
@@ -65,7 +65,7 @@ class NearSettings(BaseModel):
 
 
 @lru_cache(maxsize=64)
-def optimal_bands(threshold: float, num_perm: int, false_negative_weight: float = 0.9) -> tuple[int, int]:
+def optimal_bands(threshold: float, num_perm: int, false_negative_weight: float = 0.97) -> tuple[int, int]:
     """(bands, rows) with bands·rows ≤ num_perm minimising weighted false positives and negatives.
 
     The same criterion as datasketch's MinHashLSH: the areas under the S-curve ``1 - (1 - s^r)^b``

@@ -10,7 +10,9 @@ ends up in one group because grouping takes connected components over the pairs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import re
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -21,13 +23,29 @@ from curation.errors import BadInputError
 
 TIER = "semantic"
 
+Check = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""``check(i, j) -> bool mask``: keeps candidate links between rows i[n] and j[n]."""
+
+_SPECIFIC = re.compile(r"\d(?:[\d.,:/-]*\d)?")
+
 
 class SemanticSettings(BaseModel):
     """How the semantic tier links records; the defaults suit all-MiniLM-L6-v2 pair vectors."""
 
     model_config = ConfigDict(extra="forbid")
 
-    threshold: float = Field(default=0.92, ge=-1.0, le=1.0, description="Minimum cosine to link two records")
+    threshold: float = Field(
+        default=0.82, ge=-1.0, le=1.0, description="Minimum cosine of the pair (input + output) vectors"
+    )
+    output_threshold: float | None = Field(
+        default=0.95,
+        ge=-1.0,
+        le=1.0,
+        description="Minimum cosine of the output vectors; None skips the check",
+    )
+    same_specifics: bool = Field(
+        default=True, description="Require the same numbers (ids, amounts) in inputs"
+    )
     k: int = Field(default=10, ge=1, le=1000, description="Neighbours looked at per record")
     index: Literal["auto", "flat", "ivf", "hnsw"] = "auto"
     exact_max: int = Field(
@@ -88,12 +106,48 @@ def neighbour_links(
     return np.minimum(i, j), np.maximum(i, j), s.astype(np.float32)
 
 
+def specifics_key(text: str) -> int:
+    """A 63-bit hash of the set of numbers in ``text`` (equal sets, equal keys; no numbers, one key)."""
+    numbers = sorted({m for m in _SPECIFIC.findall(text)})
+    digest = hashlib.blake2b("\x1f".join(numbers).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
+
+
+def agreement_check(
+    output_vectors: np.ndarray | None, input_texts: Sequence[str] | None, settings: SemanticSettings
+) -> Check | None:
+    """The check of :class:`SemanticSettings`: outputs close and inputs' numbers equal (vectorised)."""
+    outputs = None if settings.output_threshold is None else output_vectors
+    keys = (
+        np.array([specifics_key(t) for t in input_texts], dtype=np.int64)
+        if settings.same_specifics and input_texts is not None
+        else None
+    )
+    if outputs is None and keys is None:
+        return None
+
+    def check(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        keep = np.ones(len(i), dtype=bool)
+        if outputs is not None and settings.output_threshold is not None:
+            keep &= np.einsum("ij,ij->i", outputs[i], outputs[j]) >= settings.output_threshold
+        if keys is not None:
+            keep &= keys[i] == keys[j]
+        return keep
+
+    return check
+
+
 def semantic_pairs(
-    ids: Sequence[str], vectors: np.ndarray, settings: SemanticSettings | None = None
+    ids: Sequence[str],
+    vectors: np.ndarray,
+    settings: SemanticSettings | None = None,
+    *,
+    check: Check | None = None,
 ) -> list[DuplicatePair]:
     """Every pair of records among each one's k nearest neighbours with cosine ≥ the threshold.
 
-    ``vectors`` holds one L2-normalised row per id (the pair vector in the pipeline).
+    ``vectors`` holds one L2-normalised row per id (the pair vector in the pipeline); ``check``
+    (e.g. :func:`agreement_check`) filters the candidate links.
     """
     settings = settings or SemanticSettings()
     matrix = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -111,6 +165,9 @@ def semantic_pairs(
     left = np.concatenate([p[0] for p in parts])
     right = np.concatenate([p[1] for p in parts])
     score = np.concatenate([p[2] for p in parts])
+    if check is not None and len(left):
+        keep = check(left, right)
+        left, right, score = left[keep], right[keep], score[keep]
     if not len(left):
         return []
     # A link found from both ends appears twice; keep one, with the higher score.

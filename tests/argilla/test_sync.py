@@ -22,8 +22,8 @@ pytestmark = [pytest.mark.argilla, pytest.mark.slow]
 def _labeled_project(root: Path, n: int = 30) -> list[str]:
     store = init_project(root, f"proj-{uuid.uuid4().hex[:8]}")
     project = store.get_project()
-    store.update_project(project.model_copy(update={"guidelines": "# Good = correct JSON"}), author="dana")
     store.add_user(User(name="dana", role=Role.owner))
+    store.update_project(project.model_copy(update={"guidelines": "# Good = correct JSON"}), author="dana")
     records = [
         make_record(metadata={"cluster": i % 3, "flags": ["pii"] if i % 5 == 0 else [], "intent": "x"})
         for i in range(n - 1)
@@ -43,6 +43,7 @@ def _labeled_project(root: Path, n: int = 30) -> list[str]:
         )
     )
     store.save_response(make_response(records[2].id, "ann", values={"label": "bad"}, status="discarded"))
+    store.create_version("v1")
     store.close()
     return [r.id for r in records]
 
@@ -72,7 +73,15 @@ def test_push_then_pull_round_trips_a_labeled_project(argilla_env: ArgillaServer
     assert (report.inserted, report.responses, report.vectors) == (30, 3, {"pair": 30})
     again = push(tmp_path / "local", workspace=workspace, batch_size=7)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 30)
-    dataset = open_store(tmp_path / "local", backend="local").get_project().name
+    assert (report.versions, again.versions) == (1, 0)
+    local = open_store(tmp_path / "local", backend="local")
+    dataset = local.get_project().name
+    # The pushed project opens with --backend argilla from where its last push went.
+    remote = open_store(tmp_path / "local", backend="argilla")
+    assert isinstance(remote, ArgillaStore) and remote.workspace_name == workspace
+    assert remote.load_version("v1") == local.load_version("v1")
+    remote.close()
+    local.close()
     pulled = pull(tmp_path / "copy", api_url=argilla_env.url, workspace=workspace, dataset=dataset)
     assert pulled.records == 30 and pulled.responses == 3
     before, after = _snapshot(tmp_path / "local"), _snapshot(tmp_path / "copy")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from curation.errors import BadInputError, ConflictError, NotFoundError
+from curation.auth import Session, sign_in
+from curation.errors import BadInputError, ConflictError, NotFoundError, PermissionDeniedError
 from curation.model import Role, Suggestion, User
 from curation.store import (
     MetadataRange,
@@ -25,6 +28,7 @@ def ids_of(store: RecordStore, query: RecordQuery) -> list[str]:
 def test_project_settings_round_trip_and_guidelines_are_versioned(store: RecordStore) -> None:
     project = store.get_project()
     assert [q.name for q in project.questions] == ["label", "rating", "corrected_output", "comment"]
+    store.add_user(User(name="dana", role=Role.owner))  # a named author must be an owner
     first = store.update_project(project.model_copy(update={"guidelines": "# Be kind"}), author="dana")
     second = store.update_project(first.model_copy(update={"output_schema": {"type": "object"}}))
     third = store.update_project(second.model_copy(update={"guidelines": "# Be kind and brief"}))
@@ -227,3 +231,33 @@ def test_versions_are_immutable_snapshots(store: RecordStore) -> None:
     with pytest.raises(NotFoundError):
         store.load_version("nope")
     assert [v.name for v in store.list_versions()] == ["v1", "v2"]
+
+
+# --- roles ----------------------------------------------------------------------------------------
+def _signed_in_as(project_dir: Path, store: RecordStore, name: str) -> Session:
+    """``name``'s own session: by name on a local project, with their own API key on Argilla."""
+    if store.backend == "argilla":
+        return sign_in(project_dir, api_key=store.api_key_of(name))  # type: ignore[attr-defined]
+    return sign_in(project_dir, user_name=name)
+
+
+def test_only_owners_pass_require_owner_and_change_guidelines(project: tuple[Path, RecordStore]) -> None:
+    root, store = project
+    store.add_user(User(name="dana", role=Role.owner))
+    store.add_user(User(name="ann", role=Role.annotator))
+    store.require_owner("export the dataset")  # no identity (local CLI) or the owner's key (Argilla)
+    store.require_owner("export the dataset", "dana")
+    annotator = _signed_in_as(root, store, "ann")
+    try:
+        assert (annotator.user.name, annotator.user.role) == ("ann", Role.annotator)
+        with pytest.raises(PermissionDeniedError, match="cannot start training"):
+            annotator.store.require_owner("start training", annotator.user.name)
+        before = annotator.store.get_project()
+        with pytest.raises(PermissionDeniedError):
+            annotator.store.update_project(
+                before.model_copy(update={"guidelines": "# mine now"}), author=annotator.user.name
+            )
+    finally:
+        annotator.close()
+    assert store.get_project().guidelines == before.guidelines
+    assert [h.text for h in store.guidelines_history()][-1] == before.guidelines

@@ -38,6 +38,20 @@ def _records(n: int, start: int = 0) -> list[Record]:
     ]
 
 
+def _distinct_records(n: int) -> list[Record]:
+    """Records whose texts share almost no words (no near or semantic duplicates among them)."""
+    rng = np.random.default_rng(5)
+    vocabulary = [f"w{i}x{i * 31 % 97}" for i in range(3000)]
+    return [
+        make_record(
+            id=f"d{i:03d}",
+            input=" ".join(rng.choice(vocabulary, 12).tolist()),
+            output=" ".join(rng.choice(vocabulary, 12).tolist()) + ".",
+        )
+        for i in range(n)
+    ]
+
+
 def _analyze(root: Path, embedder: HashingEmbedder | None = None, **settings: object):  # type: ignore[no-untyped-def]
     return analyze_project(
         root, embedder=embedder or get_embedder("hashing"), settings=AnalysisSettings(**settings)
@@ -103,19 +117,11 @@ def test_reanalysis_replaces_stale_results_and_keeps_other_suggestions(
     make_local_project: ProjectFactory,
 ) -> None:
     root, store = make_local_project()
-    store.upsert_records(
-        [
-            *_records(20),
-            make_record(
-                id="dupe",
-                input=TOPICS[1] + " (ticket 1, customer 7)",
-                output=json.dumps({"category": "refund", "n": 1}),
-            ),
-        ]
-    )
+    records = _distinct_records(20)
+    store.upsert_records([*records, records[1].model_copy(update={"id": "dupe"})])
     _analyze(root)
     assert fields.DUP_GROUP in store.get_record("dupe").metadata
-    store.delete_records(["r0001"])
+    store.delete_records(["d001"])
     store.set_suggestions({"dupe": [Suggestion(question="label", value="good", agent="my-model")]})
     _analyze(root)
     dupe = store.get_record("dupe")

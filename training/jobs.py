@@ -1,0 +1,320 @@
+"""The background job runner shared by the UI and the CLI.
+
+A job is one row in ``<project>/jobs/jobs.db`` (SQLite, WAL) and one detached process
+(``python -m training.jobs run PROJECT_DIR JOB_ID``, in its own session so cancel can signal its
+whole process group). The process updates its row's status, progress and message as it works and
+writes its log to ``<project>/jobs/<id>.log``. The work itself (ship, train, eval) is resumable,
+so :func:`resume_job` simply starts the same job again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from curation.errors import BadInputError, ConflictError, JobError, NotFoundError
+from curation.model import new_id
+from curation.project import ProjectPaths
+
+STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+ACTIVE = ("queued", "running")
+JobFunction = Callable[[Path, dict[str, Any], Callable[[dict[str, Any]], None]], dict[str, Any]]
+_KINDS: dict[str, JobFunction] = {}
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, params TEXT NOT NULL, status TEXT NOT NULL,
+    progress REAL NOT NULL DEFAULT 0, message TEXT NOT NULL DEFAULT '', pid INTEGER,
+    created TEXT NOT NULL, started TEXT, finished TEXT, log_path TEXT NOT NULL,
+    result TEXT, attempts INTEGER NOT NULL DEFAULT 0
+)"""
+
+
+def register_job_kind(kind: str, function: JobFunction) -> None:
+    """Make ``kind`` runnable: ``function(project_dir, params, progress) -> result dict``."""
+    _KINDS[kind] = function
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def jobs_db(project_dir: Path | str) -> Path:
+    return ProjectPaths(Path(project_dir)).jobs / "jobs.db"
+
+
+@contextlib.contextmanager
+def _connect(project_dir: Path | str) -> Iterator[sqlite3.Connection]:
+    path = jobs_db(project_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute(_SCHEMA)
+        conn.row_factory = sqlite3.Row
+        yield conn
+    finally:
+        conn.close()
+
+
+def _update(project_dir: Path | str, job_id: str, **values: Any) -> None:
+    sets = ", ".join(f"{k} = ?" for k in values)
+    with _connect(project_dir) as conn:
+        conn.execute(f"UPDATE jobs SET {sets} WHERE id = ?", [*values.values(), job_id])
+
+
+def _row(row: sqlite3.Row) -> dict[str, Any]:
+    job = dict(row)
+    job["params"] = json.loads(job["params"])
+    job["result"] = json.loads(job["result"]) if job["result"] else None
+    return job
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    with contextlib.suppress(ChildProcessError, OSError):
+        # Reap it when it is our own child, so an exited job is not mistaken for a live zombie.
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def get_job(project_dir: Path | str, job_id: str) -> dict[str, Any]:
+    """One job's row; a 'running' job whose process has died is reported (and stored) as failed."""
+    with _connect(project_dir) as conn:
+        row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(
+            f"no job '{job_id}' in {project_dir}; list jobs with `pairsmith jobs {project_dir}`"
+        )
+    job = _row(row)
+    if job["status"] == "running" and not _alive(job["pid"]):
+        message = "the job's process ended without reporting (killed?); resume it to continue"
+        _update(project_dir, job_id, status="failed", message=message, finished=_now())
+        job.update(status="failed", message=message)
+    return job
+
+
+def list_jobs(project_dir: Path | str) -> list[dict[str, Any]]:
+    """Every job of the project, newest first."""
+    with _connect(project_dir) as conn:
+        ids = [r["id"] for r in conn.execute("SELECT id FROM jobs ORDER BY created DESC")]
+    return [get_job(project_dir, i) for i in ids]
+
+
+def _launch(project_dir: Path, job_id: str, log_path: Path) -> int:
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    with log_path.open("a", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "training.jobs", "run", str(project_dir), job_id],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: cancel signals the job and its children
+            env=env,
+        )
+    return process.pid
+
+
+def start_job(project_dir: Path | str, kind: str, params: dict[str, Any]) -> str:
+    """Queue a job and start its background process; return the job id.
+
+    Refuses (ConflictError) a second active job writing the same ``run_dir``.
+    """
+    _load_kinds()
+    if kind not in _KINDS:
+        raise BadInputError(f"unknown job kind '{kind}'; choose one of {sorted(_KINDS)}")
+    root = Path(project_dir).resolve()
+    run_dir = params.get("run_dir")
+    if run_dir:
+        for job in list_jobs(root):
+            if job["status"] in ACTIVE and job["params"].get("run_dir") == str(run_dir):
+                raise ConflictError(
+                    f"job {job['id']} is already writing {run_dir}; cancel it or choose another run dir"
+                )
+    job_id = new_id()[:12]
+    log_path = ProjectPaths(root).jobs / f"{job_id}.log"
+    with _connect(root) as conn:
+        conn.execute(
+            "INSERT INTO jobs (id, kind, params, status, created, log_path) VALUES (?, ?, ?, 'queued', ?, ?)",
+            (job_id, kind, json.dumps(params, default=str), _now(), str(log_path)),
+        )
+    pid = _launch(root, job_id, log_path)
+    _update(root, job_id, pid=pid)
+    return job_id
+
+
+def cancel_job(project_dir: Path | str, job_id: str) -> dict[str, Any]:
+    """Stop a job: mark it cancelled and send SIGTERM to its process group. Its state stays resumable."""
+    job = get_job(project_dir, job_id)
+    if job["status"] not in ACTIVE:
+        raise JobError(f"job {job_id} is {job['status']}, not running; nothing to cancel")
+    _update(project_dir, job_id, status="cancelled", message="cancelled by user", finished=_now())
+    if job["pid"] and _alive(job["pid"]):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(job["pid"], signal.SIGTERM)
+    return get_job(project_dir, job_id)
+
+
+def resume_job(project_dir: Path | str, job_id: str) -> dict[str, Any]:
+    """Start a failed or cancelled job again; its work resumes where it stopped."""
+    job = get_job(project_dir, job_id)
+    if job["status"] in ACTIVE:
+        raise JobError(f"job {job_id} is {job['status']}; only failed or cancelled jobs can be resumed")
+    if job["status"] == "succeeded":
+        raise JobError(f"job {job_id} already succeeded; start a new one instead")
+    root = Path(project_dir).resolve()
+    _update(root, job_id, status="queued", message="resuming", finished=None)
+    pid = _launch(root, job_id, Path(job["log_path"]))
+    _update(root, job_id, pid=pid)
+    return get_job(root, job_id)
+
+
+def wait_job(project_dir: Path | str, job_id: str, timeout: float = 600, poll: float = 0.5) -> dict[str, Any]:
+    """Block until the job is no longer active (or ``timeout`` seconds pass); return its row."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = get_job(project_dir, job_id)
+        if job["status"] not in ACTIVE or time.monotonic() > deadline:
+            return job
+        time.sleep(poll)
+
+
+def run_job(project_dir: Path | str, job_id: str) -> int:
+    """The body of a job's process: run the kind's function and record the outcome."""
+    _load_kinds()
+    root = Path(project_dir)
+    job = get_job(root, job_id)
+    if job["status"] == "cancelled":
+        return 0
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise SystemExit(143)
+
+    signal.signal(signal.SIGTERM, on_term)
+    _update(root, job_id, status="running", pid=os.getpid(), started=_now(), attempts=job["attempts"] + 1)
+    last = [0.0]
+
+    def progress(info: dict[str, Any]) -> None:
+        if time.monotonic() - last[0] < 1.0 and info.get("fraction") not in (0.0, 1.0):
+            return  # throttle database writes
+        last[0] = time.monotonic()
+        eta = info.get("eta_s")
+        message = f"{info.get('stage', '')} {info.get('step', '')}/{info.get('total', '')}".strip()
+        if eta is not None:
+            message += f", ETA {eta:.0f}s"
+        _update(root, job_id, progress=float(info.get("fraction") or 0.0), message=message)
+
+    try:
+        result = _KINDS[job["kind"]](root, job["params"], progress)
+    except BaseException as exc:
+        current = get_job(root, job_id)["status"]
+        if current != "cancelled":
+            traceback.print_exc()
+            message = str(exc) or type(exc).__name__
+            _update(root, job_id, status="failed", message=message[:2000], finished=_now())
+        return 1
+    _update(
+        root,
+        job_id,
+        status="succeeded",
+        progress=1.0,
+        message="done",
+        finished=_now(),
+        result=json.dumps(result, default=str),
+    )
+    return 0
+
+
+# --- the job kinds -------------------------------------------------------------------------------
+
+
+def _ship_job(
+    project_dir: Path, params: dict[str, Any], progress: Callable[[dict[str, Any]], None]
+) -> dict[str, Any]:
+    from training.ship import load_ship_config, ship
+
+    config = load_ship_config(params.get("config"))
+    result = ship(
+        project_dir,
+        params["run_dir"],
+        include_unreviewed=bool(params.get("include_unreviewed")),
+        config=config,
+        progress=progress,
+    )
+    return result.to_json()
+
+
+def _train_job(
+    project_dir: Path, params: dict[str, Any], progress: Callable[[dict[str, Any]], None]
+) -> dict[str, Any]:
+    from training.config import load_train_config
+    from training.train import train_adapter
+
+    config = load_train_config(params.get("config"), **params.get("overrides", {}))
+    return train_adapter(params["export_dir"], params["run_dir"], config, progress=progress).to_json()
+
+
+def _eval_job(
+    project_dir: Path, params: dict[str, Any], progress: Callable[[dict[str, Any]], None]
+) -> dict[str, Any]:
+    from training.evaluate import evaluate_run
+
+    report = evaluate_run(params["run_dir"], export_dir=params.get("export_dir"), progress=progress)
+    return {k: report[k] for k in ("primary_metric", "base", "tuned")}
+
+
+def _sleep_job(
+    project_dir: Path, params: dict[str, Any], progress: Callable[[dict[str, Any]], None]
+) -> dict[str, Any]:
+    """A job that writes a file in steps: for testing the runner without a model."""
+    out = Path(params["run_dir"])
+    out.mkdir(parents=True, exist_ok=True)
+    steps = int(params.get("steps", 10))
+    for step in range(1, steps + 1):
+        time.sleep(float(params.get("seconds", 0.1)))
+        (out / "steps.txt").open("a").write(f"{step}\n")
+        progress({"stage": "sleep", "step": step, "total": steps, "fraction": step / steps, "eta_s": None})
+    return {"steps": steps}
+
+
+def _load_kinds() -> None:
+    for kind, function in (
+        ("ship", _ship_job),
+        ("train", _train_job),
+        ("eval", _eval_job),
+        ("sleep", _sleep_job),
+    ):
+        _KINDS.setdefault(kind, function)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 3 or argv[0] != "run":
+        print("usage: python -m training.jobs run PROJECT_DIR JOB_ID", file=sys.stderr)
+        return 2
+    return run_job(argv[1], argv[2])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
