@@ -17,7 +17,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DATA = ROOT.parent / "shared" / "data" / "bitext_customer_support.csv"
+DATA = Path(
+    os.environ.get("PAIRSMITH_BITEXT", ROOT.parent / "shared" / "data" / "bitext_customer_support.csv")
+)
 
 
 def main() -> None:
@@ -25,6 +27,7 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=32)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--max-new-tokens", type=int, default=48)
+    parser.add_argument("--base-model", default=None, help="A local HF folder (default: the bundled model).")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
@@ -38,7 +41,7 @@ def main() -> None:
         rows = [r for _, r in zip(range(args.prompts), csv.DictReader(handle), strict=False)]
     prompts = [[{"role": "user", "content": r["instruction"]}] for r in rows]
     device, bf16 = pick_device("auto")
-    path = resolve_base_model(None)
+    path = resolve_base_model(args.base_model)
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.bfloat16 if bf16 else torch.float32).to(
         device

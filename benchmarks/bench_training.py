@@ -24,7 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DATA = ROOT.parent / "shared" / "data" / "bitext_customer_support.csv"
+DATA = Path(
+    os.environ.get("PAIRSMITH_BITEXT", ROOT.parent / "shared" / "data" / "bitext_customer_support.csv")
+)
 SYSTEM = "You are a helpful customer-support agent."
 
 
@@ -58,6 +60,7 @@ def run_variant(variant: str, export: Path, out: Path, args: argparse.Namespace)
     from training.train import pick_device
 
     config = TrainConfig(
+        base_model=args.base_model or TrainConfig().base_model,
         max_steps=args.steps,
         batch_size=args.batch,
         max_length=args.max_length,
@@ -124,6 +127,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--base-model", default=None, help="A local HF folder (default: the bundled model).")
     parser.add_argument("--variant", choices=["ours", "plain"], help=argparse.SUPPRESS)
     parser.add_argument("--export", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -139,6 +143,7 @@ def main() -> None:
             command = [sys.executable, __file__, "--variant", variant, "--export", str(export)]
             command += ["--rows", str(args.rows), "--steps", str(args.steps), "--batch", str(args.batch)]
             command += ["--max-length", str(args.max_length)]
+            command += ["--base-model", args.base_model] if args.base_model else []
             output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
             results[variant] = json.loads(output.strip().splitlines()[-1])
     print(f"rows={args.rows} steps={args.steps} batch={args.batch} max_length={args.max_length}")

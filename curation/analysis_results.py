@@ -36,7 +36,15 @@ def load_artifact(project_dir: Path | str, name: str) -> Any:
 def duplicate_groups(project_dir: Path | str, *, tier: str | None = None) -> list[dict[str, Any]]:
     """``[{"group", "tier", "score", "records": [{"id", "source_row"}], "keeper"}]``, optionally one tier."""
     groups: list[dict[str, Any]] = load_artifact(project_dir, "duplicates")["groups"]
-    return [g for g in groups if tier is None or g["tier"] == tier]
+    keys = ("group", "tier", "score", "records", "keeper")
+    return [{k: g[k] for k in keys} for g in groups if tier is None or g["tier"] == tier]
+
+
+def conflict_groups(project_dir: Path | str) -> list[dict[str, Any]]:
+    """``[{"group", "records": [{"id", "source_row"}], "pairs": [{"a", "b", "input_similarity",
+    "output_similarity", "reason"}]}]``: same input, clearly different outputs."""
+    conflicts: list[dict[str, Any]] = load_artifact(project_dir, "duplicates")["conflicts"]
+    return conflicts
 
 
 def cluster_listing(project_dir: Path | str) -> dict[str, Any]:

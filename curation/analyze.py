@@ -319,14 +319,31 @@ def _write_artifacts(
                 "score": g.score,
                 "records": [{"id": m, "source_row": row.get(m)} for m in g.members],
                 "keeper": g.keeper,
+                "max_score": g.max_score,
+                "pairs": [{"a": p.a, "b": p.b, "tier": p.tier, "score": p.score} for p in g.pairs],
             }
             for g in groups
         ],
         "conflicts": [
-            {"group": c.id, "records": [{"id": m, "source_row": row.get(m)} for m in c.members]}
+            {
+                "group": c.id,
+                "records": [{"id": m, "source_row": row.get(m)} for m in c.members],
+                "pairs": [
+                    {
+                        "a": p.a,
+                        "b": p.b,
+                        "input_similarity": p.input_similarity,
+                        "output_similarity": p.output_similarity,
+                        "reason": p.reason,
+                    }
+                    for p in c.pairs
+                ],
+            }
             for c in conflicts
         ],
-        "pairs": [{"a": p.a, "b": p.b, "tier": p.tier, "score": p.score} for p in pairs],
+        "pair_counts": {
+            tier: sum(1 for p in pairs if p.tier == tier) for tier in ("exact", "near", "semantic")
+        },
     }
     ids = [r.id for r in records]
     members: dict[int, list[dict[str, Any]]] = {}

@@ -69,7 +69,7 @@ def example_project_settings() -> Project:
     )
 
 
-def create_example_project(root: Path | str, *, backend: str = "local") -> RecordStore:
+def create_example_project(root: Path | str, *, backend: str | None = "local") -> RecordStore:
     """Create a project in ``root`` holding the example: settings, all records, golden ids marked.
 
     What the bootstrap and the tour start from. Raises ConflictError when ``root`` already holds a

@@ -6,14 +6,17 @@ Pure functions over (prediction, reference) pairs so they are cheap to test and 
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
-import jsonschema
-import sacrebleu
-from rouge_score import rouge_scorer
-
 METRICS = ("exact_match", "rouge_l", "chrf", "json_valid", "json_valid_schema", "length_ratio")
-_ROUGE = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
+
+
+@cache
+def _rouge() -> Any:
+    from rouge_score import rouge_scorer  # imported on first use: generation alone does not need it
+
+    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
 
 
 def parse_json(text: str) -> tuple[bool, Any]:
@@ -26,10 +29,13 @@ def parse_json(text: str) -> tuple[bool, Any]:
 
 def record_scores(prediction: str, reference: str, schema: dict[str, Any] | None) -> dict[str, Any]:
     """Every per-record score of one prediction against its reference."""
+    import jsonschema
+    import sacrebleu
+
     valid, value = parse_json(prediction)
     scores: dict[str, Any] = {
         "exact_match": float(prediction.strip() == reference.strip()),
-        "rouge_l": _ROUGE.score(reference, prediction)["rougeL"].fmeasure,
+        "rouge_l": _rouge().score(reference, prediction)["rougeL"].fmeasure,
         "chrf": sacrebleu.sentence_chrf(prediction, [reference]).score,
         "json_valid": float(valid),
         "length_ratio": len(prediction.split()) / max(len(reference.split()), 1),
@@ -48,6 +54,8 @@ def record_scores(prediction: str, reference: str, schema: dict[str, Any] | None
 
 def aggregate(predictions: list[str], references: list[str], schema: dict[str, Any] | None) -> dict[str, Any]:
     """Corpus-level metrics: means of per-record scores, corpus chrF, and the total length ratio."""
+    import sacrebleu
+
     if not predictions:
         return {}
     per_record = [record_scores(p, r, schema) for p, r in zip(predictions, references, strict=True)]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from curation.dedup.pairs import DuplicatePair
-from curation.dedup.semantic import SemanticSettings, semantic_pairs
+from curation.dedup.semantic import SemanticSettings, agreement_check, semantic_pairs, specifics_key
 from curation.embeddings import normalise
 from curation.errors import BadInputError
 
@@ -50,3 +50,21 @@ def test_all_identical_records_stay_connected() -> None:
 def test_shape_mismatch_is_a_clear_error() -> None:
     with pytest.raises(BadInputError, match="expected 3 vectors"):
         semantic_pairs(["a", "b", "c"], np.ones((2, 4), np.float32))
+
+
+def test_agreement_check_needs_close_outputs_and_the_same_numbers() -> None:
+    pair = normalise(np.array([[1.0, 0.0], [1.0, 0.05], [1.0, 0.04], [1.0, 0.03]]))
+    outputs = normalise(np.array([[1.0, 0.0], [1.0, 0.01], [0.0, 1.0], [1.0, 0.0]]))
+    inputs = [
+        "Order FW-123 is late",
+        "FW-123 still has not arrived",
+        "Order FW-123 is late!",
+        "Order FW-999 is late",
+    ]
+    settings = SemanticSettings(threshold=0.9)
+    check = agreement_check(outputs, inputs, settings)
+    pairs = semantic_pairs(["a", "b", "c", "d"], pair, settings, check=check)
+    # a-b: same order, same output. a-c: different output. a-d: another order.
+    assert {(p.a, p.b) for p in pairs} == {("a", "b")}
+    assert specifics_key("no numbers") == specifics_key("none here either")
+    assert agreement_check(None, None, SemanticSettings(output_threshold=None, same_specifics=False)) is None

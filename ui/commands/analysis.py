@@ -30,7 +30,7 @@ def analyze(
         "--semantic-threshold",
         min=-1.0,
         max=1.0,
-        help="Cosine that links semantic duplicates (default 0.92).",
+        help="Cosine of input+output vectors that links semantic duplicates (default 0.82).",
     ),
 ) -> None:
     """Embed, check quality, find duplicates (exact, near, semantic), cluster and measure diversity."""

@@ -31,8 +31,12 @@ def init(
         "--example",
         help="Create the project from the bundled example dataset (Fernway ticket triage).",
     ),
-    backend: str = typer.Option(
-        "local", "--backend", help="Where records live: local (SQLite file) or argilla."
+    backend: str | None = typer.Option(
+        None,
+        "--backend",
+        help="Where records live: local (SQLite file) or argilla "
+        "(default: argilla when ARGILLA_API_URL and ARGILLA_API_KEY are set, else local).",
+        show_default=False,
     ),
 ) -> None:
     """Create a new project directory (a local SQLite store by default)."""

@@ -1,0 +1,65 @@
+"""The analysis commands of the CLI: analyze, duplicates, clusters, diversity (hashing embedder)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from curation import embeddings
+from curation.project import init_project
+from tests.factories import make_record, make_response
+from ui.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # The CLI's default embedder is MiniLM; the deterministic fake keeps this test fast.
+    monkeypatch.setitem(embeddings.EMBEDDERS, "minilm", embeddings.HashingEmbedder)
+    root = tmp_path / "proj"
+    store = init_project(root, "proj")
+    topics = ["Where is my parcel, shipping is late", "Refund my broken blender", "I forgot my password"]
+    records = [
+        make_record(id=f"r{i:03d}", input=f"{topics[i % 3]} ticket {i}", output=f"answer {i % 3} {i}")
+        for i in range(30)
+    ]
+    records.append(make_record(id="copy", input=records[0].input, output=records[0].output))
+    store.upsert_records(records)
+    store.save_response(make_response("r000", values={"label": "good"}))
+    store.close()
+    return root
+
+
+def test_analyze_then_list_duplicates_clusters_and_diversity(project: Path) -> None:
+    result = runner.invoke(app, ["analyze", str(project), "--json", "--k", "3"])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["records"] == 31 and report["clusters"] == 3
+
+    result = runner.invoke(app, ["duplicates", str(project), "--json", "--tier", "exact"])
+    groups = json.loads(result.stdout)
+    assert [set(g) for g in groups] == [{"group", "tier", "score", "records", "keeper"}]
+    assert {"id": "copy", "source_row": 31} in groups[0]["records"]
+
+    listing = json.loads(runner.invoke(app, ["clusters", str(project), "--json"]).stdout)
+    assert sum(c["size"] for c in listing["clusters"]) == 31
+    assert all({"id", "name", "size", "records"} <= set(c) for c in listing["clusters"])
+
+    figures = json.loads(
+        runner.invoke(app, ["diversity", str(project), "--json", "--status", "submitted"]).stdout
+    )
+    assert figures["filter"] == {"status": "submitted"} and figures["records"] == 1
+    assert figures["clusters_covered"] == 1 and figures["hints"]
+
+    assert runner.invoke(app, ["clusters", str(project)]).exit_code == 0  # the table view
+
+
+def test_listing_before_analysis_says_what_to_run(project: Path) -> None:
+    result = runner.invoke(app, ["duplicates", str(project), "--json"])
+    assert result.exit_code == 1 and "run `pairsmith analyze" in result.stderr
+    result = runner.invoke(app, ["diversity", str(project), "--status", "nope"])
+    assert result.exit_code == 1

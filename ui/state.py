@@ -1,0 +1,88 @@
+"""Every session-state key the app uses, in one place, and typed accessors for the common ones.
+
+Defaults are computed per session when first read (never at import), so two browser sessions
+never share a mutable default. The project directory comes from ``PAIRSMITH_PROJECT`` (set by
+`pairsmith ui DIR`) unless a session chose another one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from curation.auth import Session
+
+PROJECT_ENV = "PAIRSMITH_PROJECT"
+
+
+class Keys:
+    """Session-state keys. Widget keys (stable, for tests and the browser test) are listed too."""
+
+    PROJECT_DIR = "project_dir"
+    SESSION = "auth_session"  # curation.auth.Session of the signed-in person
+    REVISION = "revision"  # bumped after every write this session makes (cache keys)
+    FLASH = "flash"  # a message to show once after a rerun: (kind, text)
+
+    # review
+    QUEUE = "review_queue"  # curation.review.ReviewQueue
+    QUEUE_INDEX = "review_index"
+    QUEUE_ORDER = "review_order"
+    QUEUE_FILTERS = "review_filters"  # curation.review.QueueFilters
+    OPENED_VERSION = "review_opened_version"  # record id -> response version the reviewer opened
+    FORM_RECORD = "review_form_record"  # the record the form widgets were filled for
+    # review widgets (keys hold the record id suffix where they belong to one record)
+    W_LABEL = "review_label"
+    W_RATING = "review_rating"
+    W_CORRECTION = "review_correction"
+    W_COMMENT = "review_comment"
+
+    # clusters
+    MAP_SELECTION = "clusters_selection"  # record ids chosen on the map
+
+    # export & train
+    JOB_ID = "train_job_id"
+
+
+def get(key: str, default: Any = None) -> Any:
+    return st.session_state.get(key, default)
+
+
+def put(key: str, value: Any) -> None:
+    st.session_state[key] = value
+
+
+def project_dir() -> Path | None:
+    """The project directory of this session: chosen in the app, else ``$PAIRSMITH_PROJECT``."""
+    chosen = st.session_state.get(Keys.PROJECT_DIR)
+    if chosen:
+        return Path(chosen)
+    env = os.environ.get(PROJECT_ENV)
+    return Path(env) if env else None
+
+
+def session() -> Session | None:
+    """The signed-in person's session, or None."""
+    value = st.session_state.get(Keys.SESSION)
+    return value if isinstance(value, Session) else None
+
+
+def revision() -> int:
+    """A counter this session bumps after each write, so cached reads see its own changes."""
+    return int(st.session_state.get(Keys.REVISION, 0))
+
+
+def bump_revision() -> None:
+    st.session_state[Keys.REVISION] = revision() + 1
+
+
+def flash(kind: str, text: str) -> None:
+    """Keep a message to show at the top of the next run (after st.rerun)."""
+    st.session_state[Keys.FLASH] = (kind, text)
+
+
+def pop_flash() -> tuple[str, str] | None:
+    value = st.session_state.pop(Keys.FLASH, None)
+    return value if isinstance(value, tuple) else None
