@@ -184,14 +184,19 @@ def export_clean_set(
     *,
     project_dir: Path | str | None = None,
     diversity: dict[str, Any] | None = None,
+    user: str | None = None,
 ) -> ExportResult:
     """Export the clean set of a dataset version to ``out_dir`` in every configured format.
+
+    Only owners export: ``user`` is the signed-in person (None for the CLI on a local project);
+    on Argilla the store's API key decides.
 
     ``config.version`` names the version (an existing one is re-exported; a new name is created);
     without one a new ``export-<UTC timestamp>`` version is created. Diversity figures come from
     ``diversity`` or ``project_dir/analysis/diversity.json``. Raises BadInputError for an unknown
     format or an empty clean set; ``out_dir`` is only replaced once the export is complete.
     """
+    store.require_owner("export the dataset", user)
     config = config or ExportConfig()
     unknown = [f for f in config.formats if f not in format_names()]
     if unknown:

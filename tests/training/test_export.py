@@ -11,9 +11,9 @@ import datasets
 import pytest
 
 from curation import fields as F
-from curation.errors import BadInputError
-from curation.model import ChatMessage
-from curation.project import ProjectPaths
+from curation.errors import BadInputError, PermissionDeniedError
+from curation.model import ChatMessage, Role, User
+from curation.project import ProjectPaths, init_project
 from curation.store import RecordStore
 from tests.factories import make_chat_record, make_record, make_response
 from training import export_formats
@@ -291,3 +291,11 @@ def test_chat_input_with_several_turns_is_kept_whole(
     assert [m["role"] for m in json.loads(line)["messages"]] == ["user", "assistant", "user", "assistant"]
     assert validate_openai_chat_jsonl(tmp_path / "out" / "openai.jsonl") == []
     assert validate_openai_chat_jsonl(tmp_path / "out" / "openai_test.jsonl", min_examples=0) == []
+
+
+def test_only_owners_may_export(tmp_path: Path) -> None:
+    store = init_project(tmp_path / "p", "p")
+    store.add_user(User(name="ann", role=Role.annotator))
+    with pytest.raises(PermissionDeniedError, match="ann"):
+        export_clean_set(store, tmp_path / "out", user="ann")
+    assert not (tmp_path / "out").exists()
