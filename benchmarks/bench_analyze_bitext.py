@@ -62,11 +62,13 @@ def main() -> None:
         start = time.perf_counter()
         first = analyze_project(root, embedder=embedder, store=store)
         cold = time.perf_counter() - start
+        print(f"analyze, cold: {cold:.1f} s, steps {first.timings}", flush=True)
 
         store.upsert_records(held_back)
         start = time.perf_counter()
         second = analyze_project(root, embedder=embedder, store=store)
         warm = time.perf_counter() - start
+        print(f"analyze after +100: {warm:.1f} s, embedded {second.embedded_texts}", flush=True)
 
         texts = [t for r in records for t in record_texts(r)]
         start = time.perf_counter()

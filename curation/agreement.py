@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -104,7 +104,7 @@ def fleiss_kappa(table: np.ndarray) -> float | None:
     return float((p_bar - p_e) / (1 - p_e))
 
 
-def krippendorff_alpha(matrix: np.ndarray, level: str) -> float | None:
+def krippendorff_alpha(matrix: np.ndarray, level: Literal["nominal", "ordinal"]) -> float | None:
     """Krippendorff's alpha of an (annotators × records) matrix with NaN for missing answers."""
     import krippendorff
 
@@ -127,7 +127,9 @@ def question_agreement(
         question=question, kind=str(kind), annotators=annotators, records_compared=len(shared)
     )
     if not shared:
-        result.hint = "no record has answers from two annotators yet: assign some records to more than one person"
+        result.hint = (
+            "no record has answers from two annotators yet: assign some records to more than one person"
+        )
         return result
     result.disagreements = sum(1 for a in shared.values() if len({_key(v) for v in a.values()}) > 1)
     result.percent_agreement = round(1 - result.disagreements / len(shared), 4)
@@ -135,11 +137,10 @@ def question_agreement(
     if len(annotators) == 2:
         first, second = annotators
         pairs = [(a[first], a[second]) for a in shared.values() if first in a and second in a]
-        if ordinal:
-            pairs = [(int(x), int(y)) for x, y in pairs]
-        else:
-            pairs = [(_key(x), _key(y)) for x, y in pairs]
-        kappa = cohen_kappa([p[0] for p in pairs], [p[1] for p in pairs], weights="quadratic" if ordinal else None)
+        coded = [(int(x), int(y)) if ordinal else (_key(x), _key(y)) for x, y in pairs]
+        kappa = cohen_kappa(
+            [p[0] for p in coded], [p[1] for p in coded], weights="quadratic" if ordinal else None
+        )
         result.cohen_kappa = _round(kappa)
     else:
         categories = sorted({_key(v) for a in shared.values() for v in a.values()})
@@ -186,12 +187,16 @@ def _hint(result: QuestionAgreement) -> str:
         return "too few shared answers for a statistic"
     bands = [(0.8, "almost perfect"), (0.6, "substantial"), (0.4, "moderate"), (0.2, "fair"), (0.0, "slight")]
     band = next((name for low, name in bands if value > low), "no better than chance")
-    advice = "" if value > 0.6 else ": clarify the guidelines for this question and adjudicate the disagreements"
+    advice = (
+        "" if value > 0.6 else ": clarify the guidelines for this question and adjudicate the disagreements"
+    )
     return f"{band} agreement on '{result.question}' ({value:.2f}){advice}"
 
 
 def _compared_questions(project: Project, question: str | None) -> list[tuple[str, QuestionKind]]:
-    chosen = [(q.name, q.kind) for q in project.questions if q.kind != QuestionKind.text]
+    chosen: list[tuple[str, QuestionKind]] = [
+        (q.name, q.kind) for q in project.questions if q.kind != QuestionKind.text
+    ]
     if question is None:
         return chosen
     match = [c for c in chosen if c[0] == question]

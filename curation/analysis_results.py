@@ -12,7 +12,7 @@ from typing import Any
 
 from curation.diversity import subset_figures
 from curation.errors import BadInputError, NotFoundError
-from curation.fields import CLUSTER
+from curation.fields import CLUSTER, VECTOR_PAIR
 from curation.model import LABEL_QUESTION
 from curation.project import ProjectPaths, open_store
 from curation.store import RecordQuery, ResponseFilter
@@ -93,9 +93,10 @@ def subset_diversity(
     query = subset_query(status=status, label=label, cluster=cluster, user=user)
     clusters = load_artifact(project_dir, "clusters")["clusters"]
     names = {int(c["id"]): str(c["name"]) for c in clusters}
+    vector = load_artifact(project_dir, "report")["settings"].get("cluster_vector", VECTOR_PAIR)
     store = open_store(project_dir)
     try:
-        figures = subset_figures(store, query, names)
+        figures = subset_figures(store, query, names, vector=vector)
     finally:
         store.close()
     filters = {"status": status, "label": label, "cluster": cluster, "user": user}

@@ -59,6 +59,10 @@ class AnalysisSettings(BaseModel):
     semantic: SemanticSettings = Field(default_factory=SemanticSettings)
     clusters: ClusterSettings = Field(default_factory=ClusterSettings)
     diversity: DiversitySettings = Field(default_factory=DiversitySettings)
+    cluster_vector: str = Field(
+        default=fields.VECTOR_PAIR,
+        description="Vector clusters and diversity use: pair (what a record teaches) or input (what is asked)",
+    )
     batch_size: int = Field(default=1000, ge=1, description="Records read, embedded and written per batch")
 
 
@@ -148,7 +152,7 @@ def analyze_project(
             flags_by_id = {rid: q.get(fields.FLAGS, []) for rid, q in collected.quality.items()}
             clusters = cluster_records(
                 ids,
-                collected.matrix(fields.VECTOR_INPUT),
+                collected.matrix(settings.cluster_vector),
                 [record_texts(r)[0] for r in records],
                 labels_by_id=final_labels,
                 flags_by_id=flags_by_id,
@@ -159,7 +163,7 @@ def analyze_project(
             names = {c.id: c.name for c in clusters.clusters}
             cluster_of = {rid: int(label) for rid, label in zip(ids, clusters.labels.tolist(), strict=True)}
             diversity = diversity_figures(
-                ids, collected.matrix(fields.VECTOR_INPUT), cluster_of, names, settings.diversity
+                ids, collected.matrix(settings.cluster_vector), cluster_of, names, settings.diversity
             )
         report("write", 0, 1)
         with _timed(timings, "write"):

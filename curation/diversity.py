@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from curation.errors import NotFoundError
-from curation.fields import CLUSTER, VECTOR_INPUT
+from curation.fields import CLUSTER, VECTOR_PAIR
 from curation.store import RecordQuery, RecordStore, ResponseFilter
 
 
@@ -143,7 +143,7 @@ def subset_figures(
     query: RecordQuery | None,
     cluster_names: Mapping[int, str],
     *,
-    vector: str = VECTOR_INPUT,
+    vector: str = VECTOR_PAIR,
     settings: DiversitySettings | None = None,
 ) -> dict[str, Any]:
     """:func:`diversity_figures` for the records a query selects (all records when None)."""
@@ -201,7 +201,7 @@ def next_to_review(
     *,
     user: str | None = None,
     query: RecordQuery | None = None,
-    vector: str = VECTOR_INPUT,
+    vector: str = VECTOR_PAIR,
 ) -> list[str]:
     """The ids of the next k records to review so the reviewed set covers the topics (k-center greedy).
 

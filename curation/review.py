@@ -87,6 +87,20 @@ class ReviewQueue:
     filters: QueueFilters = field(default_factory=QueueFilters)
     offset: int = 0
     """Where this window starts among the matching records (import order only)."""
+    fixed: bool = False
+    """A hand-picked list (e.g. points selected on the cluster map): there is no next window."""
+
+    @classmethod
+    def of_ids(cls, ids: list[str]) -> ReviewQueue:
+        """A queue of exactly these records, in this order."""
+        return cls(ids=list(ids), total=len(ids), order="import", fixed=True)
+
+    @property
+    def has_more(self) -> bool:
+        """Whether records beyond this window match the filters."""
+        if self.fixed:
+            return False
+        return self.order == "diverse" or self.offset + len(self.ids) < self.total
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -132,6 +146,20 @@ def build_queue(
     )
 
 
+def next_window(store: RecordStore, user: str | None, queue: ReviewQueue, *, size: int = 200) -> ReviewQueue:
+    """The window after ``queue``: fresh sampler picks, or the next page of matching records.
+
+    A ``pending`` queue starts again from the top, since what was reviewed has left it; records the
+    reviewer skipped come back then.
+    """
+    if queue.fixed:
+        return ReviewQueue.of_ids([])
+    if queue.order == "diverse":
+        return build_queue(store, user, queue.filters, order="diverse", size=size)
+    offset = 0 if queue.filters.status == "pending" else queue.offset + len(queue.ids)
+    return build_queue(store, user, queue.filters, order="import", size=size, offset=offset)
+
+
 # --- one record's review ------------------------------------------------------------------------
 
 
@@ -154,8 +182,13 @@ def check_submittable(values: Mapping[str, Any], project: Project) -> None:
     """BadInputError naming what is missing before a submit: required questions, a needs_fix correction."""
     missing = [q.title for q in project.questions if q.required and values.get(q.name) in (None, "")]
     if missing:
-        raise BadInputError(f"answer {', '.join(repr(m) for m in missing)} before submitting, or save a draft")
-    if values.get(LABEL_QUESTION) == LABEL_NEEDS_FIX and not str(values.get(CORRECTION_QUESTION) or "").strip():
+        raise BadInputError(
+            f"answer {', '.join(repr(m) for m in missing)} before submitting, or save a draft"
+        )
+    if (
+        values.get(LABEL_QUESTION) == LABEL_NEEDS_FIX
+        and not str(values.get(CORRECTION_QUESTION) or "").strip()
+    ):
         raise BadInputError(
             "a needs_fix label needs a corrected output that differs from the original; write it, "
             "or choose another label"
@@ -202,7 +235,11 @@ def apply_suggestion(values: Mapping[str, Any], suggestion: Suggestion, project:
         raise BadInputError(f"the suggestion cannot be applied: {exc}") from None
     out = dict(values)
     out[question.name] = value
-    if question.kind == QuestionKind.text and question.name == CORRECTION_QUESTION and LABEL_QUESTION not in out:
+    if (
+        question.kind == QuestionKind.text
+        and question.name == CORRECTION_QUESTION
+        and LABEL_QUESTION not in out
+    ):
         out[LABEL_QUESTION] = LABEL_NEEDS_FIX  # a suggested correction implies the output needs a fix
     return out
 

@@ -148,7 +148,7 @@ def evaluate_run(
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(base_path, dtype=torch.bfloat16 if bf16 else torch.float32)
-    model.to(device).eval()
+    model.to(device).eval()  # type: ignore[arg-type]
 
     def step(which: str, stage_index: int) -> Callable[[int], None]:
         def report(done: int) -> None:
@@ -169,11 +169,11 @@ def evaluate_run(
     kwargs = {"max_new_tokens": config.eval_max_new_tokens, "batch_size": config.eval_batch_size}
     outputs: dict[str, list[str]] = {}
     losses: dict[str, float] = {}
-    outputs["base"] = generate(model, tokenizer, prompts, on_batch=step("base", 0), **kwargs)  # type: ignore[arg-type]
+    outputs["base"] = generate(model, tokenizer, prompts, on_batch=step("base", 0), **kwargs)
     losses["base"] = completion_loss(model, tokenizer, validation)
     tuned = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     tuned.eval()
-    outputs["tuned"] = generate(tuned, tokenizer, prompts, on_batch=step("tuned", 1), **kwargs)  # type: ignore[arg-type]
+    outputs["tuned"] = generate(tuned, tokenizer, prompts, on_batch=step("tuned", 1), **kwargs)
     losses["tuned"] = completion_loss(tuned, tokenizer, validation)
 
     summary: dict[str, dict[str, Any]] = {}

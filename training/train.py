@@ -176,13 +176,12 @@ def train_adapter(
     from trl import SFTTrainer
 
     config = config or TrainConfig()
+    # 1. Data: prompt/completion chat messages; the trainer applies the model's chat template.
+    splits = load_splits(export_dir)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     checkpoints = out / "checkpoints"
     save_train_config(config, out)
-
-    # 1. Data: prompt/completion chat messages; the trainer applies the model's chat template.
-    splits = load_splits(export_dir)
     train_set = splits["train"].select_columns(list(TRAIN_COLUMNS))
     eval_set = splits["validation"].select_columns(list(TRAIN_COLUMNS))
     if config.val_max_records:
@@ -226,13 +225,24 @@ def train_adapter(
     started = time.monotonic()
     output = trainer.train(resume_from_checkpoint=resume)
     wall = time.monotonic() - started
-    final_eval = trainer.evaluate()
+    # The validation loss of the final weights: reuse the evaluation of the last step when there was one.
+    final_eval = next(
+        (
+            e
+            for e in reversed(trainer.state.log_history)
+            if "eval_loss" in e and e.get("step") == trainer.state.global_step
+        ),
+        None,
+    )
+    if final_eval is None or config.early_stopping_patience > 0:  # early stopping restored the best weights
+        final_eval = trainer.evaluate()
 
     # 6. Save the adapter atomically: a kill during the save never leaves a half-written adapter.
     adapter_dir = out / "adapter"
     staging = out / ".adapter.partial"
     shutil.rmtree(staging, ignore_errors=True)
-    trainer.model.save_pretrained(str(staging), safe_serialization=True)
+    trained: Any = trainer.model  # the PeftModel: save_pretrained writes only the adapter
+    trained.save_pretrained(str(staging), safe_serialization=True)
     tokenizer.save_pretrained(str(staging))
     eval_loss = float(final_eval.get("eval_loss", float("nan")))
     tokens = int(trainer.state.num_input_tokens_seen or 0)

@@ -8,6 +8,7 @@ never share a mutable default. The project directory comes from ``PAIRSMITH_PROJ
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ class Keys:
     PROJECT_DIR = "project_dir"
     SESSION = "auth_session"  # curation.auth.Session of the signed-in person
     REVISION = "revision"  # bumped after every write this session makes (cache keys)
+    JUST_SIGNED_IN = "just_signed_in"  # go to the review page on the next run
     FLASH = "flash"  # a message to show once after a rerun: (kind, text)
 
     # review
@@ -32,7 +34,7 @@ class Keys:
     QUEUE_ORDER = "review_order"
     QUEUE_FILTERS = "review_filters"  # curation.review.QueueFilters
     OPENED_VERSION = "review_opened_version"  # record id -> response version the reviewer opened
-    FORM_RECORD = "review_form_record"  # the record the form widgets were filled for
+    CONFLICT = "review_conflict"  # id of the record whose last save hit a ConflictError
     # review widgets (keys hold the record id suffix where they belong to one record)
     W_LABEL = "review_label"
     W_RATING = "review_rating"
@@ -60,7 +62,12 @@ def project_dir() -> Path | None:
     if chosen:
         return Path(chosen)
     env = os.environ.get(PROJECT_ENV)
-    return Path(env) if env else None
+    if env:
+        return Path(env)
+    # `streamlit run ui/app.py -- DIR` passes the directory as the script's only argument.
+    if len(sys.argv) == 2 and sys.argv[0].endswith("app.py"):
+        return Path(sys.argv[1])
+    return None
 
 
 def session() -> Session | None:

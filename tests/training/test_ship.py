@@ -18,12 +18,12 @@ from training.ship import ShipConfig, load_ship_config, read_state, run_lock, sh
 
 # Small and fast on a 2-core CPU; measured in docs/benchmarks.md (training section).
 FAST = TrainConfig(
-    max_steps=16,
+    max_steps=12,
     batch_size=4,
     learning_rate=2e-3,
     max_length=192,
-    eval_steps=16,
-    save_steps=16,
+    eval_steps=12,
+    save_steps=12,
     early_stopping_patience=0,
     val_max_records=16,
     eval_max_records=16,

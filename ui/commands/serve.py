@@ -1,9 +1,73 @@
-"""CLI commands: serve."""
+"""CLI command: `pairsmith ui DIR` serves the Streamlit app for one project."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import typer
+
+from curation.project import read_config
+from ui.commands.common import user_errors
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+LOCALHOST = "127.0.0.1"
+
+
+def streamlit_command(directory: Path, host: str, port: int) -> list[str]:
+    """The `streamlit run` command line: headless, no usage statistics, bound to ``host``."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--",
+        str(directory),
+    ]
+
+
+def ui(
+    directory: Path = typer.Argument(..., help="The project directory.", file_okay=False),
+    host: str = typer.Option(
+        LOCALHOST,
+        "--host",
+        help="Address to listen on. The default serves this machine only; 0.0.0.0 serves your network "
+        "(see docs/ui.md for the risks: local projects have no passwords).",
+    ),
+    port: int = typer.Option(8501, "--port", help="Port to listen on."),
+) -> None:
+    """Start the web app for a project (review, duplicates, clusters, export & train)."""
+    with user_errors():
+        read_config(directory)  # a clear error now rather than a broken page later
+    if host not in (LOCALHOST, "localhost", "::1"):
+        typer.echo(
+            f"Warning: serving on {host}: anyone who can reach this port can sign in as any user of a "
+            "local project. Use it only on a trusted network, or put an authenticating proxy in front.",
+            err=True,
+        )
+    env = dict(os.environ, PAIRSMITH_PROJECT=str(directory.resolve()), HF_HUB_OFFLINE="1")
+    env.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+    typer.echo(f"Serving {directory} on http://{host}:{port} (Ctrl+C stops it)", err=True)
+    try:
+        code = subprocess.call(streamlit_command(directory.resolve(), host, port), env=env)
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code=code)
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the app."""
+    app.command("ui")(ui)

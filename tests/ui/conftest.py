@@ -1,0 +1,142 @@
+"""AppTest helpers: a seeded local project and an app signed in as one of its people."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from curation import fields
+from curation.auth import sign_in
+from curation.model import Role, User
+from curation.project import init_project
+from curation.store import RecordStore
+from tests.factories import make_chat_record, make_record
+from ui.state import PROJECT_ENV, Keys
+
+APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
+OWNER, ANNOTATOR, ANNOTATOR_2 = "olivia", "ann", "bob"
+
+
+@pytest.fixture
+def seeded_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., tuple[Path, RecordStore]]]:
+    """``seeded_project(records=[...])``: a local project with an owner, two annotators and records."""
+    stores: list[RecordStore] = []
+
+    def factory(records: list[Any] | None = None, name: str = "proj") -> tuple[Path, RecordStore]:
+        root = tmp_path / name
+        store = init_project(root, name)
+        stores.append(store)
+        store.add_user(User(name=OWNER, role=Role.owner))
+        store.add_user(User(name=ANNOTATOR, role=Role.annotator))
+        store.add_user(User(name=ANNOTATOR_2, role=Role.annotator))
+        store.upsert_records(
+            records if records is not None else [make_record() for _ in range(5)] + [make_chat_record()]
+        )
+        monkeypatch.setenv(PROJECT_ENV, str(root))
+        return root, store
+
+    yield factory
+    for store in stores:
+        store.close()
+
+
+def app_as(project_dir: Path, user: str | None, page: str | None = None, timeout: float = 30) -> AppTest:
+    """The app with ``user`` signed in (None: nobody), run once, then switched to ``page`` and run."""
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    if user is not None:
+        at.session_state[Keys.SESSION] = sign_in(project_dir, user_name=user)
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    return at
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def dup_records() -> list[Any]:
+    """Three records of which two are one exact duplicate group (as analysis would mark them)."""
+    a = make_record(id="a", input="Where is my order?", output="It ships today.")
+    b = make_record(id="b", input="Where is my order?", output="It ships today.")
+    c = make_record(id="c", input="Refund please", output="Refund issued.")
+    for record, keeper in ((a, "yes"), (b, None)):
+        record.metadata.update({fields.DUP_GROUP: "dup-1", fields.DUP_TIER: "exact", fields.DUP_SCORE: 1.0})
+        if keeper:
+            record.metadata[fields.DUP_KEEPER] = keeper
+    return [a, b, c]
+
+
+def fake_analysis(root: Path, store: RecordStore, clusters: int = 2) -> None:
+    """Write what analysis would (map positions, clusters, vectors, artifacts) without running it."""
+    import numpy as np
+
+    from curation.atomic import atomic_write_json
+    from curation.project import ProjectPaths
+
+    records = [r for batch in store.iter_records() for r in batch]
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(len(records), 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    store.set_vectors(fields.VECTOR_INPUT, [r.id for r in records], vectors)
+    names = {c: f"topic {c}" for c in range(clusters)}
+    store.update_metadata(
+        {
+            r.id: {
+                fields.CLUSTER: i % clusters,
+                fields.CLUSTER_NAME: names[i % clusters],
+                fields.MAP_X: float(vectors[i, 0]),
+                fields.MAP_Y: float(vectors[i, 1]),
+            }
+            for i, r in enumerate(records)
+        }
+    )
+    analysis = ProjectPaths(root).analysis
+    members = {c: [r.id for i, r in enumerate(records) if i % clusters == c] for c in range(clusters)}
+    atomic_write_json(
+        analysis / "clusters.json",
+        {
+            "k": clusters,
+            "clusters": [
+                {
+                    "id": c,
+                    "name": names[c],
+                    "size": len(members[c]),
+                    "share": len(members[c]) / len(records),
+                    "label_mix": {},
+                    "quality_mix": {"clean": len(members[c])},
+                    "records": [{"id": m, "source_row": None} for m in members[c]],
+                }
+                for c in range(clusters)
+            ],
+        },
+    )
+    groups: dict[str, list[Any]] = {}
+    for r in records:
+        if r.metadata.get(fields.DUP_GROUP):
+            groups.setdefault(r.metadata[fields.DUP_GROUP], []).append(r)
+    atomic_write_json(
+        analysis / "duplicates.json",
+        {
+            "groups": [
+                {
+                    "group": gid,
+                    "tier": members_[0].metadata[fields.DUP_TIER],
+                    "score": 1.0,
+                    "records": [{"id": m.id, "source_row": m.source.row} for m in members_],
+                    "keeper": next(
+                        (m.id for m in members_ if m.metadata.get(fields.DUP_KEEPER) == "yes"), None
+                    ),
+                }
+                for gid, members_ in groups.items()
+            ],
+            "conflicts": [],
+        },
+    )
+    atomic_write_json(analysis / "report.json", {"records": len(records)})

@@ -1,0 +1,50 @@
+"""The export & train page: the clean-set preview, and a background job found again after a refresh."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from curation.auth import sign_in
+from curation.model import Response
+from tests.factories import make_record
+from tests.ui.conftest import APP, OWNER, app_as, no_exception
+from training import jobs
+from ui.state import Keys
+
+PAGE = "app_pages/export_train.py"
+
+
+def test_preview_counts_what_the_export_would_hold(seeded_project):
+    root, store = seeded_project([make_record(id="r1"), make_record(id="r2"), make_record(id="r3")])
+    store.save_response(Response(record_id="r1", user="ann", values={"label": "good"}, status="submitted"))
+    store.save_response(Response(record_id="r2", user="ann", values={"label": "bad"}, status="submitted"))
+    at = app_as(root, OWNER, PAGE)
+    no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"Records": "3", "Would be exported": "1", "Left out": "2"}
+    reasons = at.dataframe[1].value
+    assert dict(zip(reasons["reason"], reasons["records"], strict=True)) == {
+        "unreviewed": 1,
+        "label_excluded": 1,
+    }
+    assert any("a few hundred" in w.value for w in at.warning)
+
+
+def test_a_running_job_survives_a_refresh_and_can_be_cancelled(seeded_project, tmp_path):
+    root, _ = seeded_project()
+    job_id = jobs.start_job(root, "sleep", {"run_dir": str(tmp_path / "sleep"), "steps": 200, "seconds": 0.2})
+    try:
+        # A fresh browser session (nothing in its session state) finds the project's job.
+        at = AppTest.from_file(str(APP), default_timeout=30)
+        at.session_state[Keys.SESSION] = sign_in(root, user_name=OWNER)
+        at.run()
+        at.switch_page(PAGE).run()
+        no_exception(at)
+        assert any(job_id in c.value for c in at.caption)
+        assert at.button(key="train_start").disabled  # one job at a time
+        at.button(key="train_cancel").click().run()
+        no_exception(at)
+        assert jobs.get_job(root, job_id)["status"] == "cancelled"
+    finally:
+        if jobs.get_job(root, job_id)["status"] in jobs.ACTIVE:
+            jobs.cancel_job(root, job_id)

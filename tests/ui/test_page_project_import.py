@@ -1,0 +1,39 @@
+"""The project & import page: preview, column mapping, import, rejected rows with reasons."""
+
+from __future__ import annotations
+
+from tests.ui.conftest import OWNER, app_as, no_exception
+
+PAGE = "app_pages/project_import.py"
+
+
+def test_import_with_mapping_shows_rejected_rows(seeded_project, tmp_path):
+    root, store = seeded_project([])
+    csv = tmp_path / "pairs.csv"
+    csv.write_text(
+        "question,answer,channel\nWhere is my order?,It ships today.,email\n,Refund issued.,chat\n",
+        encoding="utf-8",
+    )
+    at = app_as(root, OWNER, PAGE)
+    at.radio(key="import_source").set_value("Path on this machine").run()
+    at.text_input(key="import_path").input(str(csv)).run()
+    no_exception(at)
+    assert at.dataframe[-1].value["question"].tolist() == ["Where is my order?", ""]  # the preview
+    at.selectbox(key="import_input_col").select("question")
+    at.selectbox(key="import_output_col").select("answer")
+    at.button(key="import_run").click().run()
+    no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Imported"] == "1" and metrics["Rejected"] == "1"
+    assert store.count_records() == 1
+    rejected = at.dataframe[-1].value
+    assert rejected["row"].tolist() == [2] and "input" in rejected["reason"].item()
+
+
+def test_adding_a_person(seeded_project):
+    root, store = seeded_project([])
+    at = app_as(root, OWNER, PAGE)
+    at.text_input(key="people_name").input("carol")
+    at.button(key="people_add").click().run()
+    no_exception(at)
+    assert store.get_user("carol").role == "annotator"

@@ -1,0 +1,51 @@
+"""The runs page: the list of runs, metrics, and base vs. tuned outputs per test record."""
+
+from __future__ import annotations
+
+from curation.atomic import atomic_write_json
+from curation.project import ProjectPaths
+from tests.ui.conftest import ANNOTATOR, app_as, no_exception
+
+PAGE = "app_pages/runs.py"
+
+
+def test_runs_list_metrics_and_side_by_side_outputs(seeded_project):
+    root, _ = seeded_project()
+    run = ProjectPaths(root).runs / "run-1"
+    report = {
+        "primary_metric": "exact_match",
+        "base": {"exact_match": 0.1, "validation_loss": 2.0},
+        "tuned": {"exact_match": 0.6, "validation_loss": 1.1},
+        "improved": True,
+        "test_examples": 1,
+        "base_model": "smollm2",
+        "records": [
+            {
+                "id": "r1",
+                "input": "Where is it?",
+                "reference": "ref out",
+                "base": "base out",
+                "tuned": "tuned out",
+            }
+        ],
+    }
+    atomic_write_json(run / "eval" / "report.json", report)
+    atomic_write_json(
+        run / "state.json",
+        {"stages": {"export": {"done": True}, "train": {"done": True}, "eval": {"done": True}}},
+    )
+    at = app_as(root, ANNOTATOR, PAGE)
+    no_exception(at)
+    runs = at.dataframe[0].value
+    assert runs["run"].tolist() == ["run-1"] and runs["tuned"].tolist() == [0.6]
+    metrics = at.dataframe[1].value
+    assert set(metrics["metric"]) == {"exact_match", "validation_loss"}
+    shown = [t.value for t in at.text]
+    assert {"base out", "tuned out", "ref out"} <= set(shown)
+
+
+def test_no_runs_yet(seeded_project):
+    root, _ = seeded_project()
+    at = app_as(root, ANNOTATOR, PAGE)
+    no_exception(at)
+    assert "No runs yet" in at.info[0].value

@@ -1,0 +1,122 @@
+"""Guidelines (owners): the markdown guidelines with their versions, the questions, golden examples
+and the optional output JSON schema. Annotators read the guidelines beside every record in review."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+from pydantic import ValidationError
+
+from curation.auth import Action
+from curation.errors import PairsmithError
+from curation.model import Question
+from curation.store import RecordQuery
+from ui import render, services, state
+
+session = services.require(Action.edit_guidelines)
+store, user = session.store, session.user.name
+project = store.get_project()
+st.title("Guidelines")
+services.show_flash()
+
+edit, history = st.tabs(["Edit", f"History ({project.guidelines_version} versions)"])
+with edit:
+    with st.form("guidelines_form"):
+        text = st.text_area(
+            "Guidelines (Markdown): what a good output is, with examples",
+            value=project.guidelines,
+            height=320,
+            key="guidelines_text",
+        )
+        if st.form_submit_button("Save guidelines", type="primary", key="guidelines_save"):
+            try:
+                store.update_project(project.model_copy(update={"guidelines": text}), author=user)
+            except PairsmithError as exc:
+                st.error(str(exc))
+            else:
+                state.bump_revision()
+                state.flash("success", "Guidelines saved as a new version.")
+                st.rerun()
+    st.caption("Preview")
+    with st.container(border=True):
+        st.markdown(text or "_(empty)_")
+
+with history:
+    for version in reversed(store.guidelines_history()):
+        with st.expander(
+            f"Version {version.version} by {version.author or 'CLI'} · {version.created_at:%Y-%m-%d %H:%M}"
+        ):
+            st.text(version.text)
+
+st.header("Questions")
+st.caption(
+    "What annotators answer about each record. The label question decides what export keeps; "
+    "edit titles, descriptions and options as JSON (kinds: label, rating, text)."
+)
+questions_json = json.dumps([q.model_dump(mode="json") for q in project.questions], indent=2)
+with st.form("questions_form"):
+    edited = st.text_area("Questions (JSON)", value=questions_json, height=260, key="guidelines_questions")
+    if st.form_submit_button("Save questions", key="guidelines_questions_save"):
+        try:
+            questions = [Question.model_validate(q) for q in json.loads(edited)]
+            names = [q.name for q in questions]
+            missing = [q.name for q in project.questions if q.name not in names]
+            if missing:
+                raise ValueError(f"questions cannot be removed once answered: keep {', '.join(missing)}")
+            store.update_project(project.model_copy(update={"questions": questions}), author=user)
+        except (ValueError, ValidationError, PairsmithError) as exc:
+            st.error(f"Not saved: {exc}")
+        else:
+            state.flash("success", "Questions saved.")
+            st.rerun()
+
+st.header("Output JSON schema (optional)")
+st.caption("When set, analysis flags outputs that do not match it and evaluation scores schema validity.")
+schema_text = json.dumps(project.output_schema, indent=2) if project.output_schema else ""
+with st.form("schema_form"):
+    edited_schema = st.text_area("JSON Schema", value=schema_text, height=220, key="guidelines_schema")
+    if st.form_submit_button("Save schema", key="guidelines_schema_save"):
+        try:
+            schema = json.loads(edited_schema) if edited_schema.strip() else None
+            if schema is not None:
+                import jsonschema
+
+                jsonschema.Draft202012Validator.check_schema(schema)
+            store.update_project(project.model_copy(update={"output_schema": schema}), author=user)
+        except (ValueError, PairsmithError) as exc:
+            st.error(f"Not saved: {exc}")
+        except Exception as exc:  # jsonschema.SchemaError: an invalid schema, said plainly
+            st.error(f"Not saved: not a valid JSON Schema: {getattr(exc, 'message', exc)}")
+        else:
+            state.flash("success", "Schema saved." if schema else "Schema removed.")
+            st.rerun()
+
+st.header("Golden examples")
+st.caption(
+    "Records marked as what good looks like: annotators see them in review, and export keeps them in the test split."
+)
+golden_page = store.query_records(RecordQuery(golden=True, limit=50))
+st.caption(f"{golden_page.total} golden records")
+rows = [
+    {"id": r.id, "input": render.snippet(r.input_text), "output": render.snippet(r.output)}
+    for r in golden_page.records
+]
+if rows:
+    st.dataframe(rows, hide_index=True, width="stretch")
+with st.form("golden_form"):
+    ids_text = st.text_input("Record ids (comma separated)", key="golden_ids")
+    mark, unmark = st.columns(2)
+    add = mark.form_submit_button("Mark as golden", key="golden_add")
+    remove = unmark.form_submit_button("Unmark", key="golden_remove")
+    if add or remove:
+        ids = [i.strip() for i in ids_text.split(",") if i.strip()]
+        found = {r.id for r in store.query_records(RecordQuery(ids=ids)).records}
+        unknown = [i for i in ids if i not in found]
+        if unknown:
+            st.error(f"No records with these ids: {', '.join(unknown)}")
+        elif ids:
+            store.set_golden(ids, golden=bool(add))
+            state.bump_revision()
+            state.flash("success", f"{len(ids)} records {'marked' if add else 'unmarked'}.")
+            st.rerun()

@@ -1,0 +1,177 @@
+"""Project & import (owners): the project at a glance, its people, and importing a file with a
+column mapping, a preview and the rejected rows with their reasons."""
+
+from __future__ import annotations
+
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from curation.auth import Action
+from curation.errors import PairsmithError
+from curation.importing import CHAT_FORMATS, FORMATS, ColumnMapping, all_format_names, import_file
+from curation.importing.formats import format_for_path
+from curation.model import Role, User
+from curation.project import ProjectPaths
+from ui import render, services, state
+
+PREVIEW_ROWS = 20
+DETECT = "(detect)"
+
+session = services.require(Action.import_data)
+store = session.store
+paths = ProjectPaths(session.project_dir)
+st.title("Project & import")
+services.show_flash()
+
+project = store.get_project()
+counts = store.response_counts()
+cols = st.columns(4)
+cols[0].metric("Records", store.count_records())
+cols[1].metric("Submitted responses", counts.submitted)
+cols[2].metric("Drafts", counts.draft)
+cols[3].metric("Guidelines version", project.guidelines_version)
+st.caption(
+    f"{render.md_escape(project.name)} · {session.backend} backend · {render.md_escape(str(session.project_dir))}"
+)
+if not services.has_analysis(session.project_dir):
+    st.info(
+        f"After importing, run `pairsmith analyze {session.project_dir}` to find duplicates, clusters and quality flags."
+    )
+
+
+# --- people -------------------------------------------------------------------------------------
+
+with st.expander("People"):
+    st.dataframe([{"name": u.name, "role": str(u.role)} for u in store.list_users()], hide_index=True)
+    with st.form("people_form"):
+        name = st.text_input("Name", key="people_name")
+        role = st.selectbox("Role", [Role.annotator, Role.owner], format_func=str, key="people_role")
+        if st.form_submit_button("Add person", key="people_add"):
+            try:
+                store.add_user(User(name=name.strip(), role=role))
+            except (PairsmithError, ValueError) as exc:
+                st.error(str(exc))
+            else:
+                state.flash("success", f"Added {name.strip()} as {role}.")
+                st.rerun()
+
+
+# --- import -------------------------------------------------------------------------------------
+
+st.header("Import a file")
+source = st.radio("Source", ["Upload", "Path on this machine"], horizontal=True, key="import_source")
+path: Path | None = None
+if source == "Upload":
+    upload = st.file_uploader(
+        "CSV, TSV, JSON, JSONL or Parquet",
+        type=["csv", "tsv", "json", "jsonl", "parquet"],
+        key="import_upload",
+    )
+    if upload is not None:
+        target = paths.root / "uploads" / Path(upload.name).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(upload.getvalue())
+        path = target
+else:
+    typed = st.text_input("File path (or a Hugging Face dataset folder)", key="import_path")
+    path = Path(typed).expanduser() if typed.strip() else None
+
+if path is None:
+    st.stop()
+assert path is not None
+if not path.exists():
+    st.error(f"{path} does not exist; check the path.")
+    st.stop()
+
+format_choice = st.selectbox("Format", ["(by extension)", *all_format_names()], key="import_format")
+chosen_format = None if format_choice == "(by extension)" else format_choice
+
+
+def preview(file: Path, fmt: str | None) -> tuple[list[dict[str, Any]], list[str]]:
+    """The first rows as read (before mapping), and the columns seen in them."""
+    name = (fmt or "").lower()
+    reader = FORMATS[name]() if name in FORMATS else format_for_path(file)()
+    reader.check(file)
+    rows = [r.values for r in islice(reader.read(file), PREVIEW_ROWS) if r.values is not None]
+    columns: list[str] = []
+    for row in rows:
+        columns += [str(c) for c in row if str(c) not in columns]
+    return [{str(k): render.as_cell(v) for k, v in row.items()} for row in rows], columns
+
+
+try:
+    rows, columns = preview(path, chosen_format)
+except PairsmithError as exc:
+    st.error(str(exc))
+    st.stop()
+st.caption(f"Preview: the first {len(rows)} rows of {render.md_escape(path.name)}")
+st.dataframe(rows, hide_index=True, width="stretch")
+
+chat = chosen_format in CHAT_FORMATS
+with st.form("import_form"):
+    st.caption(
+        "Column mapping (leave on detect to use common names: prompt/instruction/input, response/output…)"
+    )
+    mapping_cols = st.columns(3)
+    input_col = mapping_cols[0].selectbox(
+        "Input column", [DETECT, *columns], key="import_input_col", disabled=chat
+    )
+    output_col = mapping_cols[1].selectbox(
+        "Output column", [DETECT, *columns], key="import_output_col", disabled=chat
+    )
+    id_col = mapping_cols[2].selectbox("Id column", [DETECT, *columns], key="import_id_col")
+    submitted = st.form_submit_button("Import", type="primary", key="import_run")
+
+if submitted:
+    mapping = ColumnMapping(
+        input_col=None if input_col == DETECT else input_col,
+        output_col=None if output_col == DETECT else output_col,
+        id_col=None if id_col == DETECT else id_col,
+    )
+    bar = st.progress(0.0, text="Importing…")
+
+    def progress(rows_read: int, fraction: float | None) -> None:
+        bar.progress(min(1.0, fraction or 0.0), text=f"Importing… {rows_read} rows read")
+
+    try:
+        report = import_file(
+            store,
+            path,
+            quarantine_dir=paths.quarantine,
+            mapping=mapping,
+            format=chosen_format,
+            progress=progress,
+        )
+    except PairsmithError as exc:
+        bar.empty()
+        st.error(str(exc))
+        st.stop()
+    bar.empty()
+    state.bump_revision()
+    st.session_state["import_last_report"] = report.model_dump()
+
+last = st.session_state.get("import_last_report")
+if last:
+    st.subheader(f"Imported {render.md_escape(last['file'])}")
+    result = st.columns(4)
+    result[0].metric("Rows read", last["rows_read"])
+    result[1].metric("Imported", last["imported"])
+    result[2].metric("Already in the project", last["skipped_existing"])
+    result[3].metric("Rejected", last["rejected"])
+    for warning in last["warnings"]:
+        st.warning(render.md_escape(warning))
+    if last["quarantine_file"]:
+        rejected = services.read_jsonl(Path(last["quarantine_file"]))
+        st.caption(f"Rejected rows, with reasons (kept in {render.md_escape(last['quarantine_file'])})")
+        st.dataframe(
+            [
+                {"row": r.get("row"), "reason": r.get("reason"), "raw": render.as_cell(r.get("raw"))}
+                for r in rejected
+            ],
+            hide_index=True,
+            width="stretch",
+            key="import_rejected",
+        )

@@ -1,0 +1,287 @@
+"""What the pages share: signing in, the page guard, and cached reads.
+
+Caching rules (docs/ui.md): ``st.cache_resource`` holds things that are expensive to build and
+safe to share (none hold a person's credentials); ``st.cache_data`` holds pure computations keyed
+by a *stamp* (record count, response counts, the analysis run's mtime and this session's write
+counter), so a page that did not change reads nothing twice, and one that did recomputes once.
+The store itself is never a cache key (arguments starting with ``_`` are not hashed).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from curation import fields
+from curation.analysis_results import load_artifact
+from curation.auth import Action, Session, sign_in
+from curation.errors import NotFoundError
+from curation.model import LABEL_QUESTION, ResponseStatus
+from curation.project import ProjectPaths
+from curation.store import RecordQuery, RecordStore, ResponseFilter
+from ui import state
+from ui.state import Keys
+
+# --- signing in and the page guard --------------------------------------------------------------
+
+
+def open_session(project_dir: Path, user_name: str | None, api_key: str | None = None) -> Session:
+    """Sign one person in (curation.auth); the store opened for them lives in their session only."""
+    session = sign_in(project_dir, user_name=user_name or None, api_key=api_key or None)
+    old = state.session()
+    if old is not None:
+        old.close()
+    st.session_state[Keys.SESSION] = session
+    st.session_state[Keys.PROJECT_DIR] = str(project_dir)
+    st.session_state[Keys.JUST_SIGNED_IN] = True
+    return session
+
+
+def sign_out() -> None:
+    old = state.session()
+    if old is not None:
+        old.close()
+    for key in list(st.session_state.keys()):
+        if key != Keys.PROJECT_DIR:
+            del st.session_state[key]
+
+
+def require(action: Action) -> Session:
+    """The signed-in session if it may ``action``; otherwise explain why and stop the page.
+
+    Every page calls this first, so a page opened directly by URL is refused for a role that may
+    not see it, even though navigation never lists it for that role.
+    """
+    session = state.session()
+    if session is None:
+        st.warning("Sign in first: choose who you are on the sign-in page.")
+        st.page_link("app_pages/sign_in.py", label="Go to sign-in", icon=":material/login:")
+        st.stop()
+    assert session is not None
+    if not session.can(action):
+        st.error(
+            f"{session.user.name} is an annotator: this page is for project owners. Ask an owner to do "
+            "this, or to make you an owner."
+        )
+        st.stop()
+    return session
+
+
+def show_flash() -> None:
+    """Show (once) the message a previous run left before it called st.rerun()."""
+    message = state.pop_flash()
+    if message:
+        kind, text = message
+        {"success": st.success, "warning": st.warning, "error": st.error}.get(kind, st.info)(text)
+
+
+# --- stamps: what cached reads are keyed by -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Changes whenever the data a cached read depends on may have changed."""
+
+    project: str
+    records: int
+    responses: tuple[int, int, int]
+    analysis_mtime: float
+    revision: int
+
+
+def analysis_mtime(project_dir: Path) -> float:
+    report = ProjectPaths(project_dir).analysis / "report.json"
+    return report.stat().st_mtime if report.exists() else 0.0
+
+
+def stamp(session: Session) -> Stamp:
+    """A few count queries: cheap at any size, and enough to notice most changes."""
+    counts = session.store.response_counts()
+    return Stamp(
+        project=str(session.project_dir.resolve()),
+        records=session.store.count_records(),
+        responses=(counts.submitted, counts.draft, counts.discarded),
+        analysis_mtime=analysis_mtime(session.project_dir),
+        revision=state.revision(),
+    )
+
+
+def has_analysis(project_dir: Path) -> bool:
+    return analysis_mtime(project_dir) > 0
+
+
+def analysis_missing_message(project_dir: Path) -> str:
+    return (
+        f"Run analysis first: `pairsmith analyze {project_dir}` finds duplicates, clusters and quality "
+        "flags; this page shows them once it has run."
+    )
+
+
+# --- cached reads -------------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def artifact(project_dir: str, name: str, mtime: float) -> Any:
+    """One JSON artifact of the last analysis, re-read only when the analysis ran again."""
+    return load_artifact(project_dir, name)
+
+
+@st.cache_data(max_entries=4, show_spinner="Loading the map…")
+def map_points(_store: RecordStore, key: Stamp) -> list[dict[str, Any]]:
+    """One row per analysed record: map position, cluster, duplicate status, label and an input snippet.
+
+    Reads every record once per stamp, a batch at a time (about 1 s per 10k records); later
+    clicks on the page reuse it.
+    """
+    labels = _labels(_store)
+    rows: list[dict[str, Any]] = []
+    for batch in _store.iter_records(batch_size=5000):
+        for record in batch:
+            meta = record.metadata
+            if meta.get(fields.MAP_X) is None:
+                continue
+            resolution = meta.get(fields.DUP_RESOLUTION)
+            duplicate = (
+                f"{resolution}" if resolution else ("duplicate" if meta.get(fields.DUP_GROUP) else "unique")
+            )
+            rows.append(
+                {
+                    "id": record.id,
+                    "x": float(meta[fields.MAP_X]),
+                    "y": float(meta[fields.MAP_Y]),
+                    "cluster": str(meta.get(fields.CLUSTER_NAME) or meta.get(fields.CLUSTER, "")),
+                    "cluster_id": meta.get(fields.CLUSTER),
+                    "label": labels.get(record.id, "unreviewed"),
+                    "duplicates": duplicate,
+                    "input": record.input_text[:160],
+                }
+            )
+    return rows
+
+
+def _labels(store: RecordStore) -> dict[str, str]:
+    """The latest submitted label of each record (several annotators: the most recent wins)."""
+    out: dict[str, str] = {}
+    for response in store.get_responses(status=ResponseStatus.submitted):
+        value = response.values.get(LABEL_QUESTION)
+        if value is not None:
+            out[response.record_id] = str(value)
+    return out
+
+
+@st.cache_data(max_entries=8, show_spinner="Measuring diversity…")
+def diversity(_store: RecordStore, key: Stamp, which: str, cluster_names: dict[int, str]) -> dict[str, Any]:
+    """Diversity figures of the whole set (``all``) or the records labelled good (``accepted``)."""
+    from curation.diversity import subset_figures
+
+    query = None
+    if which == "accepted":
+        query = RecordQuery(
+            response=ResponseFilter(status=["submitted"], question=LABEL_QUESTION, value="good")
+        )
+    return subset_figures(_store, query, cluster_names)
+
+
+@st.cache_data(max_entries=4, show_spinner="Working out the clean set…")
+def clean_set_preview(_store: RecordStore, key: Stamp, include_unreviewed: bool) -> dict[str, Any]:
+    """What an export would contain now: counts by reason, and the diversity of what goes in."""
+    from curation.diversity import diversity_figures
+    from training.clean_set import select_clean_set
+    from training.export_config import ExportConfig
+
+    clean = select_clean_set(_store, ExportConfig(include_unreviewed=include_unreviewed))
+    summary = clean.summary()
+    cluster_of = {
+        i.record.id: int(i.record.metadata[fields.CLUSTER])
+        for i in clean.included
+        if i.record.metadata.get(fields.CLUSTER) is not None
+    }
+    summary["diversity"] = None
+    if cluster_of:
+        ids, vectors = _store.get_vectors(fields.VECTOR_INPUT, list(cluster_of))
+        names = {int(v): str(v) for v in set(cluster_of.values())}
+        for item in clean.included:
+            name = item.record.metadata.get(fields.CLUSTER_NAME)
+            if name and item.record.id in cluster_of:
+                names[cluster_of[item.record.id]] = str(name)
+        summary["diversity"] = diversity_figures(ids, vectors, cluster_of, names)
+    summary["warnings"] = _clean_set_warnings(summary)
+    return summary
+
+
+def _clean_set_warnings(summary: dict[str, Any]) -> list[str]:
+    warnings = []
+    if summary["included"] == 0:
+        warnings.append("The clean set is empty: review some records (label them good) before exporting.")
+    elif summary["included"] < 50:
+        warnings.append(
+            f"Only {summary['included']} records would be exported; a LoRA adapter needs a few hundred "
+            "to learn a task reliably."
+        )
+    unreviewed = summary["excluded_by"].get("unreviewed", 0)
+    if unreviewed and unreviewed > summary["included"]:
+        warnings.append(f"{unreviewed} records are not reviewed yet and are left out.")
+    figures = summary.get("diversity") or {}
+    warnings += [f"Diversity: {hint}" for hint in figures.get("hints", [])[:3]]
+    return warnings
+
+
+@st.cache_data(ttl=5, max_entries=64, show_spinner=False)
+def review_progress(_store: RecordStore, project: str, user: str, revision: int) -> dict[str, Any]:
+    """The progress bars' counts, refreshed at most every 5 s unless this session wrote."""
+    from curation.review import review_progress as compute
+
+    progress = compute(_store, user)
+    return {**progress.model_dump(), "mine_done": progress.mine_done}
+
+
+def cluster_names(project_dir: Path) -> dict[int, str]:
+    """Cluster id → name from the last analysis; NotFoundError when analysis has not run."""
+    listing = artifact(str(project_dir), "clusters", analysis_mtime(project_dir))
+    return {int(c["id"]): str(c["name"]) for c in listing["clusters"]}
+
+
+def read_jsonl(path: Path, limit: int = 1000) -> list[dict[str, Any]]:
+    """The first ``limit`` rows of a JSON Lines file (quarantine files)."""
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                rows.append(json.loads(line))
+            if len(rows) >= limit:
+                break
+    return rows
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    """The last lines of a log file, for the live job view."""
+    if not path.exists():
+        return ""
+    with path.open("rb") as handle:
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - 64_000))
+        text = handle.read().decode("utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def page_of(items: Sequence[Any], page: int, size: int) -> Sequence[Any]:
+    return items[page * size : (page + 1) * size]
+
+
+def safe(call: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a library call; show a pairsmith error as a message instead of a traceback (None then)."""
+    from curation.errors import PairsmithError
+
+    try:
+        return call(*args, **kwargs)
+    except NotFoundError as exc:
+        st.info(str(exc))
+    except PairsmithError as exc:
+        st.error(str(exc))
+    return None
