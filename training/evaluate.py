@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -169,12 +170,25 @@ def evaluate_run(
     kwargs = {"max_new_tokens": config.eval_max_new_tokens, "batch_size": config.eval_batch_size}
     outputs: dict[str, list[str]] = {}
     losses: dict[str, float] = {}
+    timings: dict[str, float] = {}
+    clock = time.monotonic()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        timings[name] = round(time.monotonic() - clock, 2)
+        clock = time.monotonic()
+
+    lap("load_s")
     outputs["base"] = generate(model, tokenizer, prompts, on_batch=step("base", 0), **kwargs)
+    lap("generate_base_s")
     losses["base"] = completion_loss(model, tokenizer, validation)
+    lap("loss_base_s")
     tuned = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     tuned.eval()
     outputs["tuned"] = generate(tuned, tokenizer, prompts, on_batch=step("tuned", 1), **kwargs)
+    lap("generate_tuned_s")
     losses["tuned"] = completion_loss(tuned, tokenizer, validation)
+    lap("loss_tuned_s")
 
     summary: dict[str, dict[str, Any]] = {}
     for which in ("base", "tuned"):
@@ -206,6 +220,7 @@ def evaluate_run(
         "has_schema": schema is not None,
         "device": device,
         "ab": ab,
+        "timings": timings,
         "records": records,
     }
     write_report(report, run / "eval")

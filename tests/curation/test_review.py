@@ -43,7 +43,8 @@ def test_diverse_order_needs_vectors_and_covers_far_records_first(make_local_pro
         build_queue(store, "ann", order="diverse")
     vectors = np.array([[1, 0], [0.99, 0.14], [0, 1], [0.98, 0.2]], dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    store.set_vectors(fields.VECTOR_INPUT, [f"r{i}" for i in range(4)], vectors)
+    for name in (fields.VECTOR_INPUT, fields.VECTOR_PAIR):
+        store.set_vectors(name, [f"r{i}" for i in range(4)], vectors)
     queue = build_queue(store, "ann", order="diverse", size=2)
     assert "r2" in queue.ids  # the one record unlike the others comes within the first two
 

@@ -84,7 +84,8 @@ def fake_analysis(root: Path, store: RecordStore, clusters: int = 2) -> None:
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(len(records), 8)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    store.set_vectors(fields.VECTOR_INPUT, [r.id for r in records], vectors)
+    for name in (fields.VECTOR_INPUT, fields.VECTOR_PAIR):
+        store.set_vectors(name, [r.id for r in records], vectors)
     names = {c: f"topic {c}" for c in range(clusters)}
     store.update_metadata(
         {

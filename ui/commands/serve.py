@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -61,11 +60,10 @@ def ui(
     env = dict(os.environ, PAIRSMITH_PROJECT=str(directory.resolve()), HF_HUB_OFFLINE="1")
     env.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
     typer.echo(f"Serving {directory} on http://{host}:{port} (Ctrl+C stops it)", err=True)
-    try:
-        code = subprocess.call(streamlit_command(directory.resolve(), host, port), env=env)
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code=code)
+    command = streamlit_command(directory.resolve(), host, port)
+    # Become the server (no child process): a signal to this process (Ctrl+C, kill, a test's
+    # terminate()) reaches Streamlit itself, and nothing is left running behind.
+    os.execve(command[0], command, env)
 
 
 def register(app: typer.Typer) -> None:
