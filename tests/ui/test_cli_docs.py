@@ -32,7 +32,9 @@ def test_every_command_has_help_text() -> None:
 def test_docs_cli_md_matches_the_help() -> None:
     doc = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     generator = _generator()
-    assert generator.updated_doc(doc) == doc, "docs/cli.md is stale: run `.venv/bin/python scripts/gen_cli_docs.py`"
+    assert generator.updated_doc(doc) == doc, (
+        "docs/cli.md is stale: run `.venv/bin/python scripts/gen_cli_docs.py`"
+    )
 
 
 def test_readme_commands_exist() -> None:

@@ -9,9 +9,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
-from rich.console import Console
-
 from pydantic import ValidationError
+from rich.console import Console
 
 from curation.errors import PairsmithError
 
