@@ -29,6 +29,8 @@ from curation.project import ProjectPaths
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 ACTIVE = ("queued", "running")
+OWNER_KINDS = frozenset({"ship", "train"})
+"""Job kinds only owners may start: they export the dataset and train on it."""
 JobFunction = Callable[[Path, dict[str, Any], Callable[[dict[str, Any]], None]], dict[str, Any]]
 _KINDS: dict[str, JobFunction] = {}
 _SCHEMA = """
@@ -120,8 +122,10 @@ def list_jobs(project_dir: Path | str) -> list[dict[str, Any]]:
     return [get_job(project_dir, i) for i in ids]
 
 
-def _launch(project_dir: Path, job_id: str, log_path: Path) -> int:
+def _launch(project_dir: Path, job_id: str, log_path: Path, api_key: str | None = None) -> int:
     env = dict(os.environ)
+    if api_key:
+        env["ARGILLA_API_KEY"] = api_key  # the job opens an Argilla project with it; never stored
     root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     env.setdefault("HF_HUB_OFFLINE", "1")
@@ -137,15 +141,31 @@ def _launch(project_dir: Path, job_id: str, log_path: Path) -> int:
     return process.pid
 
 
-def start_job(project_dir: Path | str, kind: str, params: dict[str, Any]) -> str:
+def start_job(
+    project_dir: Path | str,
+    kind: str,
+    params: dict[str, Any],
+    *,
+    user: str | None = None,
+    api_key: str | None = None,
+) -> str:
     """Queue a job and start its background process; return the job id.
 
-    Refuses (ConflictError) a second active job writing the same ``run_dir``.
+    Refuses (ConflictError) a second active job writing the same ``run_dir``. ``user`` is the
+    signed-in person: for the owner-only kinds (ship, train) an annotator is refused here
+    (PermissionDeniedError) and the job checks again when it runs. ``api_key`` (Argilla) reaches
+    the job's process through its environment only, never the jobs table or the log.
     """
     _load_kinds()
     if kind not in _KINDS:
         raise BadInputError(f"unknown job kind '{kind}'; choose one of {sorted(_KINDS)}")
     root = Path(project_dir).resolve()
+    if kind in OWNER_KINDS and (user is not None or api_key):
+        from training.ship import check_ship_allowed
+
+        check_ship_allowed(root, user=user, api_key=api_key)
+    if user is not None:
+        params = {**params, "user": user}
     run_dir = params.get("run_dir")
     if run_dir:
         for job in list_jobs(root):
@@ -160,7 +180,7 @@ def start_job(project_dir: Path | str, kind: str, params: dict[str, Any]) -> str
             "INSERT INTO jobs (id, kind, params, status, created, log_path) VALUES (?, ?, ?, 'queued', ?, ?)",
             (job_id, kind, json.dumps(params, default=str), _now(), str(log_path)),
         )
-    pid = _launch(root, job_id, log_path)
+    pid = _launch(root, job_id, log_path, api_key)
     _update(root, job_id, pid=pid)
     return job_id
 
@@ -177,16 +197,25 @@ def cancel_job(project_dir: Path | str, job_id: str) -> dict[str, Any]:
     return get_job(project_dir, job_id)
 
 
-def resume_job(project_dir: Path | str, job_id: str) -> dict[str, Any]:
-    """Start a failed or cancelled job again; its work resumes where it stopped."""
+def resume_job(
+    project_dir: Path | str, job_id: str, *, user: str | None = None, api_key: str | None = None
+) -> dict[str, Any]:
+    """Start a failed or cancelled job again; its work resumes where it stopped.
+
+    ``user`` and ``api_key`` as for :func:`start_job`: resuming owner-only work needs an owner.
+    """
     job = get_job(project_dir, job_id)
     if job["status"] in ACTIVE:
         raise JobError(f"job {job_id} is {job['status']}; only failed or cancelled jobs can be resumed")
     if job["status"] == "succeeded":
         raise JobError(f"job {job_id} already succeeded; start a new one instead")
     root = Path(project_dir).resolve()
+    if job["kind"] in OWNER_KINDS and (user is not None or api_key):
+        from training.ship import check_ship_allowed
+
+        check_ship_allowed(root, user=user, api_key=api_key)
     _update(root, job_id, status="queued", message="resuming", finished=None)
-    pid = _launch(root, job_id, Path(job["log_path"]))
+    pid = _launch(root, job_id, Path(job["log_path"]), api_key)
     _update(root, job_id, pid=pid)
     return get_job(root, job_id)
 
@@ -262,6 +291,7 @@ def _ship_job(
         include_unreviewed=bool(params.get("include_unreviewed")),
         config=config,
         progress=progress,
+        user=params.get("user"),
     )
     return result.to_json()
 
@@ -270,8 +300,10 @@ def _train_job(
     project_dir: Path, params: dict[str, Any], progress: Callable[[dict[str, Any]], None]
 ) -> dict[str, Any]:
     from training.config import load_train_config
+    from training.ship import check_ship_allowed
     from training.train import train_adapter
 
+    check_ship_allowed(project_dir, user=params.get("user"))
     config = load_train_config(params.get("config"), **params.get("overrides", {}))
     return train_adapter(params["export_dir"], params["run_dir"], config, progress=progress).to_json()
 

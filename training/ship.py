@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from curation.atomic import atomic_write_json, atomic_write_text
+from curation.auth import require_owner_for
 from curation.errors import BadInputError, ConflictError, NotFoundError
 from curation.project import open_store
 from training.config import TrainConfig
@@ -31,6 +32,8 @@ from training.train import ProgressCallback, train_adapter
 
 STAGES = ("export", "train", "eval")
 STATE_FILE = "state.json"
+SHIP_ACTION = "export, train and ship"
+"""What the owner check names when it refuses someone (\"ann is an annotator and cannot ...\")."""
 
 
 class ShipConfig(BaseModel):
@@ -109,6 +112,17 @@ def run_lock(run_dir: Path) -> Iterator[None]:
         handle.close()
 
 
+def check_ship_allowed(
+    project_dir: Path | str, *, user: str | None = None, api_key: str | None = None
+) -> None:
+    """PermissionDeniedError unless ``user`` (or, on Argilla, the key's owner) may export, train and ship."""
+    store = open_store(project_dir, api_key=api_key)
+    try:
+        require_owner_for(store, SHIP_ACTION, user)
+    finally:
+        store.close()
+
+
 def ship(
     project_dir: Path | str,
     run_dir: Path | str,
@@ -116,13 +130,20 @@ def ship(
     include_unreviewed: bool = False,
     config: ShipConfig | None = None,
     progress: ProgressCallback | None = None,
+    user: str | None = None,
+    api_key: str | None = None,
 ) -> ShipResult:
     """Export the clean set, train an adapter and evaluate it, into ``run_dir``; resumable.
 
     ``run_dir`` ends up holding ``export/``, ``adapter/``, ``eval/report.json`` and
     ``state.json``. The config is saved as ``ship_config.yaml`` on the first call; a re-run
     resumes at the first unfinished stage.
+
+    Only owners ship: ``user`` is the signed-in person (None for the CLI on a local project) and
+    ``api_key`` opens an Argilla project with that person's key (else ``ARGILLA_API_KEY``); an
+    annotator gets PermissionDeniedError before anything is written, also when resuming.
     """
+    check_ship_allowed(project_dir, user=user, api_key=api_key)
     config = config or ShipConfig()
     if include_unreviewed:
         config = config.model_copy(
@@ -143,9 +164,11 @@ def ship(
 
         if not state["stages"].get("export", {}).get("done"):
             say({"stage": "export", "fraction": 0.0, "eta_s": None})
-            store = open_store(project_dir)
+            store = open_store(project_dir, api_key=api_key)
             try:
-                result = export_clean_set(store, run / "export", config.export, project_dir=project_dir)
+                result = export_clean_set(
+                    store, run / "export", config.export, project_dir=project_dir, user=user
+                )
                 schema = store.get_project().output_schema
             finally:
                 store.close()

@@ -270,7 +270,21 @@ def screenshot() -> Callable[[Any, str], Path]:
     def take(page: Any, name: str) -> Path:
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name).strip("_") or "page"
         path = ARTIFACTS / f"{safe}.png"
-        page.screenshot(path=str(path), full_page=True)
+        # Streamlit scrolls inside its main container, not the document, so `full_page` alone stops
+        # at the viewport: grow the viewport to the content's height for the shot, then restore it.
+        size = page.viewport_size
+        height = page.evaluate(
+            "Math.max(...[...document.querySelectorAll(\"[data-testid='stMain'], "
+            "[data-testid='stSidebarContent']\")].map(e => e.scrollHeight), 0)"
+        )
+        if size and height > size["height"]:
+            page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, 8000)})
+            page.wait_for_timeout(300)
+        try:
+            page.screenshot(path=str(path), full_page=True)
+        finally:
+            if size:
+                page.set_viewport_size(size)
         return path
 
     return take

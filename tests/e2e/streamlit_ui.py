@@ -8,7 +8,6 @@ expect, is what keeps these tests stable on a slow machine.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 APP_TIMEOUT_MS = 90_000
@@ -51,11 +50,18 @@ def nav_labels(page: Any) -> list[str]:
     more = page.locator("[data-testid='stSidebarNavViewButton']")
     if more.count() and "more" in (more.first.inner_text() or "").lower():
         more.first.click()
-    return [t.strip() for t in page.locator(NAV_LINK).all_inner_texts() if t.strip()]
+    return [_link_label(t) for t in page.locator(NAV_LINK).all_inner_texts() if t.strip()]
+
+
+def _link_label(text: str) -> str:
+    """A navigation link's title: its text holds the Material icon's name first (``rate_review``)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
 
 
 def go_to(page: Any, label: str) -> None:
     """Open a page through the navigation (keeps the session, unlike a fresh URL)."""
-    link = page.locator(NAV_LINK).filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+    # The link's text starts with its Material icon's name; match the title's own element instead.
+    link = page.locator(NAV_LINK).filter(has=page.get_by_text(label, exact=True))
     link.first.click()
     wait_for_app(page)

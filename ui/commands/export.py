@@ -14,6 +14,20 @@ from training.export import export_clean_set
 from training.export_config import load_export_config
 from ui.commands.common import console, print_json, user_errors
 
+USER = typer.Option(
+    None,
+    "--user",
+    help="Who is working (a user of a local project): annotators are refused; omit on your own machine.",
+)
+API_KEY = typer.Option(
+    None,
+    "--api-key",
+    envvar="ARGILLA_API_KEY",
+    show_envvar=True,
+    help="Argilla projects: your own API key, which decides your role (never stored).",
+    show_default=False,
+)
+
 
 def export(
     directory: Path = typer.Argument(..., help="The project directory.", file_okay=False),
@@ -33,6 +47,8 @@ def export(
     config_file: Path = typer.Option(
         None, "--config", help="Export config (YAML or JSON); flags override it.", dir_okay=False
     ),
+    user: str = USER,
+    api_key: str = API_KEY,
     as_json: bool = typer.Option(
         False, "--json", help="Print a JSON object (documented in docs/export.md) instead of text."
     ),
@@ -43,11 +59,14 @@ def export(
         raise typer.Exit(code=2)
     with user_errors():
         config = load_export_config(config_file, include_unreviewed=include_unreviewed, version=version)
-        store = open_store(directory)
-        if dry_run:
-            summary = {"dry_run": True} | select_clean_set(store, config).summary(per_record=as_json)
-        else:
-            result = export_clean_set(store, out, config, project_dir=directory).to_json()
+        store = open_store(directory, api_key=api_key)
+        try:
+            if dry_run:
+                summary = {"dry_run": True} | select_clean_set(store, config).summary(per_record=as_json)
+            else:
+                result = export_clean_set(store, out, config, project_dir=directory, user=user).to_json()
+        finally:
+            store.close()
     if dry_run:
         if as_json:
             print_json(summary)

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ui.commands.common import console, print_json, user_errors
+from ui.commands.export import API_KEY, USER
 
 
 def _printer(enabled: bool) -> Any:
@@ -155,6 +156,8 @@ def ship(
         None, "--config", help="Ship config (YAML with export: and train: sections)."
     ),
     background: bool = typer.Option(False, "--background", help="Run as a background job; print its id."),
+    user: str = USER,
+    api_key: str = API_KEY,
     as_json: bool = typer.Option(False, "--json", help="Print a JSON object (docs/training.md)."),
 ) -> None:
     """Export, train and evaluate in one go; re-running on the same --out resumes the first unfinished stage."""
@@ -166,7 +169,7 @@ def ship(
         if background:
             params = {"run_dir": str(out.resolve()), "include_unreviewed": include_unreviewed}
             params["config"] = str(config_file.resolve()) if config_file else None
-            job_id = start_job(directory, "ship", params)
+            job_id = start_job(directory, "ship", params, user=user, api_key=api_key)
             result: dict[str, Any] = {"job_id": job_id}
         else:
             config = load_ship_config(config_file)
@@ -176,6 +179,8 @@ def ship(
                 include_unreviewed=include_unreviewed,
                 config=config,
                 progress=_printer(not as_json),
+                user=user,
+                api_key=api_key,
             ).to_json()
     if as_json:
         print_json(result)
