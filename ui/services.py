@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from pydantic import SecretStr
 
 from curation import fields
 from curation.analysis_results import load_artifact
 from curation.auth import Action, Session, sign_in
-from curation.errors import NotFoundError
+from curation.errors import BackendError, NotFoundError, PairsmithError
 from curation.model import LABEL_QUESTION, ResponseStatus
 from curation.project import ProjectPaths
 from curation.store import RecordQuery, RecordStore, ResponseFilter
@@ -31,15 +32,39 @@ from ui.state import Keys
 
 
 def open_session(project_dir: Path, user_name: str | None, api_key: str | None = None) -> Session:
-    """Sign one person in (curation.auth); the store opened for them lives in their session only."""
-    session = sign_in(project_dir, user_name=user_name or None, api_key=api_key or None)
+    """Sign one person in (curation.auth); the store opened for them lives in their session only.
+
+    On an Argilla project ``api_key`` is the person's own key: the store is opened with it, and it
+    is kept (as a ``SecretStr``) in this session's state only, for the jobs they start. Any error
+    is re-raised with the key blanked out of its message, whatever library raised it.
+    """
+    key = (api_key or "").strip() or None
+    try:
+        session = sign_in(project_dir, user_name=(user_name or "").strip() or None, api_key=key)
+    except PairsmithError as exc:
+        if key and key in str(exc):
+            raise type(exc)(scrub(str(exc), key)) from None
+        raise
+    except Exception as exc:  # an SDK or network error must not reach the page with the key in it
+        raise BackendError(
+            f"signing in to {project_dir} failed: {scrub(str(exc), key) or type(exc).__name__}"
+        ) from None
     old = state.session()
     if old is not None:
         old.close()
     st.session_state[Keys.SESSION] = session
+    if key and session.backend != "local":
+        st.session_state[Keys.API_KEY] = SecretStr(key)
+    else:
+        st.session_state.pop(Keys.API_KEY, None)
     st.session_state[Keys.PROJECT_DIR] = str(project_dir)
     st.session_state[Keys.JUST_SIGNED_IN] = True
     return session
+
+
+def scrub(text: str, secret: str | None) -> str:
+    """``text`` with every occurrence of ``secret`` replaced by asterisks."""
+    return text.replace(secret, "**********") if secret else text
 
 
 def sign_out() -> None:
@@ -276,8 +301,6 @@ def page_of(items: Sequence[Any], page: int, size: int) -> Sequence[Any]:
 
 def safe(call: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a library call; show a pairsmith error as a message instead of a traceback (None then)."""
-    from curation.errors import PairsmithError
-
     try:
         return call(*args, **kwargs)
     except NotFoundError as exc:

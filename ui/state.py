@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from pydantic import SecretStr
 
 from curation.auth import Session
 
@@ -24,6 +25,7 @@ class Keys:
 
     PROJECT_DIR = "project_dir"
     SESSION = "auth_session"  # curation.auth.Session of the signed-in person
+    API_KEY = "auth_api_key"  # pydantic.SecretStr: the Argilla key the person signed in with
     REVISION = "revision"  # bumped after every write this session makes (cache keys)
     JUST_SIGNED_IN = "just_signed_in"  # go to the review page on the next run
     FLASH = "flash"  # a message to show once after a rerun: (kind, text)
@@ -74,6 +76,16 @@ def session() -> Session | None:
     """The signed-in person's session, or None."""
     value = st.session_state.get(Keys.SESSION)
     return value if isinstance(value, Session) else None
+
+
+def api_key() -> str | None:
+    """The signed-in person's Argilla API key (None on local projects), for the jobs they start.
+
+    Kept only in this session's state, wrapped in a ``SecretStr`` so that printing the session
+    state shows ``**********``; never rendered, logged or put in a message.
+    """
+    value = st.session_state.get(Keys.API_KEY)
+    return value.get_secret_value() if isinstance(value, SecretStr) else None
 
 
 def revision() -> int:

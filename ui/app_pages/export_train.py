@@ -86,7 +86,9 @@ def start() -> None:
         require_owner_for(store, "export and train", user)
         run_dir = ProjectPaths(project_dir).runs / datetime.now(UTC).strftime("run-%Y%m%d-%H%M%S")
         params = {"run_dir": str(run_dir.resolve()), "include_unreviewed": include_unreviewed}
-        job_id = jobs.start_job(project_dir, "ship", params)
+        # The job checks again that this person may ship, and on Argilla opens the project with
+        # their own key (passed through the job's environment only, never stored).
+        job_id = jobs.start_job(project_dir, "ship", params, user=user.name, api_key=state.api_key())
     except PairsmithError as exc:
         state.flash("error", f"Not started: {exc}")
         return
@@ -105,7 +107,7 @@ def cancel(job_id: str) -> None:
 
 def resume(job_id: str) -> None:
     try:
-        jobs.resume_job(project_dir, job_id)
+        jobs.resume_job(project_dir, job_id, user=user.name, api_key=state.api_key())
     except PairsmithError as exc:
         state.flash("error", str(exc))
         return

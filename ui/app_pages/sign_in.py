@@ -38,14 +38,23 @@ except PairsmithError as exc:
     st.stop()
 
 if backend == "argilla":
-    with st.form("sign_in_argilla"):
-        name = st.text_input("User name (optional)", key="sign_in_argilla_user")
+    # Each person signs in with their own Argilla key (curation.auth.sign_in): the store is opened
+    # with it, so the Argilla server enforces their role. The form forgets the typed key as soon
+    # as it is submitted; the key is never shown again, nor logged, nor put in a message.
+    st.caption(
+        "This project lives on an Argilla server. Sign in with your own API key "
+        "(Argilla → My settings → API key); the server decides what your role lets you do."
+    )
+    with st.form("sign_in_argilla", clear_on_submit=True):
+        name = st.text_input(
+            "User name (optional)", key="sign_in_argilla_user", help="Checked against the key's user."
+        )
         key = st.text_input("Your Argilla API key", type="password", key="sign_in_api_key")
         if st.form_submit_button("Sign in", type="primary", key="sign_in_submit"):
             try:
                 services.open_session(project_dir, name, key)
             except PairsmithError as exc:
-                st.error(str(exc))
+                st.error(str(exc))  # services.open_session blanks the key out of any message
             else:
                 st.rerun()
     st.stop()
