@@ -1,9 +1,10 @@
 """Review-page interaction latency with AppTest at 1k and 50k records (issue 4).
 
-For each size: build a local project, then time in the same AppTest session the first load of the
-review page, a Next click and a Good (submit) click, and the duplicates-free clusters-less pages'
-cost of one cheap rerun. The baseline is the plain library work one click needs (get_record +
-save_response), measured in the same run, so the ratio is the app's overhead per click.
+For each size: build a local project (no analysis, so the queue is in import order), then time in
+one AppTest session the first load of the review page, a Next click and a Good (submit) click
+(medians of ``--repeats``). The baseline is the plain library work one click needs (get_record +
+save_response), measured in the same run, so the ratio is the app's overhead per click. Results
+are in docs/benchmarks.md.
 
     .venv/bin/python benchmarks/ui_latency.py [--sizes 1000 50000] [--repeats 5]
 """
