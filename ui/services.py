@@ -245,7 +245,8 @@ def _clean_set_warnings(summary: dict[str, Any]) -> list[str]:
         warnings.append("The clean set is empty: review some records (label them good) before exporting.")
     elif summary["included"] < 50:
         warnings.append(
-            f"Only {summary['included']} records would be exported; a LoRA adapter needs a few hundred "
+            f"Only {summary['included']} record{'s' if summary['included'] != 1 else ''} would be "
+            "exported; a LoRA adapter needs a few hundred "
             "to learn a task reliably."
         )
     unreviewed = summary["excluded_by"].get("unreviewed", 0)
