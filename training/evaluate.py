@@ -139,9 +139,10 @@ def evaluate_run(
         test = test.select(range(min(config.eval_max_records, len(test))))
     prompts = list(test["prompt"])
     references = [c[-1]["content"] for c in test["completion"]]
-    validation = [
-        {"prompt": p, "completion": c} for p, c in zip(*_columns(splits["validation"]), strict=True)
-    ]
+    val_split = splits["validation"]
+    if config.val_max_records:  # the same records training's validation loss used
+        val_split = val_split.select(range(min(config.val_max_records, len(val_split))))
+    validation = [{"prompt": p, "completion": c} for p, c in zip(*_columns(val_split), strict=True)]
 
     device, bf16 = pick_device(config.device)
     base_path = resolve_base_model(config.base_model)
