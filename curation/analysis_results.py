@@ -93,10 +93,11 @@ def subset_diversity(
     query = subset_query(status=status, label=label, cluster=cluster, user=user)
     clusters = load_artifact(project_dir, "clusters")["clusters"]
     names = {int(c["id"]): str(c["name"]) for c in clusters}
+    topics = {int(c["id"]): int(c.get("topic", c["id"])) for c in clusters}
     vector = load_artifact(project_dir, "report")["settings"].get("cluster_vector", VECTOR_PAIR)
     store = open_store(project_dir)
     try:
-        figures = subset_figures(store, query, names, vector=vector)
+        figures = subset_figures(store, query, names, vector=vector, topic_of=topics)
     finally:
         store.close()
     filters = {"status": status, "label": label, "cluster": cluster, "user": user}

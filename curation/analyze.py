@@ -161,9 +161,10 @@ def analyze_project(
         report("clusters", 1, 1)
         with _timed(timings, "diversity"):
             names = {c.id: c.name for c in clusters.clusters}
+            topics = {c.id: c.topic for c in clusters.clusters}
             cluster_of = {rid: int(label) for rid, label in zip(ids, clusters.labels.tolist(), strict=True)}
             diversity = diversity_figures(
-                ids, collected.matrix(settings.cluster_vector), cluster_of, names, settings.diversity
+                ids, collected.matrix(settings.cluster_vector), cluster_of, names, settings.diversity, topics
             )
         report("write", 0, 1)
         with _timed(timings, "write"):

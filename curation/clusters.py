@@ -5,6 +5,9 @@
 - Names come from class-based TF-IDF (c-TF-IDF): terms frequent in one cluster and rare in the
   others. Term counts are accumulated per batch (:class:`TermCounts`), so the counting step can run
   on partitions and be merged.
+- Topics group clusters whose centroids lie close (average-linkage on cosine distance). k chosen by
+  silhouette often splits one large theme into several sub-clusters (one per phrasing), and each of
+  them alone looks like a fair share; the over-represented and thin figures are judged per topic too.
 - The map is t-SNE for up to ``tsne_max`` records (seconds, no compile step), UMAP above (its
   just-in-time compile costs ~40 s once, which only pays off on large sets), PCA for tiny sets.
 """
@@ -37,13 +40,12 @@ class ClusterSettings(BaseModel):
     examples: int = Field(default=5, ge=0, le=50)
     map_method: Literal["auto", "tsne", "umap", "pca"] = "auto"
     tsne_max: int = Field(default=30_000, ge=0)
-    over_represented_factor: float = Field(
-        default=2.0,
-        gt=1.0,
-        description="A cluster holding this many times its fair share is over-represented",
-    )
-    thin_factor: float = Field(
-        default=0.25, gt=0.0, lt=1.0, description="A cluster below this fraction of its fair share is thin"
+    topic_distance: float = Field(
+        default=0.25,
+        ge=0.0,
+        le=2.0,
+        description="Clusters whose centroids' average cosine distance is below this form one topic; "
+        "0 makes every cluster its own topic",
     )
 
 
@@ -57,6 +59,7 @@ class ClusterInfo:
     examples: list[str]
     label_mix: dict[str, int] = field(default_factory=dict)
     quality_mix: dict[str, int] = field(default_factory=dict)
+    topic: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +71,7 @@ class ClusterInfo:
             "examples": self.examples,
             "label_mix": self.label_mix,
             "quality_mix": self.quality_mix,
+            "topic": self.topic,
         }
 
 
@@ -284,7 +288,31 @@ def cluster_records(
     counts.add(labels.tolist(), texts)
     terms = counts.top_terms(settings.terms_per_name)
     clusters = describe_clusters(ids, labels, vectors, terms, labels_by_id or {}, flags_by_id or {}, settings)
+    centroids = (
+        np.stack([vectors[labels == c.id].mean(axis=0) for c in clusters]) if clusters else vectors[:0]
+    )
+    for info, topic in zip(clusters, group_into_topics(centroids, settings.topic_distance), strict=True):
+        info.topic = topic
     return ClusterResult(labels, coords, clusters, chosen_by, scores, method)
+
+
+def group_into_topics(centroids: np.ndarray, max_distance: float) -> list[int]:
+    """Topic id per centroid: average-linkage groups below ``max_distance`` cosine distance.
+
+    Topics are numbered in the order their first centroid appears (clusters come largest first, so
+    the largest cluster's topic is 0).
+    """
+    count = len(centroids)
+    if count < 2 or max_distance <= 0:
+        return list(range(count))
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+    unit = centroids / np.where(norms == 0, 1.0, norms)
+    tree = linkage(unit.astype(np.float64), method="average", metric="cosine")
+    raw = fcluster(tree, t=max_distance, criterion="distance").tolist()
+    renumber: dict[int, int] = {}
+    return [renumber.setdefault(group, len(renumber)) for group in raw]
 
 
 def describe_clusters(

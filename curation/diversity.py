@@ -82,11 +82,15 @@ def diversity_figures(
     cluster_of: Mapping[str, int],
     cluster_names: Mapping[int, str],
     settings: DiversitySettings | None = None,
+    topic_of: Mapping[int, int] | None = None,
 ) -> dict[str, Any]:
     """The documented diversity shape for one set of records (see docs/curation.md).
 
     ``cluster_names`` lists every cluster of the project (so missing ones count); ``cluster_of`` maps
-    record ids to their cluster.
+    record ids to their cluster; ``topic_of`` maps clusters to topics (groups of close clusters, see
+    :func:`curation.clusters.group_into_topics`). A cluster is over-represented or thin when it is so
+    against an even share of clusters, or when its whole topic is so against an even share of topics;
+    a cluster that shares its topic with others is thin only when the whole topic is.
     """
     settings = settings or DiversitySettings()
     n = len(ids)
@@ -95,26 +99,61 @@ def diversity_figures(
     fair = n / total_clusters if total_clusters else 0.0
     sizes = {c: counts.get(c, 0) for c in sorted(set(cluster_names) | set(counts))}
     name = {c: cluster_names.get(c, f"cluster {c}") for c in sizes}
+    topic = {c: (topic_of or {}).get(c, -1 - c) for c in sizes}  # unknown: a topic of its own
+    members: dict[int, list[int]] = {}
+    for c in sizes:
+        members.setdefault(topic[c], []).append(c)
+    topic_size = {t: sum(sizes[c] for c in cs) for t, cs in members.items()}
+    topic_fair = n / len(members) if members else 0.0
+    many = total_clusters > 1
+
+    def entry(c: int) -> dict[str, Any]:
+        item: dict[str, Any] = {"id": c, "name": name[c], "size": sizes[c], "share": _share(sizes[c], n)}
+        if len(members[topic[c]]) > 1:
+            t = topic[c]
+            item["topic"] = {"clusters": members[t], "size": topic_size[t], "share": _share(topic_size[t], n)}
+        return item
 
     over, thin, hints = [], [], []
+    hinted: set[int] = set()
     for c, size in sorted(sizes.items(), key=lambda item: -item[1]):
-        share = size / n if n else 0.0
-        entry = {"id": c, "name": name[c], "size": size, "share": round(share, 4)}
-        if total_clusters > 1 and size >= settings.over_represented_factor * fair and size > 1:
-            over.append(entry)
-            hints.append(
-                f"cluster '{name[c]}' holds {share:.0%} of records (an even share is {1 / total_clusters:.0%}): "
-                "consider down-sampling it or dropping its duplicates"
-            )
+        t = topic[c]
+        topic_over = len(members) > 1 and topic_size[t] >= settings.over_represented_factor * topic_fair
+        if many and size > 1 and (size >= settings.over_represented_factor * fair or topic_over):
+            over.append(entry(c))
+            if len(members[t]) > 1 and topic_over:
+                if t not in hinted:
+                    hinted.add(t)
+                    together = ", ".join(f"'{name[m]}'" for m in members[t])
+                    hints.append(
+                        f"clusters {together} are one topic holding {topic_size[t] / n:.0%} of records "
+                        f"(an even share of the {len(members)} topics is {1 / len(members):.0%}): "
+                        "consider down-sampling it or dropping its duplicates"
+                    )
+            else:
+                hints.append(
+                    f"cluster '{name[c]}' holds {size / n:.0%} of records (an even share is "
+                    f"{1 / total_clusters:.0%}): consider down-sampling it or dropping its duplicates"
+                )
     for c, size in sorted(sizes.items(), key=lambda item: item[1]):
-        if total_clusters > 1 and size <= settings.thin_factor * fair:
-            thin.append({"id": c, "name": name[c], "size": size, "share": round(size / n if n else 0.0, 4)})
-            hints.append(
-                f"cluster '{name[c]}' has no records here: add examples of this topic"
-                if size == 0
-                else f"cluster '{name[c]}' has only {size} record{'s' if size != 1 else ''} "
-                f"(an even share is {fair:.0f}): add more examples of this topic"
-            )
+        topic_thin = len(members) > 1 and topic_size[topic[c]] <= settings.thin_factor * topic_fair
+        # A small sub-cluster of a well-covered topic is a phrasing, not a missing topic.
+        cluster_thin = size <= settings.thin_factor * fair and len(members[topic[c]]) == 1
+        if many and (cluster_thin or topic_thin):
+            thin.append(entry(c))
+            records = f"{size} record{'s' if size != 1 else ''}"
+            if size == 0:
+                hints.append(f"cluster '{name[c]}' has no records here: add examples of this topic")
+            elif size <= settings.thin_factor * fair:
+                hints.append(
+                    f"cluster '{name[c]}' has only {records} (an even share is {fair:.0f}): "
+                    "add more examples of this topic"
+                )
+            else:
+                hints.append(
+                    f"cluster '{name[c]}' has only {records} and its topic {topic_size[topic[c]]} (an even "
+                    f"share of the {len(members)} topics is {topic_fair:.0f}): add more examples of this topic"
+                )
     largest = max(sizes.items(), key=lambda item: item[1]) if sizes and n else None
     even = balance(list(counts.values()), total_clusters)
     return {
@@ -134,6 +173,10 @@ def diversity_figures(
     }
 
 
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
@@ -145,6 +188,7 @@ def subset_figures(
     *,
     vector: str = VECTOR_PAIR,
     settings: DiversitySettings | None = None,
+    topic_of: Mapping[int, int] | None = None,
 ) -> dict[str, Any]:
     """:func:`diversity_figures` for the records a query selects (all records when None)."""
     cluster_of: dict[str, int] = {}
@@ -157,7 +201,7 @@ def subset_figures(
     if ids and not cluster_of:
         raise NotFoundError("these records have no clusters yet; run `pairsmith analyze DIR` first")
     vector_ids, matrix = store.get_vectors(vector, ids) if ids else ([], np.zeros((0, 0), np.float32))
-    figures = diversity_figures(vector_ids, matrix, cluster_of, cluster_names, settings)
+    figures = diversity_figures(vector_ids, matrix, cluster_of, cluster_names, settings, topic_of)
     figures["records"] = len(ids)
     return figures
 

@@ -11,14 +11,25 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see training/__init__.py: spinning OpenMP starves a busy CPU
+os.environ.setdefault(
+    "OMP_WAIT_POLICY", "PASSIVE"
+)  # see training/__init__.py: spinning OpenMP starves a busy CPU
 
 from curation.project import init_project
 from curation.store import RecordStore
 
 pytest_plugins = ["tests.argilla_server.fixtures"]  # the real Argilla server (issue 6)
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+def _shared_data() -> Path:
+    """The team's shared datasets: $PAIRSMITH_SHARED_DATA, ../shared/data beside the checkout, or /work's."""
+    candidates = [Path(__file__).resolve().parents[2] / "shared" / "data", Path("/work/shared/data")]
+    if os.environ.get("PAIRSMITH_SHARED_DATA"):
+        candidates.insert(0, Path(os.environ["PAIRSMITH_SHARED_DATA"]))
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+SHARED_DATA = _shared_data()
 BITEXT_CSV = SHARED_DATA / "bitext_customer_support.csv"
 
 

@@ -200,7 +200,13 @@ def _labels(store: RecordStore) -> dict[str, str]:
 
 
 @st.cache_data(max_entries=8, show_spinner="Measuring diversity…")
-def diversity(_store: RecordStore, key: Stamp, which: str, cluster_names: dict[int, str]) -> dict[str, Any]:
+def diversity(
+    _store: RecordStore,
+    key: Stamp,
+    which: str,
+    cluster_names: dict[int, str],
+    topics: dict[int, int] | None = None,
+) -> dict[str, Any]:
     """Diversity figures of the whole set (``all``) or the records labelled good (``accepted``)."""
     from curation.diversity import subset_figures
 
@@ -209,7 +215,7 @@ def diversity(_store: RecordStore, key: Stamp, which: str, cluster_names: dict[i
         query = RecordQuery(
             response=ResponseFilter(status=["submitted"], question=LABEL_QUESTION, value="good")
         )
-    return subset_figures(_store, query, cluster_names)
+    return subset_figures(_store, query, cluster_names, topic_of=topics)
 
 
 @st.cache_data(max_entries=4, show_spinner="Working out the clean set…")

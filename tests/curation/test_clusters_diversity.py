@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from curation.clusters import ClusterSettings, TermCounts, cluster_records, k_candidates
+from curation.clusters import ClusterSettings, TermCounts, cluster_records, group_into_topics, k_candidates
 from curation.diversity import balance, diversity_figures, k_center_greedy, vendi_score
 from curation.embeddings import get_embedder, normalise
 
@@ -116,6 +116,38 @@ def test_diversity_flags_over_represented_thin_and_missing_clusters() -> None:
     assert "cluster 'refund status' holds 70% of records" in figures["hints"][0]
     assert any("'newsletter' has no records" in h for h in figures["hints"])
     assert 0 < figures["balance"] < 1 and figures["mean_nn_distance"] > 0
+
+
+def test_a_theme_split_into_sub_clusters_is_over_represented_as_one_topic() -> None:
+    # 10 clusters of 10 % each would look even; clusters 0-3 are one theme (40 %), and 9 is a lone
+    # 2 % topic. Clusters 7 and 8 are phrasings of one topic: 7 is small alone, the topic is fine.
+    sizes = [10, 10, 10, 10, 12, 12, 13, 2, 19, 2]
+    ids, cluster_of = [], {}
+    for cluster, size in enumerate(sizes):
+        for j in range(size):
+            ids.append(f"c{cluster}-{j}")
+            cluster_of[ids[-1]] = cluster
+    names = {c: f"topic {c}" for c in range(len(sizes))}
+    topic_of = {0: 0, 1: 0, 2: 0, 3: 0, 4: 1, 5: 2, 6: 3, 7: 4, 8: 4, 9: 5}
+    vectors = normalise(np.random.default_rng(0).normal(size=(len(ids), 16)))
+
+    plain = diversity_figures(ids, vectors, cluster_of, names)
+    assert plain["over_represented"] == [] and {c["id"] for c in plain["thin"]} == {7, 9}
+
+    figures = diversity_figures(ids, vectors, cluster_of, names, topic_of=topic_of)
+    assert [c["id"] for c in figures["over_represented"]] == [0, 1, 2, 3]
+    assert figures["over_represented"][0]["topic"] == {"clusters": [0, 1, 2, 3], "size": 40, "share": 0.4}
+    assert [c["id"] for c in figures["thin"]] == [9]
+    assert sum("are one topic holding 40% of records" in h for h in figures["hints"]) == 1
+
+
+def test_close_centroids_form_one_topic_and_far_ones_stay_apart() -> None:
+    rng = np.random.default_rng(1)
+    theme, other = normalise(rng.normal(size=(2, 32)))
+    centroids = normalise(np.stack([theme + 0.05 * rng.normal(size=32) for _ in range(3)] + [other]))
+    assert group_into_topics(centroids, 0.25) == [0, 0, 0, 1]
+    assert group_into_topics(centroids, 0.0) == [0, 1, 2, 3]
+    assert group_into_topics(centroids[:1], 0.25) == [0]
 
 
 def test_diversity_of_empty_and_single_sets() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from curation.project import open_store
@@ -37,6 +38,7 @@ def _project(tmp_path: Path) -> Path:
     return project
 
 
+@pytest.mark.skipif(not BITEXT_CSV.exists(), reason="the shared Bitext dataset is not on this machine")
 def test_import_bitext_json_report_and_stats(tmp_path: Path) -> None:
     project = _project(tmp_path)
     code, out, _ = invoke("import", str(project), str(BITEXT_CSV), "--json")

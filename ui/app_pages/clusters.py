@@ -36,6 +36,7 @@ except PairsmithError as exc:
     st.info(str(exc))
     st.stop()
 names = {int(c["id"]): str(c["name"]) for c in listing["clusters"]}
+topics = {int(c["id"]): int(c.get("topic", c["id"])) for c in listing["clusters"]}
 key = services.stamp(session)
 
 
@@ -141,8 +142,8 @@ if rows_picked:
 
 st.header("Diversity: whole set vs. accepted")
 try:
-    whole = services.diversity(store, key, "all", names)
-    accepted = services.diversity(store, key, "accepted", names)
+    whole = services.diversity(store, key, "all", names, topics)
+    accepted = services.diversity(store, key, "accepted", names, topics)
 except PairsmithError as exc:
     st.info(str(exc))
     st.stop()
