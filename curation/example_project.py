@@ -9,6 +9,7 @@ the tests and the docs all start from the same place.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,8 @@ def create_example_project(root: Path | str, *, backend: str | None = "local") -
     try:
         import_file(store, example_files().data, quarantine_dir=ProjectPaths(Path(root)).quarantine)
         store.set_golden(example_key()["golden"])
+        # Ship settings sized for a CPU (`pairsmith ship` reads a project's ship.yaml; docs/training.md).
+        shutil.copyfile(EXAMPLE_DIR / "ship.yaml", Path(root) / "ship.yaml")
     except BaseException:
         store.close()
         raise

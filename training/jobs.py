@@ -284,7 +284,7 @@ def _ship_job(
 ) -> dict[str, Any]:
     from training.ship import load_ship_config, ship
 
-    config = load_ship_config(params.get("config"))
+    config = load_ship_config(params["config"]) if params.get("config") else None  # None: DIR/ship.yaml
     result = ship(
         project_dir,
         params["run_dir"],

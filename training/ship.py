@@ -32,6 +32,8 @@ from training.train import ProgressCallback, train_adapter
 
 STAGES = ("export", "train", "eval")
 STATE_FILE = "state.json"
+PROJECT_CONFIG = "ship.yaml"
+"""A project's own ship settings (``DIR/ship.yaml``), used when no config is given."""
 SHIP_ACTION = "export, train and ship"
 """What the owner check names when it refuses someone (\"ann is an annotator and cannot ...\")."""
 
@@ -43,6 +45,12 @@ class ShipConfig(BaseModel):
 
     export: ExportConfig = Field(default_factory=ExportConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
+
+
+def project_ship_config(project_dir: Path | str) -> ShipConfig:
+    """The project's ``ship.yaml`` when it has one (the example's is sized for a CPU), else the defaults."""
+    path = Path(project_dir) / PROJECT_CONFIG
+    return load_ship_config(path) if path.exists() else ShipConfig()
 
 
 def load_ship_config(path: Path | str | None = None) -> ShipConfig:
@@ -136,15 +144,16 @@ def ship(
     """Export the clean set, train an adapter and evaluate it, into ``run_dir``; resumable.
 
     ``run_dir`` ends up holding ``export/``, ``adapter/``, ``eval/report.json`` and
-    ``state.json``. The config is saved as ``ship_config.yaml`` on the first call; a re-run
-    resumes at the first unfinished stage.
+    ``state.json``. Without ``config`` the project's ``ship.yaml`` is used when it has one, else
+    the defaults. The config is saved as ``ship_config.yaml``; a re-run resumes at the first
+    unfinished stage.
 
     Only owners ship: ``user`` is the signed-in person (None for the CLI on a local project) and
     ``api_key`` opens an Argilla project with that person's key (else ``ARGILLA_API_KEY``); an
     annotator gets PermissionDeniedError before anything is written, also when resuming.
     """
     check_ship_allowed(project_dir, user=user, api_key=api_key)
-    config = config or ShipConfig()
+    config = config or project_ship_config(project_dir)
     if include_unreviewed:
         config = config.model_copy(
             update={"export": config.export.model_copy(update={"include_unreviewed": True})}

@@ -138,7 +138,7 @@ def _sft_config(config: TrainConfig, checkpoints: Path, device: str, bf16: bool)
         completion_only_loss=True,
         packing=config.packing,
         train_sampling_strategy="group_by_length" if config.group_by_length else "random",
-        gradient_checkpointing=config.gradient_checkpointing,
+        activation_checkpointing=config.gradient_checkpointing,  # transformers 5 name; TRL defaults it on
         bf16=bf16,
         use_cpu=device == "cpu",
         eval_strategy="steps",
@@ -172,7 +172,7 @@ def train_adapter(
     """
     import torch
     from peft import LoraConfig
-    from transformers import AutoModelForCausalLM, AutoTokenizer, EarlyStoppingCallback
+    from transformers import AutoModelForCausalLM, AutoTokenizer, EarlyStoppingCallback, PrinterCallback
     from trl import SFTTrainer
 
     config = config or TrainConfig()
@@ -219,6 +219,9 @@ def train_adapter(
         peft_config=lora,
         callbacks=callbacks,
     )
+    # With tqdm disabled the Trainer prints every log dict to stdout; our callback logs instead, and
+    # stdout stays clean for `--json`.
+    trainer.remove_callback(PrinterCallback)
 
     # 5. Train, resuming from the newest checkpoint when an earlier run was interrupted.
     resume = latest_checkpoint(checkpoints)

@@ -86,10 +86,9 @@ def test_openai_files_follow_the_chat_format(exported: tuple[Path, RecordStore, 
         assert validate_openai_chat_jsonl(out / name) == []
         lines = (out / name).read_text().splitlines()
         assert len(lines) == result.counts[split]
-    roles = [
-        [m["role"] for m in json.loads(line)["messages"]]
-        for line in (out / "openai.jsonl").read_text().splitlines()
-    ]
+    loaded = datasets.load_dataset("json", data_files=str(out / "openai.jsonl"))["train"]
+    assert loaded.column_names == ["messages"] and len(loaded) == result.counts["train"]
+    roles = [[m["role"] for m in example["messages"]] for example in loaded]
     assert ["system", "user", "assistant"] in roles and ["user", "assistant"] in roles
 
 
@@ -109,8 +108,10 @@ def test_alpaca_and_sharegpt_shapes(exported: tuple[Path, RecordStore, Any]) -> 
     for example in sharegpt:
         froms = [turn["from"] for turn in example["conversations"]]
         assert froms[-1] == "gpt" and "human" in froms and set(froms) <= {"system", "human", "gpt"}
-    loaded = datasets.load_dataset("json", data_files=str(out / "sharegpt.json"))["train"]
-    assert len(loaded) == result.counts["train"]
+    for stem in ("alpaca", "sharegpt"):
+        files = {s: str(out / (f"{stem}.json" if s == "train" else f"{stem}_{s}.json")) for s in SPLITS}
+        loaded = datasets.load_dataset("json", data_files=files)
+        assert {s: len(loaded[s]) for s in SPLITS} == result.counts
 
 
 def test_manifest_ties_the_export_to_records_responses_and_version(

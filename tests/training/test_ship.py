@@ -13,21 +13,13 @@ from curation.errors import ConflictError
 from curation.example_project import create_example_project
 from tests.training.synthetic_task import make_task_project
 from training import ship as ship_module
-from training.config import TrainConfig
-from training.ship import ShipConfig, load_ship_config, read_state, run_lock, ship
-
-# Small and fast on a 2-core CPU; measured in docs/benchmarks.md (training section).
-FAST = TrainConfig(
-    max_steps=12,
-    batch_size=4,
-    learning_rate=2e-3,
-    max_length=192,
-    eval_steps=12,
-    save_steps=12,
-    early_stopping_patience=0,
-    val_max_records=16,
-    eval_max_records=16,
-    eval_max_new_tokens=64,
+from training.ship import (
+    ShipConfig,
+    load_ship_config,
+    project_ship_config,
+    read_state,
+    run_lock,
+    ship,
 )
 
 
@@ -78,13 +70,23 @@ def test_ship_config_file(tmp_path: Path) -> None:
     assert (config.export.seed, config.train.max_steps) == (7, 3)
 
 
+def test_a_project_ship_yaml_is_the_default_config(tmp_path: Path) -> None:
+    project = tmp_path / "fernway"
+    create_example_project(project).close()
+    config = project_ship_config(project)
+    assert config.train.max_steps == 12 and config.train.eval_max_records == 16  # sized for a CPU
+    assert project_ship_config(tmp_path / "elsewhere") == ShipConfig()
+
+
 @pytest.mark.slow
 def test_ship_on_the_example_tuned_beats_base_within_ten_minutes(tmp_path: Path) -> None:
+    """What `pairsmith ship DIR --out RUN --include-unreviewed` does: the example's own ship.yaml."""
     project, run = tmp_path / "fernway", tmp_path / "run"
     create_example_project(project).close()
     started = time.monotonic()
-    result = ship(project, run, include_unreviewed=True, config=ShipConfig(train=FAST))
+    result = ship(project, run, include_unreviewed=True)
     elapsed = time.monotonic() - started
+    assert load_ship_config(run / "ship_config.yaml").train == project_ship_config(project).train
     report = json.loads((run / "eval" / "report.json").read_text())
     primary = report["primary_metric"]
     assert primary == "json_valid_schema"  # the example ships an output schema

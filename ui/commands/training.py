@@ -25,7 +25,8 @@ def _printer(enabled: bool) -> Any:
             last.update(stage=info.get("stage"), tenth=tenth)
             eta = f", ETA {info['eta_s']:.0f}s" if info.get("eta_s") is not None else ""
             step = f" {info['step']}/{info['total']}" if "step" in info else ""
-            console.print(f"[{info.get('stage')}]{step} {tenth * 10}%{eta}")
+            # markup=False: "[train]" would otherwise be read as a rich style tag and vanish.
+            console.print(f"[{info.get('stage')}]{step} {tenth * 10}%{eta}", markup=False, highlight=False)
 
     return show
 
@@ -153,7 +154,9 @@ def ship(
         False, "--include-unreviewed", help="Also take unlabeled records (still deduplicated and filtered)."
     ),
     config_file: Path = typer.Option(
-        None, "--config", help="Ship config (YAML with export: and train: sections)."
+        None,
+        "--config",
+        help="Ship config (YAML with export: and train: sections); default: DIR/ship.yaml if present.",
     ),
     background: bool = typer.Option(False, "--background", help="Run as a background job; print its id."),
     user: str = USER,
@@ -172,7 +175,7 @@ def ship(
             job_id = start_job(directory, "ship", params, user=user, api_key=api_key)
             result: dict[str, Any] = {"job_id": job_id}
         else:
-            config = load_ship_config(config_file)
+            config = load_ship_config(config_file) if config_file else None
             result = run_ship(
                 directory,
                 out,
