@@ -317,6 +317,27 @@ def _eval_job(
     return {k: report[k] for k in ("primary_metric", "base", "tuned")}
 
 
+# Share of an analysis's time each step takes (embedding dominates), for one progress fraction.
+_ANALYZE_WEIGHTS = {"embed": (0.0, 0.8), "dedup": (0.8, 0.1), "clusters": (0.9, 0.08), "write": (0.98, 0.02)}
+
+
+def _analyze_job(
+    project_dir: Path, params: dict[str, Any], progress: Callable[[dict[str, Any]], None]
+) -> dict[str, Any]:
+    from curation.analyze import AnalysisSettings, analyze_project
+
+    settings = AnalysisSettings(**params.get("settings", {}))
+
+    def on_step(step: str, done: int, total: int) -> None:
+        start, width = _ANALYZE_WEIGHTS.get(step, (0.0, 0.0))
+        fraction = start + width * (done / total if total else 1.0)
+        progress(
+            {"stage": step, "step": done, "total": total, "fraction": min(fraction, 0.99), "eta_s": None}
+        )
+
+    return analyze_project(project_dir, settings=settings, progress=on_step).model_dump(mode="json")
+
+
 def _sleep_job(
     project_dir: Path, params: dict[str, Any], progress: Callable[[dict[str, Any]], None]
 ) -> dict[str, Any]:
@@ -336,6 +357,7 @@ def _load_kinds() -> None:
         ("ship", _ship_job),
         ("train", _train_job),
         ("eval", _eval_job),
+        ("analyze", _analyze_job),
         ("sleep", _sleep_job),
     ):
         _KINDS.setdefault(kind, function)

@@ -48,6 +48,7 @@ class Keys:
 
     # export & train
     JOB_ID = "train_job_id"
+    ANALYSIS_JOB_ID = "analysis_job_id"
 
 
 def get(key: str, default: Any = None) -> Any:

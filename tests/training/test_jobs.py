@@ -96,3 +96,23 @@ def _alive(pid: int) -> bool:
         return os.waitpid(pid, os.WNOHANG)[0] != pid
     except ChildProcessError:
         return True
+
+
+@pytest.mark.slow  # loads SmolLM2's tokenizer for the quality signals (converted once, then cached)
+def test_analysis_runs_as_a_job_and_writes_its_report(tmp_path: Path) -> None:
+    from curation.analysis_results import load_artifact
+    from curation.project import init_project
+    from tests.factories import make_record
+
+    root = tmp_path / "proj"
+    store = init_project(root, "proj")
+    store.upsert_records([make_record(id=f"r{i}", input=f"question {i} about refunds") for i in range(12)])
+    store.close()
+    params = {"run_dir": str(root / "analysis"), "settings": {"embedder": "hashing"}}
+    job_id = start_job(root, "analyze", params)
+    with pytest.raises(ConflictError, match="already writing"):
+        start_job(root, "analyze", params)  # one analysis at a time
+    job = wait_job(root, job_id, timeout=300)
+    assert job["status"] == "succeeded", job["message"]
+    assert job["result"]["records"] == 12 and job["progress"] == 1.0
+    assert load_artifact(root, "report")["records"] == 12

@@ -37,3 +37,24 @@ def test_adding_a_person(seeded_project):
     at.button(key="people_add").click().run()
     no_exception(at)
     assert store.get_user("carol").role == "annotator"
+
+
+def test_analysis_starts_as_a_background_job_and_can_be_cancelled(seeded_project):
+    from training import jobs
+
+    root, _ = seeded_project()
+    at = app_as(root, OWNER, PAGE)
+    assert any("run it after importing" in i.value for i in at.info)
+    at.button(key="analysis_start").click().run()
+    no_exception(at)
+    listed = jobs.list_jobs(root)
+    try:
+        assert [j["kind"] for j in listed] == ["analyze"]
+        assert at.button(key="analysis_start").disabled  # one analysis at a time
+        at.button(key="analysis_cancel").click().run()
+        no_exception(at)
+        assert jobs.get_job(root, listed[0]["id"])["status"] == "cancelled"
+    finally:
+        for job in jobs.list_jobs(root):
+            if job["status"] in jobs.ACTIVE:
+                jobs.cancel_job(root, job["id"])

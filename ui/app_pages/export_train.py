@@ -21,6 +21,7 @@ from ui import render, services, state
 from ui.state import Keys
 
 POLL_SECONDS = 2.0
+ANALYSIS_KIND = "analyze"  # analysis jobs show on the Project & import page
 
 session = services.require(Action.train)
 store, user = session.store, session.user
@@ -77,7 +78,7 @@ def latest_job() -> dict[str, Any] | None:
             return jobs.get_job(project_dir, job_id)
         except PairsmithError:
             state.put(Keys.JOB_ID, None)
-    listed = jobs.list_jobs(project_dir)
+    listed = [j for j in jobs.list_jobs(project_dir) if j["kind"] != ANALYSIS_KIND]
     return listed[0] if listed else None
 
 

@@ -3,6 +3,7 @@ column mapping, a preview and the rejected rows with their reasons."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,12 @@ from curation.importing import CHAT_FORMATS, FORMATS, ColumnMapping, all_format_
 from curation.importing.formats import format_for_path
 from curation.model import Role, User
 from curation.project import ProjectPaths
+from training import jobs
 from ui import render, services, state
+from ui.state import Keys
 
 PREVIEW_ROWS = 20
+POLL_SECONDS = 2.0
 DETECT = "(detect)"
 
 session = services.require(Action.import_data)
@@ -36,10 +40,74 @@ cols[3].metric("Guidelines version", project.guidelines_version)
 st.caption(
     f"{render.md_escape(project.name)} · {session.backend} backend · {render.md_escape(str(session.project_dir))}"
 )
-if not services.has_analysis(session.project_dir):
-    st.info(
-        f"After importing, run `pairsmith analyze {session.project_dir}` to find duplicates, clusters and quality flags."
+
+
+# --- analysis -----------------------------------------------------------------------------------
+
+
+def analysis_job() -> dict[str, Any] | None:
+    """This session's analysis job, else the project's newest one (a refresh finds a running job)."""
+    job_id = state.get(Keys.ANALYSIS_JOB_ID)
+    if job_id:
+        try:
+            return jobs.get_job(session.project_dir, job_id)
+        except PairsmithError:
+            state.put(Keys.ANALYSIS_JOB_ID, None)
+    listed = [j for j in jobs.list_jobs(session.project_dir) if j["kind"] == "analyze"]
+    return listed[0] if listed else None
+
+
+def start_analysis() -> None:
+    try:
+        # The analysis folder as run_dir: the runner refuses a second analysis while one is running.
+        params = {"run_dir": str(paths.analysis.resolve())}
+        job_id = jobs.start_job(session.project_dir, "analyze", params, api_key=state.api_key())
+    except PairsmithError as exc:
+        state.flash("error", f"Analysis not started: {exc}")
+        return
+    state.put(Keys.ANALYSIS_JOB_ID, job_id)
+
+
+def cancel_analysis(job_id: str) -> None:
+    try:
+        jobs.cancel_job(session.project_dir, job_id)
+    except PairsmithError as exc:
+        state.flash("error", str(exc))
+
+
+def analysis_view(job_id: str, was_running: bool) -> None:
+    current = jobs.get_job(session.project_dir, job_id)
+    running = current["status"] in jobs.ACTIVE
+    st.progress(
+        min(1.0, float(current["progress"] or 0.0)), text=f"{current['status']}: {current['message'] or '…'}"
     )
+    if running:
+        st.button("Cancel analysis", key="analysis_cancel", on_click=cancel_analysis, args=(job_id,))
+    elif current["status"] == "failed":
+        st.error(render.md_escape(f"Analysis failed: {current['message']}"))
+    with st.expander("Analysis log", expanded=False):
+        st.code(services.tail(Path(current["log_path"])) or "(no output yet)", language=None)
+    if running != was_running:
+        st.rerun()  # finished while polling: redraw with fresh figures and without the timer
+
+
+st.header("Analysis")
+job = analysis_job()
+analysing = bool(job and job["status"] in jobs.ACTIVE)
+if services.has_analysis(session.project_dir):
+    analysed_at = datetime.fromtimestamp(services.analysis_mtime(session.project_dir), UTC)
+    st.caption(f"Last analysis: {analysed_at:%Y-%m-%d %H:%M} UTC. Run it again after importing.")
+else:
+    st.info("Analysis finds duplicates, clusters, diversity and quality flags: run it after importing.")
+st.button(
+    "Analyse now",
+    key="analysis_start",
+    on_click=start_analysis,
+    disabled=analysing or store.count_records() == 0,
+    help=f"Runs in the background, like `pairsmith analyze {session.project_dir}`; only new records are embedded.",
+)
+if job is not None:
+    st.fragment(analysis_view, run_every=POLL_SECONDS if analysing else None)(job["id"], analysing)
 
 
 # --- people -------------------------------------------------------------------------------------
