@@ -30,7 +30,7 @@ from curation.dedup.groups import DuplicateGroup, build_groups, group_metadata
 from curation.dedup.near import NearSettings, near_pairs
 from curation.dedup.pairs import DuplicatePair
 from curation.dedup.semantic import SemanticSettings, agreement_check, semantic_pairs
-from curation.diversity import DiversitySettings, diversity_figures
+from curation.diversity import DiversitySettings, diversity_figures, with_output_coverage
 from curation.embeddings import Embedder, EmbeddingCache, embed_records, get_embedder, record_texts
 from curation.model import LABEL_QUESTION, Record, Response, ResponseStatus, Suggestion
 from curation.project import ProjectPaths, open_store
@@ -166,6 +166,8 @@ def analyze_project(
             diversity = diversity_figures(
                 ids, collected.matrix(settings.cluster_vector), cluster_of, names, settings.diversity, topics
             )
+            outputs = (r.output for r in records)
+            diversity = with_output_coverage(diversity, outputs, project.output_schema, settings.diversity)
         report("write", 0, 1)
         with _timed(timings, "write"):
             _write_store(store, records, collected, groups, conflicts, clusters, settings.batch_size)

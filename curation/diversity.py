@@ -3,16 +3,19 @@
 The figures a designer acts on: how evenly records spread over the clusters (normalised entropy),
 the Vendi score (the effective number of distinct records), the mean distance to the nearest other
 record, the share of the largest cluster, and which clusters are over-represented or thin, each with
-a plain-language hint. They work for any subset (e.g. only accepted records), so the effect of
+a plain-language hint. When the project has an output JSON schema, the values of its enum fields
+(e.g. a ticket's category) are counted too: clusters see what the inputs look like, these see what
+the model will learn to answer, and a topic too small to form a cluster still shows there. They work for any subset (e.g. only accepted records), so the effect of
 curation shows before export. The balance is measured against every cluster of the project, so a
 subset that drops a topic scores lower.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -173,6 +176,83 @@ def diversity_figures(
     }
 
 
+def output_value_coverage(
+    outputs: Iterable[str], schema: Mapping[str, Any] | None, settings: DiversitySettings | None = None
+) -> dict[str, Any]:
+    """How often each allowed value of the output schema's top-level enum fields appears.
+
+    Returns ``{field: {"parsed", "counts", "over_represented", "thin", "hints"}}`` (empty without a
+    schema or enum fields). Outputs that are not JSON objects count for no value. Values at or above
+    ``over_represented_factor`` × an even share are over-represented; at or below ``thin_factor`` ×
+    it (or never seen) thin. Non-string values are keyed by their JSON text.
+    """
+    settings = settings or DiversitySettings()
+    properties = (schema or {}).get("properties")
+    enums = {
+        name: [v if isinstance(v, str) else json.dumps(v) for v in spec["enum"]]
+        for name, spec in (properties if isinstance(properties, Mapping) else {}).items()
+        if isinstance(spec, Mapping) and isinstance(spec.get("enum"), list) and len(spec["enum"]) > 1
+    }
+    if not enums:
+        return {}
+    counts: dict[str, Counter[str]] = {name: Counter() for name in enums}
+    parsed = 0
+    for text in outputs:
+        try:
+            obj = json.loads(text)
+        except (TypeError, ValueError):
+            continue
+        if not isinstance(obj, dict):
+            continue
+        parsed += 1
+        for name, allowed in enums.items():
+            if name in obj:
+                value = obj[name] if isinstance(obj[name], str) else json.dumps(obj[name])
+                if value in allowed:
+                    counts[name][value] += 1
+    result: dict[str, Any] = {}
+    for name, allowed in enums.items():
+        seen = sum(counts[name].values())
+        fair = seen / len(allowed)
+        ordered = sorted(allowed, key=lambda v: -counts[name][v])
+        over = [v for v in ordered if seen and counts[name][v] >= settings.over_represented_factor * fair]
+        thin = [v for v in reversed(ordered) if seen and counts[name][v] <= settings.thin_factor * fair]
+        hints = [
+            f"output {name} '{v}' is in {counts[name][v] / seen:.0%} of records (an even share of the "
+            f"{len(allowed)} values is {1 / len(allowed):.0%}): consider down-sampling it"
+            for v in over
+        ] + [
+            f"output {name} '{v}' has "
+            + (
+                f"only {counts[name][v]} record{'s' if counts[name][v] != 1 else ''}"
+                if counts[name][v]
+                else "no records"
+            )
+            + f" (an even share is {fair:.0f}): add examples that should be answered with it"
+            for v in thin
+        ]
+        result[name] = {
+            "parsed": parsed,
+            "counts": {v: counts[name][v] for v in ordered},
+            "over_represented": over,
+            "thin": thin,
+            "hints": hints,
+        }
+    return result
+
+
+def with_output_coverage(
+    figures: dict[str, Any],
+    outputs: Iterable[str],
+    schema: Mapping[str, Any] | None,
+    settings: DiversitySettings | None = None,
+) -> dict[str, Any]:
+    """``figures`` with ``output_values`` (see :func:`output_value_coverage`) and its hints added."""
+    coverage = output_value_coverage(outputs, schema, settings)
+    extra = [hint for field in coverage.values() for hint in field["hints"]]
+    return {**figures, "output_values": coverage, "hints": [*figures["hints"], *extra]}
+
+
 def _share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
@@ -193,15 +273,18 @@ def subset_figures(
     """:func:`diversity_figures` for the records a query selects (all records when None)."""
     cluster_of: dict[str, int] = {}
     ids: list[str] = []
+    outputs: list[str] = []
     for batch in store.iter_records(batch_size=2000, query=query):
         for record in batch:
             ids.append(record.id)
+            outputs.append(record.output)
             if CLUSTER in record.metadata:
                 cluster_of[record.id] = int(record.metadata[CLUSTER])
     if ids and not cluster_of:
         raise NotFoundError("these records have no clusters yet; run `pairsmith analyze DIR` first")
     vector_ids, matrix = store.get_vectors(vector, ids) if ids else ([], np.zeros((0, 0), np.float32))
     figures = diversity_figures(vector_ids, matrix, cluster_of, cluster_names, settings, topic_of)
+    figures = with_output_coverage(figures, outputs, store.get_project().output_schema, settings)
     figures["records"] = len(ids)
     return figures
 

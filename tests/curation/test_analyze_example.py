@@ -83,12 +83,18 @@ def test_clusters_show_the_over_represented_and_thin_topics(
     theme = {c for c, m in majority.items() if m == topics["over_represented"] and mostly[c]}
     assert len(theme) >= 2 and theme <= over
     assert any("holding 33% of records" in hint for hint in figures["hints"])
-    # A thin topic that forms a cluster of its own is flagged. (wholesale and subscription, 7 records
-    # each, sit inside the 'other' and billing clusters in MiniLM's space: no cluster view sees them.)
+    # A thin topic that forms a cluster of its own is flagged as a cluster. (wholesale and subscription,
+    # 7 records each, sit inside the 'other' and billing clusters in MiniLM's space.)
     thin_topics = {majority[c["id"]] for c in figures["thin"]}
     own_cluster = set(topics["thin"]) & set(majority.values())
     assert "gift_card" in own_cluster and own_cluster <= thin_topics
     assert not thin_topics & {"shipping_delay", "refund_request", "damaged_plant", "plant_care"}
+    # The output schema's category values see every planted topic, thin ones included.
+    category = figures["output_values"]["category"]
+    assert category["over_represented"] == [topics["over_represented"]]
+    assert set(category["thin"]) == set(topics["thin"])
+    for topic in [topics["over_represented"], *topics["thin"]]:
+        assert category["counts"][topic] == topics["counts"][topic], topic
 
 
 def test_the_largest_cluster_is_the_planted_over_represented_topic(

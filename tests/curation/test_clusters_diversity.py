@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from curation.clusters import ClusterSettings, TermCounts, cluster_records, group_into_topics, k_candidates
-from curation.diversity import balance, diversity_figures, k_center_greedy, vendi_score
+from curation.diversity import (
+    balance,
+    diversity_figures,
+    k_center_greedy,
+    output_value_coverage,
+    vendi_score,
+)
 from curation.embeddings import get_embedder, normalise
 
 TOPICS = {
@@ -148,6 +154,37 @@ def test_close_centroids_form_one_topic_and_far_ones_stay_apart() -> None:
     assert group_into_topics(centroids, 0.25) == [0, 0, 0, 1]
     assert group_into_topics(centroids, 0.0) == [0, 1, 2, 3]
     assert group_into_topics(centroids[:1], 0.25) == [0]
+
+
+def test_output_enum_values_are_counted_against_an_even_share() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "category": {"enum": ["refund", "shipping", "account", "gift_card"]},
+            "priority": {"enum": [1, 2]},
+            "summary": {"type": "string"},
+        },
+    }
+    outputs = (
+        ['{"category": "shipping", "priority": 1}'] * 14
+        + ['{"category": "refund", "priority": 2}'] * 5
+        + ['{"category": "account", "priority": 2}']
+        + ["not json", '["a list"]', '{"category": "unknown"}']
+    )
+    coverage = output_value_coverage(outputs, schema)
+    assert set(coverage) == {"category", "priority"}  # only enum fields
+    category = coverage["category"]
+    assert category["parsed"] == 21  # the list and the plain text count for nothing
+    assert category["counts"] == {"shipping": 14, "refund": 5, "account": 1, "gift_card": 0}
+    assert category["over_represented"] == ["shipping"]
+    assert category["thin"] == ["gift_card", "account"]
+    assert "'gift_card' has no records" in category["hints"][-2]
+    assert coverage["priority"]["counts"] == {"2": 6, "1": 14} or coverage["priority"]["counts"] == {
+        "1": 14,
+        "2": 6,
+    }
+    assert output_value_coverage(outputs, None) == {}
+    assert output_value_coverage(outputs, {"properties": {"summary": {"type": "string"}}}) == {}
 
 
 def test_diversity_of_empty_and_single_sets() -> None:

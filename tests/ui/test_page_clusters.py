@@ -22,6 +22,23 @@ def test_map_table_and_diversity_render(seeded_project):
     assert records == ["8", "1"]  # whole set vs accepted
 
 
+def test_output_schema_values_are_counted_for_the_whole_and_accepted_sets(seeded_project):
+    outputs = ['{"category": "refund"}'] * 6 + ['{"category": "shipping"}', "not json"]
+    root, store = seeded_project([make_record(id=f"r{i}", output=o) for i, o in enumerate(outputs)])
+    project = store.get_project()
+    schema = {"type": "object", "properties": {"category": {"enum": ["refund", "shipping", "gift_card"]}}}
+    store.update_project(project.model_copy(update={"output_schema": schema}))
+    fake_analysis(root, store)
+    store.save_response(Response(record_id="r6", user="bob", values={"label": "good"}, status="submitted"))
+    at = app_as(root, ANNOTATOR, PAGE)
+    no_exception(at)
+    assert at.subheader[-1].value == "Output field 'category'"
+    table = at.dataframe[-1].value
+    assert table["value"].tolist() == ["refund", "shipping", "gift_card"]
+    assert table["whole set"].tolist() == [6, 1, 0] and table["accepted"].tolist() == [0, 1, 0]
+    assert table["flag"].tolist() == ["over-represented", "", "thin"]
+
+
 def test_without_analysis_the_page_says_run_analysis_first(seeded_project):
     root, _ = seeded_project()
     at = app_as(root, ANNOTATOR, PAGE)

@@ -160,7 +160,7 @@ def figures(column: st.delta_generator.DeltaGenerator, title: str, data: dict) -
     )
     share = data.get("largest_cluster_share")
     column.metric("Largest cluster's share", "–" if share is None else f"{share:.0%}")
-    for hint in data["hints"][:6]:
+    for hint in data["hints"][:10]:
         column.caption(render.md_escape(hint))
 
 
@@ -169,3 +169,24 @@ figures(left, "Whole set", whole)
 figures(right, "Accepted (labelled good)", accepted)
 if accepted["records"] == 0:
     st.caption("No record is labelled good yet: the accepted set fills as review goes on.")
+
+# Structured outputs: how often each allowed value of the schema's enum fields is answered.
+for field_name, coverage in whole.get("output_values", {}).items():
+    accepted_counts = accepted.get("output_values", {}).get(field_name, {}).get("counts", {})
+    st.subheader(f"Output field '{field_name}'")
+    st.dataframe(
+        [
+            {
+                "value": value,
+                "whole set": count,
+                "accepted": accepted_counts.get(value, 0),
+                "flag": "over-represented"
+                if value in coverage["over_represented"]
+                else "thin"
+                if value in coverage["thin"]
+                else "",
+            }
+            for value, count in coverage["counts"].items()
+        ],
+        hide_index=True,
+    )
