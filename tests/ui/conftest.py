@@ -18,6 +18,14 @@ from tests.factories import make_chat_record, make_record
 from ui.state import PROJECT_ENV, Keys
 
 APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
+# The pages only owners (designers) may open.
+DESIGNER_PAGES = [
+    "app_pages/project_import.py",
+    "app_pages/guidelines.py",
+    "app_pages/duplicates.py",
+    "app_pages/agreement.py",
+    "app_pages/export_train.py",
+]
 OWNER, ANNOTATOR, ANNOTATOR_2 = "olivia", "ann", "bob"
 
 

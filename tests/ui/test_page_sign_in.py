@@ -6,16 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from curation.auth import sign_in
-from tests.ui.conftest import ANNOTATOR, APP, OWNER, app_as, no_exception
+from tests.ui.conftest import ANNOTATOR, APP, DESIGNER_PAGES, OWNER, app_as, no_exception
 from ui.state import Keys
-
-DESIGNER_PAGES = [
-    "app_pages/project_import.py",
-    "app_pages/guidelines.py",
-    "app_pages/duplicates.py",
-    "app_pages/agreement.py",
-    "app_pages/export_train.py",
-]
 
 
 def test_signing_in_by_picking_a_user(seeded_project):

@@ -19,18 +19,11 @@ from curation.auth import Session
 from curation.errors import PermissionDeniedError
 from curation.project import ProjectPaths
 from curation.store import RecordStore
-from tests.ui.conftest import ANNOTATOR, APP, OWNER, no_exception
+from tests.ui.conftest import ANNOTATOR, APP, DESIGNER_PAGES, OWNER, no_exception
 from ui import services
 from ui.state import Keys
 
 KEYS = {"ann-key-0123456789abcdef": ANNOTATOR, "olivia-key-fedcba9876543210": OWNER}
-DESIGNER_PAGES = [
-    "app_pages/project_import.py",
-    "app_pages/guidelines.py",
-    "app_pages/duplicates.py",
-    "app_pages/agreement.py",
-    "app_pages/export_train.py",
-]
 
 
 class FakeArgillaStore:
