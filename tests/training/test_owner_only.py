@@ -89,3 +89,13 @@ def test_the_job_runner_refuses_an_annotator(project: Path, tmp_path: Path) -> N
     with pytest.raises(PermissionDeniedError, match="ann"):
         start_job(project, "train", {"run_dir": str(tmp_path / "run"), "export_dir": "x"}, user="ann")
     assert list_jobs(project) == []
+
+
+def test_resuming_a_ship_job_from_the_cli_checks_the_user(project: Path, tmp_path: Path) -> None:
+    from training.jobs import cancel_job, get_job
+
+    job_id = start_job(project, "ship", {"run_dir": str(tmp_path / "run")}, user="dana")
+    cancel_job(project, job_id)
+    refused = runner.invoke(app, ["jobs", str(project), "resume", job_id, "--user", "ann"])
+    assert refused.exit_code == 1 and "ann is an annotator" in refused.stderr
+    assert get_job(project, job_id)["status"] == "cancelled"

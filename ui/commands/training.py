@@ -202,9 +202,14 @@ def jobs(
     directory: Path = typer.Argument(..., help="The project directory.", file_okay=False),
     action: str = typer.Argument("list", help="list, show, cancel or resume."),
     job_id: str = typer.Argument(None, help="The job id (for show, cancel and resume)."),
+    user: str = USER,
+    api_key: str = API_KEY,
     as_json: bool = typer.Option(False, "--json", help="Print JSON (docs/training.md)."),
 ) -> None:
-    """List, show, cancel or resume background jobs (ship, train, eval)."""
+    """List, show, cancel or resume background jobs (ship, train, eval, analyze).
+
+    Resuming a ship or train job checks again that --user (or the --api-key's owner) may ship.
+    """
     from training import jobs as runner
 
     if action not in ("list", "show", "cancel", "resume"):
@@ -216,8 +221,10 @@ def jobs(
     with user_errors():
         if action == "list":
             rows: Any = runner.list_jobs(directory)
+        elif action == "resume":
+            rows = runner.resume_job(directory, job_id, user=user, api_key=api_key)
         else:
-            act = {"show": runner.get_job, "cancel": runner.cancel_job, "resume": runner.resume_job}[action]
+            act = {"show": runner.get_job, "cancel": runner.cancel_job}[action]
             rows = act(directory, job_id)
     if as_json:
         print_json(rows)
