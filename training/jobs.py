@@ -141,6 +141,14 @@ def _launch(project_dir: Path, job_id: str, log_path: Path, api_key: str | None 
     return process.pid
 
 
+def _check_owner(root: Path, kind: str, user: str | None, api_key: str | None) -> None:
+    """PermissionDeniedError when ``user`` (or the key's owner) may not run owner-only ``kind``."""
+    if kind in OWNER_KINDS and (user is not None or api_key):
+        from training.ship import check_ship_allowed
+
+        check_ship_allowed(root, user=user, api_key=api_key)
+
+
 def start_job(
     project_dir: Path | str,
     kind: str,
@@ -160,10 +168,7 @@ def start_job(
     if kind not in _KINDS:
         raise BadInputError(f"unknown job kind '{kind}'; choose one of {sorted(_KINDS)}")
     root = Path(project_dir).resolve()
-    if kind in OWNER_KINDS and (user is not None or api_key):
-        from training.ship import check_ship_allowed
-
-        check_ship_allowed(root, user=user, api_key=api_key)
+    _check_owner(root, kind, user, api_key)
     if user is not None:
         params = {**params, "user": user}
     run_dir = params.get("run_dir")
@@ -210,10 +215,7 @@ def resume_job(
     if job["status"] == "succeeded":
         raise JobError(f"job {job_id} already succeeded; start a new one instead")
     root = Path(project_dir).resolve()
-    if job["kind"] in OWNER_KINDS and (user is not None or api_key):
-        from training.ship import check_ship_allowed
-
-        check_ship_allowed(root, user=user, api_key=api_key)
+    _check_owner(root, job["kind"], user, api_key)
     _update(root, job_id, status="queued", message="resuming", finished=None)
     pid = _launch(root, job_id, Path(job["log_path"]), api_key)
     _update(root, job_id, pid=pid)

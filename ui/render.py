@@ -100,3 +100,11 @@ def as_cell(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def job_progress(job: dict[str, Any], log: str, *, log_label: str = "Log", expanded: bool = False) -> None:
+    """A background job's progress bar with its status and message, and its log tail in an expander."""
+    text = f"{job['status']}: {job['message'] or '…'}"
+    st.progress(min(1.0, float(job["progress"] or 0.0)), text=text)
+    with st.expander(log_label, expanded=expanded):
+        st.code(log or "(no output yet)", language=None)

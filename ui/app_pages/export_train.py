@@ -131,9 +131,7 @@ st.button(
 def job_view(job_id: str) -> None:
     current = jobs.get_job(project_dir, job_id)
     running = current["status"] in jobs.ACTIVE
-    st.progress(
-        min(1.0, float(current["progress"] or 0.0)), text=f"{current['status']}: {current['message'] or '…'}"
-    )
+    render.job_progress(current, services.tail(Path(current["log_path"])), expanded=running)
     st.caption(
         f"Job {current['id']} ({current['kind']}) · started {current['started'] or current['created']}"
     )
@@ -143,9 +141,6 @@ def job_view(job_id: str) -> None:
         st.button("Resume", key="train_resume", on_click=resume, args=(job_id,))
     elif current["status"] == "succeeded" and current["result"]:
         st.success(f"Done: {render.as_cell(current['result'].get('run_dir', ''))}. See Runs & evaluation.")
-    log = services.tail(Path(current["log_path"]))
-    with st.expander("Log", expanded=running):
-        st.code(log or "(no output yet)", language=None)
     if running != active:
         st.rerun()  # the job finished (or started) while polling: redraw the page without the timer
 

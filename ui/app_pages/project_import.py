@@ -78,15 +78,11 @@ def cancel_analysis(job_id: str) -> None:
 def analysis_view(job_id: str, was_running: bool) -> None:
     current = jobs.get_job(session.project_dir, job_id)
     running = current["status"] in jobs.ACTIVE
-    st.progress(
-        min(1.0, float(current["progress"] or 0.0)), text=f"{current['status']}: {current['message'] or '…'}"
-    )
+    render.job_progress(current, services.tail(Path(current["log_path"])), log_label="Analysis log")
     if running:
         st.button("Cancel analysis", key="analysis_cancel", on_click=cancel_analysis, args=(job_id,))
     elif current["status"] == "failed":
         st.error(render.md_escape(f"Analysis failed: {current['message']}"))
-    with st.expander("Analysis log", expanded=False):
-        st.code(services.tail(Path(current["log_path"])) or "(no output yet)", language=None)
     if running != was_running:
         st.rerun()  # finished while polling: redraw with fresh figures and without the timer
 

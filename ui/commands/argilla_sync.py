@@ -6,18 +6,10 @@ from pathlib import Path
 
 import typer
 
-from ui.commands.common import print_json, user_errors
+from ui.commands.common import API_KEY, print_json, user_errors
 
 API_URL = typer.Option(
     None, "--api-url", help="Argilla server URL (default: last sync, then ARGILLA_API_URL)."
-)
-API_KEY = typer.Option(
-    None,
-    "--api-key",
-    envvar="ARGILLA_API_KEY",
-    show_envvar=True,
-    help="Your Argilla API key (never stored).",
-    show_default=False,
 )
 WORKSPACE = typer.Option(None, "--workspace", help="Argilla workspace (default: pairsmith).")
 DATASET = typer.Option(None, "--dataset", help="Argilla dataset name (default: the project's name).")

@@ -1,4 +1,4 @@
-"""Helpers every command module shares: error handling, JSON output, the console."""
+"""Helpers every command module shares: error handling, JSON output, the console, who is working."""
 
 from __future__ import annotations
 
@@ -15,6 +15,20 @@ from rich.console import Console
 from curation.errors import PairsmithError
 
 console = Console(stderr=True)
+
+USER = typer.Option(
+    None,
+    "--user",
+    help="Who is working (a user of a local project): annotators are refused; omit on your own machine.",
+)
+API_KEY = typer.Option(
+    None,
+    "--api-key",
+    envvar="ARGILLA_API_KEY",
+    show_envvar=True,
+    help="Argilla projects: your own API key, which decides your role (never stored).",
+    show_default=False,
+)
 
 
 @contextmanager

@@ -12,21 +12,7 @@ from curation.project import open_store
 from training.clean_set import select_clean_set
 from training.export import export_clean_set
 from training.export_config import load_export_config
-from ui.commands.common import console, print_json, user_errors
-
-USER = typer.Option(
-    None,
-    "--user",
-    help="Who is working (a user of a local project): annotators are refused; omit on your own machine.",
-)
-API_KEY = typer.Option(
-    None,
-    "--api-key",
-    envvar="ARGILLA_API_KEY",
-    show_envvar=True,
-    help="Argilla projects: your own API key, which decides your role (never stored).",
-    show_default=False,
-)
+from ui.commands.common import API_KEY, USER, console, print_json, user_errors
 
 
 def export(

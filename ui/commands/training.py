@@ -9,8 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ui.commands.common import console, print_json, user_errors
-from ui.commands.export import API_KEY, USER
+from ui.commands.common import API_KEY, USER, console, print_json, user_errors
 
 
 def _printer(enabled: bool) -> Any:
