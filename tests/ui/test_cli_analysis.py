@@ -64,3 +64,26 @@ def test_listing_before_analysis_says_what_to_run(project: Path) -> None:
     assert result.exit_code == 1 and "run `pairsmith analyze" in result.stderr
     result = runner.invoke(app, ["diversity", str(project), "--status", "nope"])
     assert result.exit_code == 1
+
+
+def test_precision_int8_reaches_the_embedder_and_the_report(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class PrecisionSettings(embeddings.HashingSettings):
+        precision: str = "fp32"
+
+    class PrecisionAware(embeddings.HashingEmbedder):
+        Settings = PrecisionSettings
+
+        @property
+        def key(self) -> str:
+            return f"{super().key}:{self.settings.precision}"  # type: ignore[attr-defined]
+
+    monkeypatch.setitem(embeddings.EMBEDDERS, "minilm", PrecisionAware)
+    result = runner.invoke(app, ["analyze", str(project), "--json", "--precision", "int8"])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["settings"]["embedder_settings"] == {"precision": "int8"}
+    assert report["embedder"].endswith(":int8")
+    result = runner.invoke(app, ["analyze", str(project), "--precision", "int4"])
+    assert result.exit_code == 2 and "int4" in result.stderr

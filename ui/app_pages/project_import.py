@@ -60,7 +60,9 @@ def analysis_job() -> dict[str, Any] | None:
 def start_analysis() -> None:
     try:
         # The analysis folder as run_dir: the runner refuses a second analysis while one is running.
-        params = {"run_dir": str(paths.analysis.resolve())}
+        params: dict[str, Any] = {"run_dir": str(paths.analysis.resolve())}
+        if state.get(Keys.W_ANALYSIS_INT8):
+            params["settings"] = {"embedder_settings": {"precision": "int8"}}
         job_id = jobs.start_job(session.project_dir, "analyze", params, api_key=state.api_key())
     except PairsmithError as exc:
         state.flash("error", f"Analysis not started: {exc}")
@@ -101,6 +103,13 @@ st.button(
     on_click=start_analysis,
     disabled=analysing or store.count_records() == 0,
     help=f"Runs in the background, like `pairsmith analyze {session.project_dir}`; only new records are embedded.",
+)
+st.checkbox(
+    "Faster approximate embeddings (int8)",
+    key=Keys.W_ANALYSIS_INT8,
+    disabled=analysing,
+    help="About 1.5x faster embedding on a CPU, but vectors differ slightly from the exact ones, so fewer "
+    "semantic duplicates are found at the same threshold (docs/benchmarks.md). Like `--precision int8`.",
 )
 if job is not None:
     st.fragment(analysis_view, run_every=POLL_SECONDS if analysing else None)(job["id"], analysing)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -13,6 +14,13 @@ from curation.analysis_results import cluster_listing, duplicate_groups, subset_
 from ui.commands.common import console, print_json, user_errors
 
 DirArg = typer.Argument(..., help="The project directory.", file_okay=False)
+
+
+class Precision(StrEnum):
+    fp32 = "fp32"
+    int8 = "int8"
+
+
 JsonOpt = typer.Option(False, "--json", help="Print JSON (shapes in docs/curation.md) instead of a table.")
 
 
@@ -23,6 +31,12 @@ def analyze(
         None,
         "--model",
         help="A local sentence-transformers model directory (default: bundled all-MiniLM-L6-v2).",
+    ),
+    precision: Precision = typer.Option(
+        Precision.fp32,
+        "--precision",
+        help="Embedding precision: fp32 (exact) or int8 (~1.5x faster on CPU, approximate: "
+        "finds fewer semantic duplicates at the same threshold).",
     ),
     k: int = typer.Option(None, "--k", min=1, help="Number of clusters (default: chosen automatically)."),
     threshold: float = typer.Option(
@@ -39,6 +53,8 @@ def analyze(
     settings = AnalysisSettings()
     if model is not None:
         settings.embedder_settings["model_path"] = str(model)
+    if precision is not Precision.fp32:
+        settings.embedder_settings["precision"] = precision.value
     if k is not None:
         settings.clusters.k = k
     if threshold is not None:
