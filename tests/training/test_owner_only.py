@@ -99,3 +99,19 @@ def test_resuming_a_ship_job_from_the_cli_checks_the_user(project: Path, tmp_pat
     refused = runner.invoke(app, ["jobs", str(project), "resume", job_id, "--user", "ann"])
     assert refused.exit_code == 1 and "ann is an annotator" in refused.stderr
     assert get_job(project, job_id)["status"] == "cancelled"
+
+
+def test_eval_ab_refuses_an_annotator_before_generating(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import training.evaluate
+
+    def no_generation(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("an annotator's eval --ab must not reach generation")
+
+    monkeypatch.setattr(training.evaluate, "evaluate_run", no_generation)
+    run = tmp_path / "run"
+    run.mkdir()
+    refused = runner.invoke(app, ["eval", str(run), "--project", str(project), "--ab", "--user", "ann"])
+    assert refused.exit_code == 1 and "ann is an annotator" in refused.stderr
+    assert not (project / "ab").exists()

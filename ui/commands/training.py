@@ -86,6 +86,8 @@ def evaluate(
     ),
     project: Path = typer.Option(None, "--project", help="Project directory: its output schema, and --ab."),
     ab: bool = typer.Option(False, "--ab", help="Also create a blind A/B review of base vs. tuned answers."),
+    user: str = USER,
+    api_key: str = API_KEY,
     as_json: bool = typer.Option(
         False, "--json", help="Print the report summary as JSON (docs/training.md)."
     ),
@@ -94,11 +96,15 @@ def evaluate(
     from curation.project import open_store
     from training.evaluate import evaluate_run
     from training.preference import ab_win_rate, create_ab_review
+    from training.ship import check_ship_allowed
 
     with user_errors():
         schema = None
+        if project is not None and ab and (user is not None or api_key):
+            # Creating the A/B review is an owner's act: refuse before minutes of generation.
+            check_ship_allowed(project, user=user, api_key=api_key)
         if project is not None:
-            store = open_store(project)
+            store = open_store(project, api_key=api_key)
             schema = store.get_project().output_schema
             store.close()
         win_rate = None
