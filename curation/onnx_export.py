@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 
 from curation.errors import BackendError
+from curation.user_cache import user_cache_dir
 
 Precision = Literal["fp32", "int8"]
 
@@ -79,10 +80,6 @@ def read_layout(path: Path) -> ModelLayout:
     return ModelLayout(path=path, pooling=modes[0], dim=int(config["word_embedding_dimension"]))  # type: ignore[arg-type]
 
 
-def cache_root() -> Path:
-    return Path(os.environ.get("PAIRSMITH_CACHE") or Path.home() / ".cache" / "pairsmith")
-
-
 def _fingerprint(path: Path) -> str:
     """Changes when the model's files change (name, size, modification time) or the export does."""
     digest = hashlib.sha256(f"{EXPORT_VERSION}:{path.resolve()}".encode())
@@ -94,7 +91,7 @@ def _fingerprint(path: Path) -> str:
 
 def exported_model(layout: ModelLayout, precision: Precision) -> Path:
     """The cached ONNX file for ``layout`` at ``precision``, exported now if it is not there yet."""
-    target = cache_root() / "onnx" / _fingerprint(layout.path)
+    target = user_cache_dir("onnx") / _fingerprint(layout.path)
     final = target / f"model-{precision}.onnx"
     if final.exists():
         return final

@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib.util
 import ipaddress
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -32,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from curation import fields
 from curation.errors import BadInputError, NotFoundError
 from curation.model import LABEL_BAD, LABEL_QUESTION, Project, Record, Suggestion
+from curation.user_cache import user_cache_dir
 
 AGENT = "pairsmith.quality"
 """The agent name on the suggestions this module makes."""
@@ -234,8 +234,7 @@ _TOKENIZER_LOCK = threading.Lock()
 
 
 def _cache_root() -> Path:
-    root = os.environ.get("PAIRSMITH_CACHE")
-    return (Path(root) if root else Path.home() / ".cache" / "pairsmith") / "tokenizers"
+    return user_cache_dir("tokenizers")
 
 
 def bundled_tokenizer_gguf() -> Path:

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from curation.errors import NotFoundError
+from curation.user_cache import user_cache_dir
 
 DEFAULT_BASE_MODEL = "smollm2-135m-instruct"
 """The name that selects the bundled model (also the default of every training config)."""
@@ -25,9 +26,7 @@ _READY_MARKER = "config.json"
 
 def cache_root() -> Path:
     """Where converted base models are kept: ``$PAIRSMITH_CACHE/base-models`` or ``~/.cache/pairsmith/...``."""
-    root = os.environ.get("PAIRSMITH_CACHE")
-    base = Path(root) if root else Path.home() / ".cache" / "pairsmith"
-    return base / "base-models"
+    return user_cache_dir("base-models")
 
 
 def bundled_gguf_path() -> Path:
