@@ -146,10 +146,19 @@ class SentenceTransformerEmbedder(Embedder):
         return self._model
 
     def _wants_onnx(self) -> bool:
+        """onnx when asked; for auto, when on cpu and the exporter handles every layer of the model."""
+        from curation.onnx_export import UnsupportedModelError, read_layout
+
         assert isinstance(self.settings, MiniLMSettings)
-        if self.settings.backend == "auto":
-            return self.settings.device == "cpu" and _onnx_layout(self.path) is not None
-        return self.settings.backend == "onnx"
+        if self.settings.backend != "auto":
+            return self.settings.backend == "onnx"
+        if self.settings.device != "cpu":
+            return False
+        try:
+            read_layout(self.path)
+        except UnsupportedModelError:
+            return False
+        return True
 
     def _load_onnx(self) -> Any:
         from curation.onnx_export import OnnxSentenceEncoder, exported_model, read_layout
@@ -213,16 +222,6 @@ class SentenceTransformerEmbedder(Embedder):
             model.encode(texts, batch_size=len(texts), convert_to_numpy=True, show_progress_bar=False),
             dtype=np.float32,
         )
-
-
-def _onnx_layout(path: Path) -> Any:
-    """The model's ONNX layout, or None when it has layers only PyTorch runs (then auto picks torch)."""
-    from curation.onnx_export import UnsupportedModelError, read_layout
-
-    try:
-        return read_layout(path)
-    except UnsupportedModelError:
-        return None
 
 
 class HashingSettings(BaseModel):
