@@ -33,9 +33,10 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_mutual_info_score
 
-from curation import fields
-from curation.analyze import AnalysisReport, AnalysisSettings, analyze_project
-from curation.embeddings import default_model_path, get_embedder, record_texts
+from curation import metadata_keys
+from curation.analysis.embeddings.cache import record_texts
+from curation.analysis.embeddings.models import default_model_path, get_embedder
+from curation.analysis.pipeline import AnalysisReport, AnalysisSettings, analyze_project
 from curation.model import Record, RecordSource
 from curation.project import init_project, open_store
 
@@ -142,10 +143,10 @@ def main() -> None:
         second = analyze_project(default_root, store=store)
         warm = time.perf_counter() - start
 
-        ids, vectors = store.get_vectors(fields.VECTOR_INPUT)
+        ids, vectors = store.get_vectors(metadata_keys.VECTOR_INPUT)
         by_id = {r.id: r for batch in store.iter_records(batch_size=5000) for r in batch}
         intents = [by_id[i].metadata["intent"] for i in ids]
-        ours = [by_id[i].metadata[fields.CLUSTER] for i in ids]
+        ours = [by_id[i].metadata[metadata_keys.CLUSTER] for i in ids]
         baseline = KMeans(n_clusters=27, random_state=0, n_init=3).fit_predict(vectors)
         store.close()
         reference = semantic_pairs(runs["torch fp32 (previous default)"][2])

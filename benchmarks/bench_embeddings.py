@@ -20,7 +20,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from curation.embeddings import EmbeddingCache, default_model_path, embed_cached, get_embedder
+from curation.analysis.embeddings.cache import EmbeddingCache, embed_cached
+from curation.analysis.embeddings.models import default_model_path, get_embedder
 
 BITEXT = Path("/work/shared/data/bitext_customer_support.csv")
 

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from curation.files import ProjectPaths
 from curation.importing import import_file
 from curation.model import Record, RecordSource
-from curation.project import ProjectPaths, init_project
+from curation.project import init_project
 
 BITEXT = Path(__file__).resolve().parents[2] / "shared" / "data" / "bitext_customer_support.csv"
 

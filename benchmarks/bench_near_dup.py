@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from curation.dedup.near import NearSettings, _bands_rows, near_pairs_from, signatures
-from curation.dedup.util import Shingles, pair_jaccard, shingle_texts
+from curation.analysis.dedup.near import NearSettings, _bands_rows, near_pairs_from, signatures
+from curation.analysis.dedup.shingles import Shingles, pair_jaccard, shingle_texts
 
 BITEXT = Path(__file__).resolve().parents[2] / "shared" / "data" / "bitext_customer_support.csv"
 

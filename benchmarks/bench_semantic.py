@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from curation.dedup.semantic import SemanticSettings, semantic_pairs
-from curation.embeddings import normalise
+from curation.analysis.dedup.semantic import SemanticSettings, semantic_pairs
+from curation.analysis.embeddings.models import normalise
 
 DIM, THRESHOLD = 384, 0.92
 

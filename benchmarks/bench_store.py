@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from curation.model import Record, RecordSource
-from curation.sqlite_store import SQLiteStore
-from curation.store import RecordQuery
+from curation.store.base import RecordQuery
+from curation.store.sqlite.store import SQLiteStore
 
 
 def make_records(n: int) -> list[Record]:

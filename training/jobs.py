@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from curation.errors import BadInputError, ConflictError, JobError, NotFoundError
+from curation.files import ProjectPaths
 from curation.model import new_id
-from curation.project import ProjectPaths
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 ACTIVE = ("queued", "running")
@@ -326,7 +326,7 @@ _ANALYZE_WEIGHTS = {"embed": (0.0, 0.8), "dedup": (0.8, 0.1), "clusters": (0.9, 
 def _analyze_job(
     project_dir: Path, params: dict[str, Any], progress: Callable[[dict[str, Any]], None]
 ) -> dict[str, Any]:
-    from curation.analyze import AnalysisSettings, analyze_project
+    from curation.analysis.pipeline import AnalysisSettings, analyze_project
 
     settings = AnalysisSettings(**params.get("settings", {}))
 

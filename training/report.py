@@ -12,8 +12,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from curation.atomic import atomic_write_json, atomic_write_text
 from curation.errors import NotFoundError
+from curation.files import atomic_write_json, atomic_write_text
 
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"

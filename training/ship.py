@@ -20,10 +20,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from curation.atomic import atomic_write_json, atomic_write_text
-from curation.auth import require_owner_for
 from curation.errors import BadInputError, ConflictError, NotFoundError
+from curation.files import atomic_write_json, atomic_write_text
 from curation.project import open_store
+from curation.review.auth import require_owner_for
 from training.config import TrainConfig
 from training.evaluate import SCHEMA_FILE, evaluate_run
 from training.export import export_clean_set

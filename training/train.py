@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from curation.atomic import atomic_write_json
 from curation.errors import BadInputError, NotFoundError
+from curation.files import atomic_write_json
 from training.base_model import resolve_base_model
 from training.config import TrainConfig, save_train_config
 

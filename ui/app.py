@@ -23,7 +23,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import streamlit as st  # noqa: E402
 
-from curation.auth import Action  # noqa: E402
+from curation.review.auth import Action  # noqa: E402
 from ui import services, state  # noqa: E402
 
 # (file, title, icon, the action that must be allowed)

@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from curation import fields
+from curation import metadata_keys
 from curation.model import Record
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -61,14 +61,14 @@ def record_facts(record: Record) -> None:
     """One caption line of what analysis found (cluster, duplicates, flags), escaped."""
     meta = record.metadata
     facts = []
-    if meta.get(fields.CLUSTER_NAME) is not None:
-        facts.append(f"cluster: {meta[fields.CLUSTER_NAME]}")
-    if meta.get(fields.DUP_GROUP):
-        tier = meta.get(fields.DUP_TIER, "?")
-        facts.append(f"duplicate group {meta[fields.DUP_GROUP]} ({tier})")
-    if meta.get(fields.CONFLICT_GROUP):
-        facts.append(f"conflict {meta[fields.CONFLICT_GROUP]}")
-    flags = meta.get(fields.FLAGS) or []
+    if meta.get(metadata_keys.CLUSTER_NAME) is not None:
+        facts.append(f"cluster: {meta[metadata_keys.CLUSTER_NAME]}")
+    if meta.get(metadata_keys.DUP_GROUP):
+        tier = meta.get(metadata_keys.DUP_TIER, "?")
+        facts.append(f"duplicate group {meta[metadata_keys.DUP_GROUP]} ({tier})")
+    if meta.get(metadata_keys.CONFLICT_GROUP):
+        facts.append(f"conflict {meta[metadata_keys.CONFLICT_GROUP]}")
+    flags = meta.get(metadata_keys.FLAGS) or []
     if flags:
         facts.append("flags: " + ", ".join(str(f) for f in flags))
     if record.golden:
@@ -84,7 +84,7 @@ def metadata_table(record: Record) -> None:
     rows = [
         {"key": str(k), "value": v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)}
         for k, v in record.metadata.items()
-        if k not in fields.ANALYSIS_KEYS and k != fields.DUP_RESOLUTION
+        if k not in metadata_keys.ANALYSIS_KEYS and k != metadata_keys.DUP_RESOLUTION
     ]
     if rows:
         st.dataframe(rows, hide_index=True, width="stretch")

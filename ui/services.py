@@ -18,13 +18,13 @@ from typing import Any
 import streamlit as st
 from pydantic import SecretStr
 
-from curation import fields
-from curation.analysis_results import load_artifact
-from curation.auth import Action, Session, sign_in
+from curation import metadata_keys
+from curation.analysis.results import load_artifact
 from curation.errors import BackendError, NotFoundError, PairsmithError
+from curation.files import ProjectPaths
 from curation.model import LABEL_QUESTION, ResponseStatus
-from curation.project import ProjectPaths
-from curation.store import RecordQuery, RecordStore, ResponseFilter
+from curation.review.auth import Action, Session, sign_in
+from curation.store.base import RecordQuery, RecordStore, ResponseFilter
 from ui import state
 from ui.state import Keys
 
@@ -32,7 +32,7 @@ from ui.state import Keys
 
 
 def open_session(project_dir: Path, user_name: str | None, api_key: str | None = None) -> Session:
-    """Sign one person in (curation.auth); the store opened for them lives in their session only.
+    """Sign one person in (curation.review.auth); the store opened for them lives in their session only.
 
     On an Argilla project ``api_key`` is the person's own key: the store is opened with it, and it
     is kept (as a ``SecretStr``) in this session's state only, for the jobs they start. Any error
@@ -168,19 +168,23 @@ def map_points(_store: RecordStore, key: Stamp) -> list[dict[str, Any]]:
     for batch in _store.iter_records(batch_size=5000):
         for record in batch:
             meta = record.metadata
-            if meta.get(fields.MAP_X) is None:
+            if meta.get(metadata_keys.MAP_X) is None:
                 continue
-            resolution = meta.get(fields.DUP_RESOLUTION)
+            resolution = meta.get(metadata_keys.DUP_RESOLUTION)
             duplicate = (
-                f"{resolution}" if resolution else ("duplicate" if meta.get(fields.DUP_GROUP) else "unique")
+                f"{resolution}"
+                if resolution
+                else ("duplicate" if meta.get(metadata_keys.DUP_GROUP) else "unique")
             )
             rows.append(
                 {
                     "id": record.id,
-                    "x": float(meta[fields.MAP_X]),
-                    "y": float(meta[fields.MAP_Y]),
-                    "cluster": str(meta.get(fields.CLUSTER_NAME) or meta.get(fields.CLUSTER, "")),
-                    "cluster_id": meta.get(fields.CLUSTER),
+                    "x": float(meta[metadata_keys.MAP_X]),
+                    "y": float(meta[metadata_keys.MAP_Y]),
+                    "cluster": str(
+                        meta.get(metadata_keys.CLUSTER_NAME) or meta.get(metadata_keys.CLUSTER, "")
+                    ),
+                    "cluster_id": meta.get(metadata_keys.CLUSTER),
                     "label": labels.get(record.id, "unreviewed"),
                     "duplicates": duplicate,
                     "input": record.input_text[:160],
@@ -208,7 +212,7 @@ def diversity(
     topics: dict[int, int] | None = None,
 ) -> dict[str, Any]:
     """Diversity figures of the whole set (``all``) or the records labelled good (``accepted``)."""
-    from curation.diversity import subset_figures
+    from curation.analysis.diversity import subset_figures
 
     query = None
     if which == "accepted":
@@ -221,23 +225,23 @@ def diversity(
 @st.cache_data(max_entries=4, show_spinner="Working out the clean set…")
 def clean_set_preview(_store: RecordStore, key: Stamp, include_unreviewed: bool) -> dict[str, Any]:
     """What an export would contain now: counts by reason, and the diversity of what goes in."""
-    from curation.diversity import diversity_figures
+    from curation.analysis.diversity import diversity_figures
     from training.clean_set import select_clean_set
     from training.export_config import ExportConfig
 
     clean = select_clean_set(_store, ExportConfig(include_unreviewed=include_unreviewed))
     summary = clean.summary()
     cluster_of = {
-        i.record.id: int(i.record.metadata[fields.CLUSTER])
+        i.record.id: int(i.record.metadata[metadata_keys.CLUSTER])
         for i in clean.included
-        if i.record.metadata.get(fields.CLUSTER) is not None
+        if i.record.metadata.get(metadata_keys.CLUSTER) is not None
     }
     summary["diversity"] = None
     if cluster_of:
-        ids, vectors = _store.get_vectors(fields.VECTOR_INPUT, list(cluster_of))
+        ids, vectors = _store.get_vectors(metadata_keys.VECTOR_INPUT, list(cluster_of))
         names = {int(v): str(v) for v in set(cluster_of.values())}
         for item in clean.included:
-            name = item.record.metadata.get(fields.CLUSTER_NAME)
+            name = item.record.metadata.get(metadata_keys.CLUSTER_NAME)
             if name and item.record.id in cluster_of:
                 names[cluster_of[item.record.id]] = str(name)
         summary["diversity"] = diversity_figures(ids, vectors, cluster_of, names)
@@ -266,7 +270,7 @@ def _clean_set_warnings(summary: dict[str, Any]) -> list[str]:
 @st.cache_data(ttl=5, max_entries=64, show_spinner=False)
 def review_progress(_store: RecordStore, project: str, user: str, revision: int) -> dict[str, Any]:
     """The progress bars' counts, refreshed at most every 5 s unless this session wrote."""
-    from curation.review import review_progress as compute
+    from curation.review.progress import review_progress as compute
 
     progress = compute(_store, user)
     return {**progress.model_dump(), "mine_done": progress.mine_done}

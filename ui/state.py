@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 from pydantic import SecretStr
 
-from curation.auth import Session
+from curation.review.auth import Session
 
 PROJECT_ENV = "PAIRSMITH_PROJECT"
 
@@ -24,17 +24,17 @@ class Keys:
     """Session-state keys. Widget keys (stable, for tests and the browser test) are listed too."""
 
     PROJECT_DIR = "project_dir"
-    SESSION = "auth_session"  # curation.auth.Session of the signed-in person
+    SESSION = "auth_session"  # curation.review.auth.Session of the signed-in person
     API_KEY = "auth_api_key"  # pydantic.SecretStr: the Argilla key the person signed in with
     REVISION = "revision"  # bumped after every write this session makes (cache keys)
     JUST_SIGNED_IN = "just_signed_in"  # go to the review page on the next run
     FLASH = "flash"  # a message to show once after a rerun: (kind, text)
 
     # review
-    QUEUE = "review_queue"  # curation.review.ReviewQueue
+    QUEUE = "review_queue"  # curation.review.queue.ReviewQueue
     QUEUE_INDEX = "review_index"
     QUEUE_ORDER = "review_order"
-    QUEUE_FILTERS = "review_filters"  # curation.review.QueueFilters
+    QUEUE_FILTERS = "review_filters"  # curation.review.queue.QueueFilters
     OPENED_VERSION = "review_opened_version"  # record id -> response version the reviewer opened
     CONFLICT = "review_conflict"  # id of the record whose last save hit a ConflictError
     # review widgets (keys hold the record id suffix where they belong to one record)

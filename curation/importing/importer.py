@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from curation.atomic import atomic_write_text
 from curation.errors import BadInputError, NotFoundError
+from curation.files import atomic_write_text
 from curation.importing.decode import fix_mojibake, is_missing, over_limit
 from curation.importing.formats import FORMATS, FileFormat, RawRow, ReadOptions, format_for_path
 from curation.importing.shapes import (
@@ -31,7 +31,7 @@ from curation.importing.shapes import (
     detect_shape,
 )
 from curation.model import Record, RecordSource, content_hash_of
-from curation.store import RecordQuery, RecordStore
+from curation.store.base import RecordQuery, RecordStore
 
 MAX_FIELD_BYTES = 1_000_000
 """A field larger than this (1 MB as UTF-8) is rejected: no fine-tuning pair needs one, and such

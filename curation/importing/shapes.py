@@ -18,8 +18,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field
 
 from curation.errors import BadInputError
-from curation.fields import ANALYSIS_KEYS
 from curation.importing.decode import is_missing
+from curation.metadata_keys import ANALYSIS_KEYS
 from curation.model import ChatMessage
 
 INPUT_NAMES = ("prompt", "instruction", "question", "input", "query", "message")

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from curation.argilla_store import ArgillaStore
-from curation.auth import Action, sign_in
 from curation.errors import BadInputError, PermissionDeniedError
 from curation.model import Role, User
 from curation.project import init_project
+from curation.review.auth import Action, sign_in
+from curation.store.argilla.store import ArgillaStore
 from tests.argilla_server.harness import ArgillaServer
 
 pytestmark = [pytest.mark.argilla, pytest.mark.slow]

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from curation.argilla_store import ArgillaStore
 from curation.errors import PermissionDeniedError
 from curation.model import Role, User
 from curation.project import init_project
-from curation.sync import push
+from curation.store.argilla.store import ArgillaStore
+from curation.store.sync import push
 from tests.argilla_server.harness import ArgillaServer
 from tests.factories import make_record, make_response
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from curation.argilla_store import ArgillaStore
 from curation.errors import BackendError
 from curation.model import Role, Suggestion, User
 from curation.project import init_project, open_store
-from curation.sync import pull, push
+from curation.store.argilla.store import ArgillaStore
+from curation.store.sync import pull, push
 from tests.argilla_server.harness import ArgillaServer
 from tests.factories import make_chat_record, make_record, make_response
 

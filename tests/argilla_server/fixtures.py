@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from curation.project import init_project
-from curation.store import RecordStore
+from curation.store.base import RecordStore
 from tests.argilla_server.harness import ArgillaServer
 
 _workspaces = itertools.count(1)

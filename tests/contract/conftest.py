@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from curation.store import RecordStore
+from curation.store.base import RecordStore
 
 StoreFactory = Callable[[str], tuple[Path, RecordStore]]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from curation.errors import ConflictError
 from curation.model import Response, ResponseStatus
 from curation.project import open_store
-from curation.store import RecordStore
+from curation.store.base import RecordStore
 from tests.factories import make_record
 
 WORKERS = 4

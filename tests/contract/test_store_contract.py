@@ -7,16 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from curation.auth import Session, sign_in
 from curation.errors import BadInputError, ConflictError, NotFoundError, PermissionDeniedError
 from curation.model import Role, Suggestion, User
-from curation.store import (
-    MetadataRange,
-    RecordQuery,
-    RecordStore,
-    ResponseFilter,
-    SuggestionFilter,
-)
+from curation.review.auth import Session, sign_in
+from curation.store.base import MetadataRange, RecordQuery, RecordStore, ResponseFilter, SuggestionFilter
 from tests.factories import make_chat_record, make_record, make_response
 
 

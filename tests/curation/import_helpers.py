@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from curation.files import ProjectPaths
 from curation.importing import ImportReport, import_file
-from curation.project import ProjectPaths, init_project
-from curation.store import RecordStore
+from curation.project import init_project
+from curation.store.base import RecordStore
 
 
 def write_file(folder: Path, name: str, content: str | bytes) -> Path:

@@ -1,14 +1,20 @@
-"""curation.agreement: kappa/alpha per question, disagreements, adjudication and its permission check."""
+"""curation.review.agreement: kappa/alpha per question, disagreements, adjudication and its permission check."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from curation import fields
-from curation.agreement import adjudicate, agreement_report, disagreements, fleiss_kappa, question_agreement
+from curation import metadata_keys
 from curation.errors import PermissionDeniedError
 from curation.model import QuestionKind, Response, Role, User
+from curation.review.agreement import (
+    adjudicate,
+    agreement_report,
+    disagreements,
+    fleiss_kappa,
+    question_agreement,
+)
 from tests.factories import make_record
 
 
@@ -68,10 +74,10 @@ def test_adjudicate_sets_the_final_answer_and_only_owners_may(make_local_project
     submit(store, "r1", "bob", label="bad")
     with pytest.raises(PermissionDeniedError):
         adjudicate(store, "r1", "ann", {"label": "good"})
-    assert store.get_record("r1").metadata.get(fields.ADJUDICATED_BY) is None
+    assert store.get_record("r1").metadata.get(metadata_keys.ADJUDICATED_BY) is None
     saved = adjudicate(store, "r1", "olivia", {"label": "bad"})
     assert saved.status == "submitted" and saved.values == {"label": "bad"}
-    assert store.get_record("r1").metadata[fields.ADJUDICATED_BY] == "olivia"
+    assert store.get_record("r1").metadata[metadata_keys.ADJUDICATED_BY] == "olivia"
     assert disagreements(store) == []
     [settled] = disagreements(store, include_adjudicated=True)
     assert settled.adjudicated_by == "olivia" and "olivia" not in settled.values

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from curation import fields
-from curation.analysis_results import cluster_listing, duplicate_groups, subset_diversity
-from curation.analyze import AnalysisSettings, analyze_project
-from curation.diversity import next_to_review
-from curation.embeddings import HashingEmbedder, get_embedder
+from curation import metadata_keys
+from curation.analysis.diversity import next_to_review
+from curation.analysis.embeddings.models import HashingEmbedder, get_embedder
+from curation.analysis.pipeline import AnalysisSettings, analyze_project
+from curation.analysis.results import cluster_listing, duplicate_groups, subset_diversity
 from curation.model import Record, Suggestion
-from curation.store import RecordStore
+from curation.store.base import RecordStore
 from tests.factories import make_record, make_response
 
 ProjectFactory = Callable[..., tuple[Path, RecordStore]]
@@ -72,8 +72,8 @@ def test_one_record_gets_a_cluster_and_map_position(make_local_project: ProjectF
     report = _analyze(root)
     assert report.records == 1 and report.clusters == 1
     meta = store.get_record("r0000").metadata
-    assert meta[fields.CLUSTER] == 0 and fields.MAP_X in meta and fields.FLAGS in meta
-    assert fields.DUP_GROUP not in meta
+    assert meta[metadata_keys.CLUSTER] == 0 and metadata_keys.MAP_X in meta and metadata_keys.FLAGS in meta
+    assert metadata_keys.DUP_GROUP not in meta
 
 
 def test_results_land_in_metadata_vectors_and_artifacts(make_local_project: ProjectFactory) -> None:
@@ -90,16 +90,20 @@ def test_results_land_in_metadata_vectors_and_artifacts(make_local_project: Proj
     )
     report = _analyze(root, clusters={"k": 4})
     assert report.clusters == 4 and report.duplicate_groups.get("exact") == 1
-    assert set(store.vector_names()) == {fields.VECTOR_INPUT, fields.VECTOR_OUTPUT, fields.VECTOR_PAIR}
-    ids, matrix = store.get_vectors(fields.VECTOR_PAIR)
+    assert set(store.vector_names()) == {
+        metadata_keys.VECTOR_INPUT,
+        metadata_keys.VECTOR_OUTPUT,
+        metadata_keys.VECTOR_PAIR,
+    }
+    ids, matrix = store.get_vectors(metadata_keys.VECTOR_PAIR)
     assert len(ids) == 42 and np.allclose(np.linalg.norm(matrix, axis=1), 1.0, atol=1e-5)
     copy = store.get_record("r0000-copy").metadata
     assert (
-        copy[fields.DUP_TIER] == "exact"
-        and copy[fields.DUP_GROUP] == store.get_record("r0000").metadata[fields.DUP_GROUP]
+        copy[metadata_keys.DUP_TIER] == "exact"
+        and copy[metadata_keys.DUP_GROUP] == store.get_record("r0000").metadata[metadata_keys.DUP_GROUP]
     )
     empty = store.get_record("empty")
-    assert "empty_output" in empty.metadata[fields.FLAGS]
+    assert "empty_output" in empty.metadata[metadata_keys.FLAGS]
     assert [s.value for s in empty.suggestions] == ["bad"]
     [group] = duplicate_groups(root, tier="exact")
     assert {"r0000", "r0000-copy"} <= {r["id"] for r in group["records"]}  # plus near copies of the template
@@ -120,12 +124,14 @@ def test_reanalysis_replaces_stale_results_and_keeps_other_suggestions(
     records = _distinct_records(20)
     store.upsert_records([*records, records[1].model_copy(update={"id": "dupe"})])
     _analyze(root)
-    assert fields.DUP_GROUP in store.get_record("dupe").metadata
+    assert metadata_keys.DUP_GROUP in store.get_record("dupe").metadata
     store.delete_records(["d001"])
     store.set_suggestions({"dupe": [Suggestion(question="label", value="good", agent="my-model")]})
     _analyze(root)
     dupe = store.get_record("dupe")
-    assert fields.DUP_GROUP not in dupe.metadata and [s.agent for s in dupe.suggestions] == ["my-model"]
+    assert metadata_keys.DUP_GROUP not in dupe.metadata and [s.agent for s in dupe.suggestions] == [
+        "my-model"
+    ]
 
 
 def test_reanalysis_embeds_only_new_records(make_local_project: ProjectFactory) -> None:
@@ -170,10 +176,10 @@ def test_non_english_and_very_long_texts(make_local_project: ProjectFactory) -> 
     )
     report = _analyze(root)
     assert report.records == 12
-    assert store.get_record("de").metadata[fields.LANGUAGE] == "de"
+    assert store.get_record("de").metadata[metadata_keys.LANGUAGE] == "de"
     assert (
-        fields.CLUSTER in store.get_record("ja").metadata
-        and fields.CLUSTER in store.get_record("long").metadata
+        metadata_keys.CLUSTER in store.get_record("ja").metadata
+        and metadata_keys.CLUSTER in store.get_record("long").metadata
     )
 
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from curation import fields
-from curation.analysis_results import cluster_listing, subset_diversity
-from curation.analyze import AnalysisReport, analyze_project
-from curation.example_project import create_example_project, example_files
+from curation import metadata_keys
+from curation.analysis.pipeline import AnalysisReport, analyze_project
+from curation.analysis.results import cluster_listing, subset_diversity
+from curation.importing.example_project import create_example_project, example_files
 from curation.model import Record
 
 pytestmark = pytest.mark.slow
@@ -52,9 +52,9 @@ def test_every_planted_paraphrase_is_a_semantic_duplicate(
 ) -> None:
     _, records, report = analysed
     for group in _planted()["paraphrases"]:
-        dup_groups = {records[rid].metadata.get(fields.DUP_GROUP) for rid in group}
+        dup_groups = {records[rid].metadata.get(metadata_keys.DUP_GROUP) for rid in group}
         assert len(dup_groups) == 1 and None not in dup_groups, group
-        assert {records[rid].metadata[fields.DUP_TIER] for rid in group} == {"semantic"}, group
+        assert {records[rid].metadata[metadata_keys.DUP_TIER] for rid in group} == {"semantic"}, group
     assert report.duplicate_groups.get("semantic", 0) >= len(_planted()["paraphrases"])
 
 
@@ -72,7 +72,7 @@ def _cluster_majorities(
 def test_exact_duplicates_are_grouped_too(analysed: tuple[Path, dict[str, Record], AnalysisReport]) -> None:
     _, records, _ = analysed
     for group in _planted()["exact_duplicates"]:
-        assert len({records[rid].metadata.get(fields.DUP_GROUP) for rid in group} - {None}) == 1, group
+        assert len({records[rid].metadata.get(metadata_keys.DUP_GROUP) for rid in group} - {None}) == 1, group
 
 
 def test_clusters_show_the_over_represented_and_thin_topics(

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from curation.auth import ANNOTATOR_ACTIONS, Action, can, require_owner_for, sign_in
 from curation.errors import BadInputError, NotFoundError, PermissionDeniedError
 from curation.model import Role, User
-from curation.store import RecordStore
+from curation.review.auth import ANNOTATOR_ACTIONS, Action, can, require_owner_for, sign_in
+from curation.store.base import RecordStore
 
 MakeProject = Callable[..., tuple[Path, RecordStore]]
 

@@ -5,15 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from curation.clusters import ClusterSettings, TermCounts, cluster_records, group_into_topics, k_candidates
-from curation.diversity import (
+from curation.analysis.clusters import (
+    ClusterSettings,
+    TermCounts,
+    cluster_records,
+    group_into_topics,
+    k_candidates,
+)
+from curation.analysis.diversity import (
     balance,
     diversity_figures,
     k_center_greedy,
     output_value_coverage,
     vendi_score,
 )
-from curation.embeddings import get_embedder, normalise
+from curation.analysis.embeddings.models import get_embedder, normalise
 
 TOPICS = {
     "refund": "I want a refund for my broken blender, please refund the money",

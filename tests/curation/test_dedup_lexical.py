@@ -7,19 +7,20 @@ import json
 import numpy as np
 import pytest
 
-from curation import fields
-from curation.dedup.conflicts import find_conflicts
-from curation.dedup.exact import (
+from curation import metadata_keys
+from curation.analysis.dedup.conflicts import find_conflicts
+from curation.analysis.dedup.exact import (
     exact_hashes,
     exact_pairs,
     merge_hash_groups,
     normalized_hash,
     pairs_from_hash_groups,
 )
-from curation.dedup.groups import build_groups, group_id, group_metadata
-from curation.dedup.near import NearSettings, near_pairs, optimal_bands
-from curation.dedup.pairs import DuplicatePair
-from curation.dedup.util import UnionFind, canonical_words, normalize_text, pair_jaccard, shingle_texts
+from curation.analysis.dedup.groups import build_groups, group_id, group_metadata
+from curation.analysis.dedup.links import DuplicatePair, UnionFind
+from curation.analysis.dedup.near import NearSettings, near_pairs, optimal_bands
+from curation.analysis.dedup.shingles import pair_jaccard, shingle_texts
+from curation.analysis.dedup.text import canonical_words, normalize_text
 from curation.model import ResponseStatus
 from tests.factories import make_record, make_response
 
@@ -191,8 +192,8 @@ def test_groups_are_connected_components_with_strongest_tier() -> None:
     assert [(p.a, p.b, p.tier) for p in first.pairs] == [("a", "b", "exact"), ("b", "c", "near")]
     assert first.id == group_id(["c", "b", "a"]) and first.id.startswith("dup-")
     meta = group_metadata(groups)
-    assert meta["a"][fields.DUP_GROUP] == first.id and meta["c"][fields.DUP_TIER] == "near"
-    assert sum(1 for m in meta.values() if m[fields.DUP_KEEPER] == "yes") == 2
+    assert meta["a"][metadata_keys.DUP_GROUP] == first.id and meta["c"][metadata_keys.DUP_TIER] == "near"
+    assert sum(1 for m in meta.values() if m[metadata_keys.DUP_KEEPER] == "yes") == 2
 
 
 def test_keeper_prefers_review_then_rating_then_completeness_then_order() -> None:

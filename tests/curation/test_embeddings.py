@@ -7,19 +7,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from curation.embeddings import (
+from curation.analysis.embeddings.cache import EmbeddingCache, embed_cached, embed_records
+from curation.analysis.embeddings.models import (
     EMBEDDERS,
     Embedder,
-    EmbeddingCache,
     HashingEmbedder,
     HashingSettings,
-    embed_cached,
-    embed_records,
     get_embedder,
     register_embedder,
 )
 from curation.errors import BadInputError, NotFoundError
-from curation.fields import VECTOR_INPUT, VECTOR_OUTPUT, VECTOR_PAIR
+from curation.metadata_keys import VECTOR_INPUT, VECTOR_OUTPUT, VECTOR_PAIR
 from tests.factories import make_chat_record, make_record
 
 

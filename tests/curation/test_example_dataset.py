@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from curation.example_project import (
+from curation.importing.example_project import (
     ExampleFiles,
     create_example_project,
     example_files,
@@ -22,7 +22,7 @@ from curation.example_project import (
     example_project_settings,
 )
 from curation.model import Record
-from curation.store import RecordQuery
+from curation.store.base import RecordQuery
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = ["category", "urgency", "order_id", "summary"]

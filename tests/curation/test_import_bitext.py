@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from curation.files import ProjectPaths
 from curation.importing import import_file
-from curation.project import ProjectPaths, init_project
+from curation.project import init_project
 from tests.conftest import BITEXT_CSV
 
 pytestmark = pytest.mark.skipif(

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from curation.embeddings import SentenceTransformerEmbedder, default_model_path, get_embedder
+from curation.analysis.embeddings.models import SentenceTransformerEmbedder, default_model_path, get_embedder
+from curation.analysis.embeddings.onnx import UnsupportedModelError, pool, read_layout
 from curation.errors import BadInputError
-from curation.onnx_export import UnsupportedModelError, pool, read_layout
 
 
 def write_model_dir(root: Path, modules: list[dict[str, str]], pooling: dict[str, object]) -> Path:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from curation import fields
-from curation.dedup.conflicts import find_conflicts
-from curation.dedup.exact import exact_pairs
-from curation.dedup.groups import build_groups
-from curation.dedup.near import near_pairs
+from curation import metadata_keys
+from curation.analysis.dedup.conflicts import find_conflicts
+from curation.analysis.dedup.exact import exact_pairs
+from curation.analysis.dedup.groups import build_groups
+from curation.analysis.dedup.near import near_pairs
+from curation.analysis.quality.signals import compute_quality
 from curation.model import Project, Record
-from curation.quality import compute_quality
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "curation" / "example"
 
@@ -54,7 +54,7 @@ def test_every_planted_conflict_is_found(example) -> None:  # type: ignore[no-un
 def test_every_planted_bad_output_and_pii_is_flagged(example) -> None:  # type: ignore[no-untyped-def]
     records, planted, project = example
     result = compute_quality(records, project, tokenizer=None)
-    flags = {rid: set(meta[fields.FLAGS]) for rid, meta in result.metadata.items()}
+    flags = {rid: set(meta[metadata_keys.FLAGS]) for rid, meta in result.metadata.items()}
     bad = planted["bad_outputs"]
     assert all("empty_output" in flags[rid] for rid in bad["empty"])
     assert all("truncated_output" in flags[rid] for rid in bad["truncated"])

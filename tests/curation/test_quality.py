@@ -6,9 +6,9 @@ from typing import ClassVar
 
 import pytest
 
-from curation import fields
-from curation.model import Project, Record
-from curation.quality import (
+from curation import metadata_keys
+from curation.analysis.quality.pii import find_pii, iban_valid, luhn_valid
+from curation.analysis.quality.signals import (
     AGENT,
     SIGNALS,
     LengthSignal,
@@ -17,13 +17,10 @@ from curation.quality import (
     SignalOutput,
     compute_quality,
     compute_quality_signals,
-    find_pii,
-    iban_valid,
-    is_refusal,
-    looks_truncated,
-    luhn_valid,
     register_signal,
 )
+from curation.analysis.quality.text_checks import is_refusal, looks_truncated
+from curation.model import Project, Record
 from tests.factories import make_record
 
 SCHEMA = {
@@ -34,15 +31,17 @@ SCHEMA = {
 
 
 def _flags(record: Record, project: Project | None = None, **kwargs: object) -> list[str]:
-    return compute_quality_signals([record], project, tokenizer=None, **kwargs)[record.id][fields.FLAGS]
+    return compute_quality_signals([record], project, tokenizer=None, **kwargs)[record.id][
+        metadata_keys.FLAGS
+    ]
 
 
 def test_lengths_in_chars_and_words_and_too_long() -> None:
     record = make_record(input="one two three", output="four five")
     meta = compute_quality_signals([record], tokenizer=None)[record.id]
-    assert (meta[fields.INPUT_CHARS], meta[fields.OUTPUT_CHARS]) == (13, 9)
-    assert (meta[fields.INPUT_TOKENS], meta[fields.OUTPUT_TOKENS]) == (3, 2)
-    assert "too_long" not in meta[fields.FLAGS]
+    assert (meta[metadata_keys.INPUT_CHARS], meta[metadata_keys.OUTPUT_CHARS]) == (13, 9)
+    assert (meta[metadata_keys.INPUT_TOKENS], meta[metadata_keys.OUTPUT_TOKENS]) == (3, 2)
+    assert "too_long" not in meta[metadata_keys.FLAGS]
     assert _flags(record, signals=[LengthSignal(max_length=4)]) == ["too_long"]
     assert _flags(record, signals=[LengthSignal(max_length=5)]) == []
 
@@ -92,7 +91,7 @@ def test_language() -> None:
         make_record(id="short", input="ok", output="ok"),
     ]
     meta = compute_quality_signals(records, tokenizer=None)
-    assert [meta[r.id][fields.LANGUAGE] for r in records] == ["en", "de", "ja", None]
+    assert [meta[r.id][metadata_keys.LANGUAGE] for r in records] == ["en", "de", "ja", None]
 
 
 @pytest.mark.parametrize(
@@ -185,7 +184,7 @@ def test_suggestions_for_empty_and_refusal_only() -> None:
     assert sorted(result.suggestions) == ["e", "r"]
     suggestion = result.suggestions["e"][0]
     assert (suggestion.question, suggestion.value, suggestion.agent) == ("label", "bad", AGENT)
-    assert result.metadata["ok"][fields.FLAGS] == []
+    assert result.metadata["ok"][metadata_keys.FLAGS] == []
 
 
 def test_zero_records_and_very_long_text() -> None:
@@ -193,7 +192,7 @@ def test_zero_records_and_very_long_text() -> None:
     assert compute_quality([]).metadata == {}  # no tokenizer is loaded for nothing
     long_output = "The plant needs light. " * 20_000
     meta = compute_quality_signals([make_record(id="x", output=long_output)], tokenizer=None)["x"]
-    assert meta[fields.OUTPUT_CHARS] == len(long_output) and "too_long" in meta[fields.FLAGS]
+    assert meta[metadata_keys.OUTPUT_CHARS] == len(long_output) and "too_long" in meta[metadata_keys.FLAGS]
 
 
 def test_registry_accepts_a_new_signal() -> None:
@@ -224,5 +223,5 @@ def test_registry_accepts_a_new_signal() -> None:
 def test_token_counts_use_the_training_tokenizer() -> None:
     record = make_record(input="Hello world, how are you?", output="Fine, thanks.")
     meta = compute_quality_signals([record])[record.id]
-    assert meta[fields.INPUT_TOKENS] == 7  # SmolLM2: Hello, ▁world, ",", ▁how, ▁are, ▁you, ?
-    assert meta[fields.OUTPUT_TOKENS] > 0
+    assert meta[metadata_keys.INPUT_TOKENS] == 7  # SmolLM2: Hello, ▁world, ",", ▁how, ▁are, ▁you, ?
+    assert meta[metadata_keys.OUTPUT_TOKENS] > 0

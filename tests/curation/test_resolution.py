@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from curation import fields
-from curation.dedup.conflicts import find_conflicts, write_conflict_metadata
-from curation.dedup.exact import exact_pairs
-from curation.dedup.groups import build_groups, write_group_metadata
-from curation.dedup.near import near_pairs
-from curation.dedup.resolution import bulk_resolve_exact, clear_resolution, keep_all, keep_one, mark_conflict
+from curation import metadata_keys
+from curation.analysis.dedup.conflicts import find_conflicts, write_conflict_metadata
+from curation.analysis.dedup.exact import exact_pairs
+from curation.analysis.dedup.groups import build_groups, write_group_metadata
+from curation.analysis.dedup.near import near_pairs
 from curation.errors import BadInputError, NotFoundError
-from curation.store import RecordQuery
+from curation.review.duplicates import bulk_resolve_exact, clear_resolution, keep_all, keep_one, mark_conflict
+from curation.store.base import RecordQuery
 from tests.factories import make_record
 
 LONG = "Your fern ships Monday from our greenhouse in Portland and should arrive within three business days."
@@ -34,15 +34,17 @@ def _project(make_local_project):  # type: ignore[no-untyped-def]
 
 
 def _resolution(store) -> dict[str, str | None]:  # type: ignore[no-untyped-def]
-    return {r.id: r.metadata.get(fields.DUP_RESOLUTION) for r in store.query_records(RecordQuery()).records}
+    return {
+        r.id: r.metadata.get(metadata_keys.DUP_RESOLUTION) for r in store.query_records(RecordQuery()).records
+    }
 
 
 def test_group_metadata_lands_in_the_store(make_local_project) -> None:  # type: ignore[no-untyped-def]
     store, groups = _project(make_local_project)
     exact = groups["exact"]
-    members = store.query_records(RecordQuery(metadata_terms={fields.DUP_GROUP: [exact.id]})).records
+    members = store.query_records(RecordQuery(metadata_terms={metadata_keys.DUP_GROUP: [exact.id]})).records
     assert [r.id for r in members] == ["a1", "a2", "a3"]
-    assert [r.metadata.get(fields.DUP_KEEPER) for r in members].count("yes") == 1
+    assert [r.metadata.get(metadata_keys.DUP_KEEPER) for r in members].count("yes") == 1
     assert "dup_group" not in store.get_record("solo").metadata
 
 
@@ -101,6 +103,6 @@ def test_conflict_metadata_round_trip(make_local_project) -> None:  # type: igno
     store.upsert_records(records)
     conflicts = find_conflicts(records)
     write_conflict_metadata(store, conflicts, all_ids=["c1", "c2"])
-    assert store.get_record("c1").metadata[fields.CONFLICT_GROUP] == conflicts[0].id
+    assert store.get_record("c1").metadata[metadata_keys.CONFLICT_GROUP] == conflicts[0].id
     write_conflict_metadata(store, [], all_ids=["c1", "c2"])
-    assert fields.CONFLICT_GROUP not in store.get_record("c1").metadata
+    assert metadata_keys.CONFLICT_GROUP not in store.get_record("c1").metadata

@@ -1,31 +1,23 @@
-"""curation.review: queues, filters, saving with optimistic concurrency, suggestions, progress, diffs."""
+"""curation.review (queue, answers, progress, diff): queues, filters, saving with optimistic concurrency, suggestions, progress, diffs."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from curation import fields
+from curation import metadata_keys
 from curation.errors import BadInputError, ConflictError, NotFoundError
 from curation.model import Project, Response, ResponseStatus, Suggestion
-from curation.review import (
-    QueueFilters,
-    ReviewQueue,
-    apply_suggestion,
-    build_queue,
-    current_response,
-    diff_text,
-    next_window,
-    output_diff,
-    review_progress,
-    save_review,
-)
+from curation.review.answers import apply_suggestion, current_response, save_review
+from curation.review.diff import diff_text, output_diff
+from curation.review.progress import review_progress
+from curation.review.queue import QueueFilters, ReviewQueue, build_queue, next_window
 from tests.factories import make_record
 
 
 def test_import_order_queue_pages_and_filters(make_local_project):
     _, store = make_local_project()
-    records = [make_record(id=f"r{i}", metadata={fields.CLUSTER: i % 2}) for i in range(5)]
+    records = [make_record(id=f"r{i}", metadata={metadata_keys.CLUSTER: i % 2}) for i in range(5)]
     store.upsert_records(records)
     queue = build_queue(store, "ann", QueueFilters(cluster=1), size=1)
     assert (queue.ids, queue.total, queue.has_more) == (["r1"], 2, True)
@@ -43,7 +35,7 @@ def test_diverse_order_needs_vectors_and_covers_far_records_first(make_local_pro
         build_queue(store, "ann", order="diverse")
     vectors = np.array([[1, 0], [0.99, 0.14], [0, 1], [0.98, 0.2]], dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    for name in (fields.VECTOR_INPUT, fields.VECTOR_PAIR):
+    for name in (metadata_keys.VECTOR_INPUT, metadata_keys.VECTOR_PAIR):
         store.set_vectors(name, [f"r{i}" for i in range(4)], vectors)
     queue = build_queue(store, "ann", order="diverse", size=2)
     assert "r2" in queue.ids  # the one record unlike the others comes within the first two

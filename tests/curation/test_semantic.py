@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from curation.dedup.pairs import DuplicatePair
-from curation.dedup.semantic import SemanticSettings, agreement_check, semantic_pairs, specifics_key
-from curation.embeddings import normalise
+from curation.analysis.dedup.links import DuplicatePair
+from curation.analysis.dedup.semantic import SemanticSettings, agreement_check, semantic_pairs, specifics_key
+from curation.analysis.embeddings.models import normalise
 from curation.errors import BadInputError
 
 

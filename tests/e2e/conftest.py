@@ -26,7 +26,7 @@ import pytest
 
 from curation.model import Record, RecordSource, Role, User
 from curation.project import init_project
-from curation.store import RecordStore
+from curation.store.base import RecordStore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
@@ -84,7 +84,7 @@ def _own_example_records() -> list[Record]:
 def _example_store(root: Path, name: str) -> RecordStore:
     """The bundled Fernway example when this install has it, otherwise our small ticket set."""
     try:
-        from curation import example_project
+        from curation.importing import example_project
     except ImportError:
         example_project = None  # type: ignore[assignment]
     create = getattr(example_project, "init_example_project", None) or getattr(
@@ -115,7 +115,7 @@ def make_e2e_project(tmp_path: Path) -> Callable[..., E2EProject]:
     """
 
     def factory(name: str = "e2e-project", embedder: str = "minilm") -> E2EProject:
-        from curation.analyze import AnalysisSettings, analyze_project
+        from curation.analysis.pipeline import AnalysisSettings, analyze_project
 
         root = tmp_path / name
         store = _example_store(root, name)

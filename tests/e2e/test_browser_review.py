@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from curation import fields
-from curation.analysis_results import load_artifact
+from curation import metadata_keys
+from curation.analysis.results import load_artifact
 from curation.model import (
     CORRECTION_QUESTION,
     LABEL_BAD,
@@ -191,7 +191,7 @@ def test_review_and_resolve_duplicates_in_a_real_browser(
         assert responses[corrected].values[CORRECTION_QUESTION] == CORRECTED
         assert responses[rejected].values[LABEL_QUESTION] == LABEL_BAD
         assert not store.get_responses(user=project.owner), "the owner only resolved duplicates"
-        decisions = {m: store.get_record(m).metadata.get(fields.DUP_RESOLUTION) for m in members}
+        decisions = {m: store.get_record(m).metadata.get(metadata_keys.DUP_RESOLUTION) for m in members}
         assert decisions == {m: ("keep" if m == keeper else "drop") for m in members}
     finally:
         store.close()

@@ -13,7 +13,7 @@ from typing import Any
 
 from curation.model import Project, Record
 from curation.project import init_project
-from curation.store import RecordStore
+from curation.store.base import RecordStore
 from tests.factories import make_response
 
 SYSTEM = "Triage the support ticket. Reply with compact JSON with keys category, urgency, order_id, summary."

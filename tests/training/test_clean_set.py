@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from curation import fields as F
+from curation import metadata_keys as F
 from curation.errors import BadInputError
 from curation.model import Record, Response, ResponseStatus
-from curation.store import RecordStore
+from curation.store.base import RecordStore
 from tests.factories import make_record, make_response
 from training.clean_set import (
     DISAGREEMENT,

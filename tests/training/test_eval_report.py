@@ -12,8 +12,8 @@ from curation.errors import NotFoundError
 from curation.model import Response, ResponseStatus
 from curation.project import open_store
 from tests.training.synthetic_task import SCHEMA
+from training.ab_review import ab_project_dir, ab_win_rate, create_ab_review
 from training.metrics import aggregate, default_primary_metric, record_scores
-from training.preference import ab_project_dir, ab_win_rate, create_ab_review
 from training.report import compare_runs, load_report, render_html, write_report
 
 GOOD = '{"category":"refund","urgency":"low","order_id":null,"summary":"refund"}'

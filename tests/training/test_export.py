@@ -10,11 +10,12 @@ from typing import Any
 import datasets
 import pytest
 
-from curation import fields as F
+from curation import metadata_keys as F
 from curation.errors import BadInputError, PermissionDeniedError
+from curation.files import ProjectPaths
 from curation.model import ChatMessage, Role, User
-from curation.project import ProjectPaths, init_project
-from curation.store import RecordStore
+from curation.project import init_project
+from curation.store.base import RecordStore
 from tests.factories import make_chat_record, make_record, make_response
 from training import export_formats
 from training.export import COLUMNS, export_clean_set, validate_openai_chat_jsonl

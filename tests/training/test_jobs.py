@@ -100,7 +100,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.slow  # loads SmolLM2's tokenizer for the quality signals (converted once, then cached)
 def test_analysis_runs_as_a_job_and_writes_its_report(tmp_path: Path) -> None:
-    from curation.analysis_results import load_artifact
+    from curation.analysis.results import load_artifact
     from curation.project import init_project
     from tests.factories import make_record
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from curation.errors import ConflictError
-from curation.example_project import create_example_project
+from curation.importing.example_project import create_example_project
 from tests.training.synthetic_task import make_task_project
 from training import ship as ship_module
 from training.ship import (

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from curation import fields as F
-from curation.store import RecordStore
+from curation import metadata_keys as F
+from curation.store.base import RecordStore
 from tests.factories import make_record
 from training.clean_set import CleanItem
 from training.export_config import ExportConfig, SplitFractions

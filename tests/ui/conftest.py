@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from curation import fields
-from curation.auth import sign_in
+from curation import metadata_keys
 from curation.model import Role, User
 from curation.project import init_project
-from curation.store import RecordStore
+from curation.review.auth import sign_in
+from curation.store.base import RecordStore
 from tests.factories import make_chat_record, make_record
 from ui.state import PROJECT_ENV, Keys
 
@@ -75,9 +75,11 @@ def dup_records() -> list[Any]:
     b = make_record(id="b", input="Where is my order?", output="It ships today.")
     c = make_record(id="c", input="Refund please", output="Refund issued.")
     for record, keeper in ((a, "yes"), (b, None)):
-        record.metadata.update({fields.DUP_GROUP: "dup-1", fields.DUP_TIER: "exact", fields.DUP_SCORE: 1.0})
+        record.metadata.update(
+            {metadata_keys.DUP_GROUP: "dup-1", metadata_keys.DUP_TIER: "exact", metadata_keys.DUP_SCORE: 1.0}
+        )
         if keeper:
-            record.metadata[fields.DUP_KEEPER] = keeper
+            record.metadata[metadata_keys.DUP_KEEPER] = keeper
     return [a, b, c]
 
 
@@ -85,23 +87,22 @@ def fake_analysis(root: Path, store: RecordStore, clusters: int = 2) -> None:
     """Write what analysis would (map positions, clusters, vectors, artifacts) without running it."""
     import numpy as np
 
-    from curation.atomic import atomic_write_json
-    from curation.project import ProjectPaths
+    from curation.files import ProjectPaths, atomic_write_json
 
     records = [r for batch in store.iter_records() for r in batch]
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(len(records), 8)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    for name in (fields.VECTOR_INPUT, fields.VECTOR_PAIR):
+    for name in (metadata_keys.VECTOR_INPUT, metadata_keys.VECTOR_PAIR):
         store.set_vectors(name, [r.id for r in records], vectors)
     names = {c: f"topic {c}" for c in range(clusters)}
     store.update_metadata(
         {
             r.id: {
-                fields.CLUSTER: i % clusters,
-                fields.CLUSTER_NAME: names[i % clusters],
-                fields.MAP_X: float(vectors[i, 0]),
-                fields.MAP_Y: float(vectors[i, 1]),
+                metadata_keys.CLUSTER: i % clusters,
+                metadata_keys.CLUSTER_NAME: names[i % clusters],
+                metadata_keys.MAP_X: float(vectors[i, 0]),
+                metadata_keys.MAP_Y: float(vectors[i, 1]),
             }
             for i, r in enumerate(records)
         }
@@ -128,19 +129,19 @@ def fake_analysis(root: Path, store: RecordStore, clusters: int = 2) -> None:
     )
     groups: dict[str, list[Any]] = {}
     for r in records:
-        if r.metadata.get(fields.DUP_GROUP):
-            groups.setdefault(r.metadata[fields.DUP_GROUP], []).append(r)
+        if r.metadata.get(metadata_keys.DUP_GROUP):
+            groups.setdefault(r.metadata[metadata_keys.DUP_GROUP], []).append(r)
     atomic_write_json(
         analysis / "duplicates.json",
         {
             "groups": [
                 {
                     "group": gid,
-                    "tier": members_[0].metadata[fields.DUP_TIER],
+                    "tier": members_[0].metadata[metadata_keys.DUP_TIER],
                     "score": 1.0,
                     "records": [{"id": m.id, "source_row": m.source.row} for m in members_],
                     "keeper": next(
-                        (m.id for m in members_ if m.metadata.get(fields.DUP_KEEPER) == "yes"), None
+                        (m.id for m in members_ if m.metadata.get(metadata_keys.DUP_KEEPER) == "yes"), None
                     ),
                 }
                 for gid, members_ in groups.items()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from curation import embeddings
+from curation.analysis.embeddings import models as embeddings
 from curation.project import init_project
 from tests.factories import make_record, make_response
 from ui.cli import app

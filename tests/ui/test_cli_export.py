@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from curation import fields as F
+from curation import metadata_keys as F
 from curation.project import init_project
 from tests.factories import make_record, make_response
 from ui.cli import app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from curation import fields
+from curation import metadata_keys
 from curation.model import Response
 from tests.factories import make_record
 from tests.ui.conftest import ANNOTATOR, ANNOTATOR_2, OWNER, app_as, no_exception
@@ -25,6 +25,6 @@ def test_disagreement_is_listed_and_adjudicated(seeded_project):
     at.button(key="adjudicate_save_r1").click().run()
     no_exception(at)
     record = store.get_record("r1")
-    assert record.metadata[fields.ADJUDICATED_BY] == OWNER
+    assert record.metadata[metadata_keys.ADJUDICATED_BY] == OWNER
     assert store.get_responses(record_ids=["r1"], user=OWNER)[0].values == {"label": "bad"}
     assert "0 records where annotators disagree" in " ".join(c.value for c in at.caption)

@@ -50,7 +50,7 @@ def test_a_hand_picked_queue_opens_exactly_those_records(seeded_project):
     root, store = seeded_project([make_record(id=f"r{i}") for i in range(4)])
     fake_analysis(root, store)
     at = app_as(root, ANNOTATOR, PAGE)
-    from curation.review import ReviewQueue
+    from curation.review.queue import ReviewQueue
 
     # What "Open these records in review" stores after a lasso selection (AppTest cannot draw one).
     at.session_state[Keys.QUEUE] = ReviewQueue.of_ids(["r2", "r3"])

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from curation import fields
+from curation import metadata_keys
 from tests.ui.conftest import OWNER, app_as, dup_records, fake_analysis, no_exception
 
 PAGE = "app_pages/duplicates.py"
 
 
 def resolutions(store):
-    return {r.id: r.metadata.get(fields.DUP_RESOLUTION) for r in store.query_records().records}
+    return {r.id: r.metadata.get(metadata_keys.DUP_RESOLUTION) for r in store.query_records().records}
 
 
 def test_without_analysis_the_page_says_run_analysis_first(seeded_project):

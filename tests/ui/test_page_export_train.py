@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from curation.auth import sign_in
 from curation.model import Response
+from curation.review.auth import sign_in
 from tests.factories import make_record
 from tests.ui.conftest import APP, OWNER, app_as, no_exception
 from training import jobs

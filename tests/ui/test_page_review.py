@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from curation import fields
+from curation import metadata_keys
 from curation.model import Response, ResponseStatus, Suggestion
 from tests.factories import make_record
 from tests.ui.conftest import ANNOTATOR, app_as, no_exception
@@ -58,7 +58,7 @@ def test_draft_and_discard(seeded_project):
 
 
 def test_filters_narrow_the_queue(seeded_project):
-    flagged = make_record(id="flagged", metadata={fields.FLAGS: ["pii"]})
+    flagged = make_record(id="flagged", metadata={metadata_keys.FLAGS: ["pii"]})
     root, _ = seeded_project([make_record(), make_record(), flagged])
     at = app_as(root, ANNOTATOR, PAGE)
     assert len(at.session_state[Keys.QUEUE].ids) == 3

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from curation.atomic import atomic_write_json
-from curation.project import ProjectPaths
+from curation.files import ProjectPaths, atomic_write_json
 from tests.ui.conftest import ANNOTATOR, app_as, no_exception
 
 PAGE = "app_pages/runs.py"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from curation import fields
+from curation import metadata_keys
 from curation.model import ChatMessage
 from tests.factories import make_record
 from tests.ui.conftest import OWNER, app_as, fake_analysis, no_exception
@@ -23,7 +23,13 @@ def evil_records():
     plain = make_record(id="evil-plain", input=EVIL, output=EVIL, metadata={"note": EVIL})
     twin = make_record(id="evil-twin", input=EVIL, output=EVIL)
     for r in (plain, twin):
-        r.metadata.update({fields.DUP_GROUP: "dup-evil", fields.DUP_TIER: "exact", fields.DUP_SCORE: 1.0})
+        r.metadata.update(
+            {
+                metadata_keys.DUP_GROUP: "dup-evil",
+                metadata_keys.DUP_TIER: "exact",
+                metadata_keys.DUP_SCORE: 1.0,
+            }
+        )
     return [plain, twin, chat]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from curation.auth import sign_in
+from curation.review.auth import sign_in
 from tests.ui.conftest import ANNOTATOR, APP, DESIGNER_PAGES, OWNER, app_as, no_exception
 from ui.state import Keys
 

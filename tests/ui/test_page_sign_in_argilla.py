@@ -15,10 +15,10 @@ import pytest
 from pydantic import SecretStr
 from streamlit.testing.v1 import AppTest
 
-from curation.auth import Session
 from curation.errors import PermissionDeniedError
-from curation.project import ProjectPaths
-from curation.store import RecordStore
+from curation.files import ProjectPaths
+from curation.review.auth import Session
+from curation.store.base import RecordStore
 from tests.ui.conftest import ANNOTATOR, APP, DESIGNER_PAGES, OWNER, no_exception
 from ui import services
 from ui.state import Keys

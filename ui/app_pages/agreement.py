@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from curation.agreement import adjudicate, agreement_report, disagreements
-from curation.auth import Action
 from curation.errors import PairsmithError
 from curation.model import CORRECTION_QUESTION, LABEL_QUESTION, QuestionKind
-from curation.store import RecordQuery
+from curation.review.agreement import adjudicate, agreement_report, disagreements
+from curation.review.auth import Action
+from curation.store.base import RecordQuery
 from ui import render, services, state
 
 PER_PAGE = 10

@@ -11,9 +11,9 @@ import html
 import plotly.graph_objects as go
 import streamlit as st
 
-from curation.auth import Action
 from curation.errors import PairsmithError
-from curation.review import QueueFilters, ReviewQueue
+from curation.review.auth import Action
+from curation.review.queue import QueueFilters, ReviewQueue
 from ui import render, services, state
 from ui.state import Keys
 

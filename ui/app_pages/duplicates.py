@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from curation import fields
-from curation.auth import Action
-from curation.dedup.resolution import bulk_resolve_exact, clear_resolution, keep_all, keep_one, mark_conflict
+from curation import metadata_keys
 from curation.errors import PairsmithError
-from curation.store import RecordQuery
+from curation.review.auth import Action
+from curation.review.duplicates import bulk_resolve_exact, clear_resolution, keep_all, keep_one, mark_conflict
+from curation.store.base import RecordQuery
 from ui import render, services, state
 
 GROUPS_PER_PAGE = 10
@@ -88,7 +88,7 @@ if undecided_only:
         g
         for g in on_page
         if not any(
-            records.get(m["id"]) and records[m["id"]].metadata.get(fields.DUP_RESOLUTION)
+            records.get(m["id"]) and records[m["id"]].metadata.get(metadata_keys.DUP_RESOLUTION)
             for m in g["records"]
         )
     ][:GROUPS_PER_PAGE]
@@ -97,7 +97,7 @@ st.caption(f"{len(shown)} groups · page {page + 1} of {pages}")
 for group in on_page:
     gid = group["group"]
     members = [records[m["id"]] for m in group["records"] if m["id"] in records]
-    decisions = {r.id: r.metadata.get(fields.DUP_RESOLUTION) for r in members}
+    decisions = {r.id: r.metadata.get(metadata_keys.DUP_RESOLUTION) for r in members}
     decided = any(decisions.values())
     with st.container(border=True, key=f"dup_group_{gid}"):
         st.markdown(

@@ -13,9 +13,9 @@ from typing import Any
 
 import streamlit as st
 
-from curation.auth import Action, require_owner_for
 from curation.errors import PairsmithError
-from curation.project import ProjectPaths
+from curation.files import ProjectPaths
+from curation.review.auth import Action, require_owner_for
 from training import jobs
 from ui import render, services, state
 from ui.state import Keys

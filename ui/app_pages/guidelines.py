@@ -8,10 +8,10 @@ import json
 import streamlit as st
 from pydantic import ValidationError
 
-from curation.auth import Action
 from curation.errors import PairsmithError
 from curation.model import Question
-from curation.store import RecordQuery
+from curation.review.auth import Action
+from curation.store.base import RecordQuery
 from ui import render, services, state
 
 session = services.require(Action.edit_guidelines)

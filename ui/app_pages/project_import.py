@@ -10,12 +10,12 @@ from typing import Any
 
 import streamlit as st
 
-from curation.auth import Action
 from curation.errors import PairsmithError
+from curation.files import ProjectPaths
 from curation.importing import CHAT_FORMATS, FORMATS, ColumnMapping, all_format_names, import_file
 from curation.importing.formats import format_for_path
 from curation.model import Role, User
-from curation.project import ProjectPaths
+from curation.review.auth import Action
 from training import jobs
 from ui import render, services, state
 from ui.state import Keys

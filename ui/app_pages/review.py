@@ -10,8 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from curation import fields
-from curation.auth import Action
+from curation import metadata_keys
 from curation.errors import BadInputError, ConflictError, NotFoundError, PairsmithError
 from curation.model import (
     COMMENT_QUESTION,
@@ -26,19 +25,11 @@ from curation.model import (
     ResponseStatus,
     Suggestion,
 )
-from curation.review import (
-    QueueFilters,
-    ReviewQueue,
-    apply_suggestion,
-    build_queue,
-    current_response,
-    diff_counts,
-    diff_text,
-    next_window,
-    output_diff,
-    save_review,
-)
-from curation.store import RecordQuery
+from curation.review.answers import apply_suggestion, current_response, save_review
+from curation.review.auth import Action
+from curation.review.diff import diff_counts, diff_text, output_diff
+from curation.review.queue import QueueFilters, ReviewQueue, build_queue, next_window
+from curation.store.base import RecordQuery
 from ui import render, services, state
 from ui.state import Keys
 
@@ -99,7 +90,7 @@ def queue_controls() -> None:
             format_func=lambda c: "any" if c is None else f"{c}: {names[c]}",
             key="queue_cluster",
         )
-        flags: list[str | None] = [None, *fields.QUALITY_FLAGS]
+        flags: list[str | None] = [None, *metadata_keys.QUALITY_FLAGS]
         flag = st.selectbox(
             "Quality flag",
             flags,

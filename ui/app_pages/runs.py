@@ -11,9 +11,9 @@ from typing import Any
 
 import streamlit as st
 
-from curation.auth import Action
 from curation.errors import PairsmithError
-from curation.project import ProjectPaths
+from curation.files import ProjectPaths
+from curation.review.auth import Action
 from training.report import load_report
 from training.ship import read_state
 from ui import render, services

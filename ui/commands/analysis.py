@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from curation.analysis_results import cluster_listing, duplicate_groups, subset_diversity
+from curation.analysis.results import cluster_listing, duplicate_groups, subset_diversity
 from ui.commands.common import console, print_json, user_errors
 
 DirArg = typer.Argument(..., help="The project directory.", file_okay=False)
@@ -48,7 +48,7 @@ def analyze(
     ),
 ) -> None:
     """Embed, check quality, find duplicates (exact, near, semantic), cluster and measure diversity."""
-    from curation.analyze import AnalysisSettings, analyze_project
+    from curation.analysis.pipeline import AnalysisSettings, analyze_project
 
     settings = AnalysisSettings()
     if model is not None:

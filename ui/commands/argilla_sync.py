@@ -29,7 +29,7 @@ def push(
     as_json: bool = JSON,
 ) -> None:
     """Copy a local project to Argilla (settings, users, records, vectors, responses); resumable."""
-    from curation.sync import push as push_project
+    from curation.store.sync import push as push_project
 
     with user_errors():
         if not to_argilla:
@@ -61,7 +61,7 @@ def pull(
     as_json: bool = JSON,
 ) -> None:
     """Copy an Argilla dataset with every user's responses into a local project."""
-    from curation.sync import pull as pull_project
+    from curation.store.sync import pull as pull_project
 
     with user_errors():
         report = pull_project(

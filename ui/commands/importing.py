@@ -7,8 +7,9 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from curation.files import ProjectPaths
 from curation.importing import ColumnMapping, ImportReport, all_format_names, import_file
-from curation.project import ProjectPaths, open_store
+from curation.project import open_store
 from ui.commands.common import console, print_json, user_errors
 
 

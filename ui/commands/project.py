@@ -8,10 +8,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from curation.example_project import create_example_project
+from curation.importing.example_project import create_example_project
 from curation.model import Role, User
 from curation.project import init_project, open_store
-from curation.stats import project_stats
+from curation.review.stats import project_stats
 from ui.commands.common import console, print_json, user_errors
 
 users_app = typer.Typer(help="Manage the people who work on a project (owners design, annotators label).")

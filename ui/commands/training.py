@@ -94,8 +94,8 @@ def evaluate(
 ) -> None:
     """Generate on the test split with the base and the tuned model; write eval/report.json and report.html."""
     from curation.project import open_store
+    from training.ab_review import ab_win_rate, create_ab_review
     from training.evaluate import evaluate_run
-    from training.preference import ab_win_rate, create_ab_review
     from training.ship import check_ship_allowed
 
     with user_errors():

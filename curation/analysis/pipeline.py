@@ -1,0 +1,380 @@
+"""The analysis pipeline: embeddings, quality signals, three dedup tiers, clusters, map and diversity.
+
+:func:`analyze_project` reads the store a batch at a time, writes its results back as metadata
+(``curation.fields``), suggestions and vectors so that every backend's filters work on them, and
+writes JSON artifacts to ``DIR/analysis/`` (duplicates, clusters, diversity, report) atomically.
+
+Each step works on batches and returns results that merge by concatenation (vectors, pairs, term
+counts, per-record metadata), so a distributed engine can run the per-batch parts on partitions and
+only the global parts (index search, k-means, grouping) on the merged arrays.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from curation import metadata_keys
+from curation.analysis.clusters import ClusterResult, ClusterSettings, cluster_records
+from curation.analysis.dedup.conflicts import (
+    ConflictGroup,
+    ConflictSettings,
+    conflict_metadata,
+    find_conflicts,
+)
+from curation.analysis.dedup.exact import exact_pairs
+from curation.analysis.dedup.groups import DuplicateGroup, build_groups, group_metadata
+from curation.analysis.dedup.links import DuplicatePair
+from curation.analysis.dedup.near import NearSettings, near_pairs
+from curation.analysis.dedup.semantic import SemanticSettings, agreement_check, semantic_pairs
+from curation.analysis.diversity import DiversitySettings, diversity_figures, with_output_coverage
+from curation.analysis.embeddings.cache import EmbeddingCache, embed_records, record_texts
+from curation.analysis.embeddings.models import Embedder, get_embedder
+from curation.analysis.quality.signals import AGENT as QUALITY_AGENT
+from curation.analysis.quality.signals import compute_quality
+from curation.analysis.quality.tokens import load_tokenizer
+from curation.files import ProjectPaths, atomic_write_json
+from curation.model import LABEL_QUESTION, Record, Response, ResponseStatus, Suggestion
+from curation.project import open_store
+from curation.store.base import RecordStore
+
+Progress = Callable[[str, int, int], None]
+"""``progress(step, done, total)``: called as each step advances (total 0 when unknown)."""
+
+ANALYSIS_AGENTS = (QUALITY_AGENT,)
+"""Agents whose suggestions analysis writes; re-running replaces these and keeps everyone else's."""
+
+REPORT_VERSION = 1
+
+
+class AnalysisSettings(BaseModel):
+    """Everything that changes an analysis result; saved in report.json so a run can be reproduced."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    embedder: str = "minilm"
+    embedder_settings: dict[str, Any] = Field(default_factory=dict)
+    near: NearSettings = Field(default_factory=NearSettings)
+    conflicts: ConflictSettings = Field(default_factory=ConflictSettings)
+    semantic: SemanticSettings = Field(default_factory=SemanticSettings)
+    clusters: ClusterSettings = Field(default_factory=ClusterSettings)
+    diversity: DiversitySettings = Field(default_factory=DiversitySettings)
+    cluster_vector: str = Field(
+        default=metadata_keys.VECTOR_PAIR,
+        description="Vector clusters and diversity use: pair (what a record teaches) or input (what is asked)",
+    )
+    batch_size: int = Field(default=1000, ge=1, description="Records read, embedded and written per batch")
+
+
+class AnalysisReport(BaseModel):
+    """What one analysis run found and how long each step took (the shape of report.json)."""
+
+    report_version: int = REPORT_VERSION
+    records: int
+    embedded_texts: int = Field(description="Texts embedded in this run (the rest came from the cache)")
+    cached_texts: int
+    embedder: str
+    duplicate_groups: dict[str, int] = Field(description="Groups per tier (exact, near, semantic)")
+    duplicate_pairs: dict[str, int]
+    records_in_duplicate_groups: int
+    conflicts: int
+    flags: dict[str, int]
+    clusters: int
+    k_chosen_by: str
+    map_method: str
+    diversity: dict[str, Any]
+    timings: dict[str, float]
+    artifacts: dict[str, str]
+    settings: AnalysisSettings
+
+
+@contextmanager
+def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    timings[step] = round(time.perf_counter() - start, 3)
+
+
+class _Collected:
+    """What the batch pass gathers: ids, source rows, vectors, records and quality metadata."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self.vectors: dict[str, list[np.ndarray]] = {}
+        self.quality: dict[str, dict[str, Any]] = {}
+        self.suggestions: dict[str, list[Suggestion]] = {}
+        self.embedded = 0
+
+    def matrix(self, name: str) -> np.ndarray:
+        parts = self.vectors.get(name) or []
+        return np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+
+
+def analyze_project(
+    project_dir: Path | str,
+    *,
+    embedder: Embedder | None = None,
+    settings: AnalysisSettings | None = None,
+    progress: Progress | None = None,
+    store: RecordStore | None = None,
+) -> AnalysisReport:
+    """Run every analysis step on a project and store the results; returns the run's report.
+
+    ``embedder`` overrides ``settings.embedder`` (tests pass the hashing fake); ``store`` reuses an
+    open store instead of opening the project's.
+    """
+    settings = settings or AnalysisSettings()
+    paths = ProjectPaths(Path(project_dir))
+    owned = store is None
+    store = store or open_store(paths.root)
+    embedder = embedder or get_embedder(settings.embedder, **settings.embedder_settings)
+    report = progress or (lambda step, done, total: None)
+    timings: dict[str, float] = {}
+    cache = EmbeddingCache(paths.cache / "embeddings.sqlite")
+    try:
+        total = store.count_records()
+        project = store.get_project()
+        collected = _Collected()
+        tokenizer = load_tokenizer() if total else None
+        with _timed(timings, "embed_and_quality"):
+            for batch in store.iter_records(batch_size=settings.batch_size):
+                _process_batch(batch, store, embedder, cache, project, tokenizer, collected)
+                report("embed", len(collected.records), total)
+        records = collected.records
+        ids = [r.id for r in records]
+        responses = store.get_responses() if records else []
+        report("dedup", 0, 3)
+        with _timed(timings, "dedup"):
+            pairs, groups, conflicts = _dedup(records, responses, collected, settings, report)
+        report("clusters", 0, 1)
+        with _timed(timings, "clusters"):
+            final_labels = _final_labels(responses)
+            flags_by_id = {rid: q.get(metadata_keys.FLAGS, []) for rid, q in collected.quality.items()}
+            clusters = cluster_records(
+                ids,
+                collected.matrix(settings.cluster_vector),
+                [record_texts(r)[0] for r in records],
+                labels_by_id=final_labels,
+                flags_by_id=flags_by_id,
+                settings=settings.clusters,
+            )
+        report("clusters", 1, 1)
+        with _timed(timings, "diversity"):
+            names = {c.id: c.name for c in clusters.clusters}
+            topics = {c.id: c.topic for c in clusters.clusters}
+            cluster_of = {rid: int(label) for rid, label in zip(ids, clusters.labels.tolist(), strict=True)}
+            diversity = diversity_figures(
+                ids, collected.matrix(settings.cluster_vector), cluster_of, names, settings.diversity, topics
+            )
+            outputs = (r.output for r in records)
+            diversity = with_output_coverage(diversity, outputs, project.output_schema, settings.diversity)
+        report("write", 0, 1)
+        with _timed(timings, "write"):
+            _write_store(store, records, collected, groups, conflicts, clusters, settings.batch_size)
+            artifacts = _write_artifacts(paths, records, pairs, groups, conflicts, clusters, diversity)
+        report("write", 1, 1)
+        flag_counts: Counter[str] = Counter()
+        for flags in flags_by_id.values():
+            flag_counts.update(flags)
+        result = AnalysisReport(
+            records=len(records),
+            embedded_texts=collected.embedded,
+            cached_texts=2 * len(records) - collected.embedded,
+            embedder=embedder.key,
+            duplicate_groups=dict(Counter(g.tier for g in groups)),
+            duplicate_pairs=dict(Counter(p.tier for p in pairs)),
+            records_in_duplicate_groups=sum(len(g.members) for g in groups),
+            conflicts=len(conflicts),
+            flags=dict(flag_counts.most_common()),
+            clusters=len(clusters.clusters),
+            k_chosen_by=clusters.k_chosen_by,
+            map_method=clusters.map_method,
+            diversity={
+                k: diversity[k]
+                for k in ("balance", "vendi_score", "mean_nn_distance", "largest_cluster_share")
+            },
+            timings=timings,
+            artifacts=artifacts,
+            settings=settings,
+        )
+        atomic_write_json(paths.analysis / "report.json", result.model_dump(mode="json"))
+        return result
+    finally:
+        cache.close()
+        if owned:
+            store.close()
+
+
+def _process_batch(
+    batch: list[Record],
+    store: RecordStore,
+    embedder: Embedder,
+    cache: EmbeddingCache,
+    project: Any,
+    tokenizer: Any,
+    collected: _Collected,
+) -> None:
+    """The per-partition step: embed (through the cache), store vectors, compute quality signals."""
+    vectors, fresh = embed_records(batch, embedder, cache)
+    batch_ids = [r.id for r in batch]
+    for name, matrix in vectors.items():
+        store.set_vectors(name, batch_ids, matrix)
+        collected.vectors.setdefault(name, []).append(matrix)
+    collected.embedded += fresh
+    quality = compute_quality(batch, project, tokenizer=tokenizer)
+    collected.quality.update(quality.metadata)
+    collected.suggestions.update(quality.suggestions)
+    collected.records.extend(batch)
+
+
+def _dedup(
+    records: Sequence[Record],
+    responses: Sequence[Response],
+    collected: _Collected,
+    settings: AnalysisSettings,
+    report: Progress,
+) -> tuple[list[DuplicatePair], list[DuplicateGroup], list[ConflictGroup]]:
+    """Pairs from the three tiers, their groups (each with a suggested keeper) and conflicts.
+
+    Semantic links inside a conflict group are dropped: those records share an input but disagree on
+    the output, which is a conflict to resolve, not a duplicate to drop.
+    """
+    pairs = exact_pairs(records)
+    report("dedup", 1, 3)
+    pairs += near_pairs(records, settings.near)
+    report("dedup", 2, 3)
+    conflicts = find_conflicts(records, settings.conflicts)
+    conflict_of = {m: c.id for c in conflicts for m in c.members}
+    check = agreement_check(
+        collected.matrix(metadata_keys.VECTOR_OUTPUT),
+        [record_texts(r)[0] for r in records],
+        settings.semantic,
+    )
+    semantic = semantic_pairs(
+        [r.id for r in records], collected.matrix(metadata_keys.VECTOR_PAIR), settings.semantic, check=check
+    )
+    pairs += [
+        p for p in semantic if conflict_of.get(p.a) is None or conflict_of.get(p.a) != conflict_of.get(p.b)
+    ]
+    report("dedup", 3, 3)
+    groups = build_groups(pairs, records, responses)
+    return pairs, groups, conflicts
+
+
+def _final_labels(responses: Sequence[Response]) -> dict[str, str]:
+    """The most common submitted label of each record (for the clusters' label mix)."""
+    votes: dict[str, Counter[str]] = {}
+    for response in responses:
+        value = response.values.get(LABEL_QUESTION)
+        if response.status == ResponseStatus.submitted and isinstance(value, str):
+            votes.setdefault(response.record_id, Counter())[value] += 1
+    return {rid: counter.most_common(1)[0][0] for rid, counter in votes.items()}
+
+
+def _write_store(
+    store: RecordStore,
+    records: Sequence[Record],
+    collected: _Collected,
+    groups: Sequence[DuplicateGroup],
+    conflicts: Sequence[ConflictGroup],
+    clusters: ClusterResult,
+    batch_size: int,
+) -> None:
+    """Replace every analysis key of every record, and analysis's own suggestions, in batches."""
+    dup = group_metadata(groups)
+    conflict = conflict_metadata(conflicts)
+    names = {c.id: c.name for c in clusters.clusters}
+    for start in range(0, len(records), batch_size):
+        batch = records[start : start + batch_size]
+        updates: dict[str, dict[str, Any]] = {}
+        suggestions: dict[str, list[Suggestion]] = {}
+        for offset, record in enumerate(batch):
+            i = start + offset
+            meta: dict[str, Any] = dict.fromkeys(metadata_keys.ANALYSIS_KEYS)
+            meta.update(collected.quality.get(record.id, {}))
+            meta.update(dup.get(record.id, {}))
+            meta.update(conflict.get(record.id, {}))
+            label = int(clusters.labels[i])
+            meta[metadata_keys.CLUSTER] = label
+            meta[metadata_keys.CLUSTER_NAME] = names.get(label)
+            meta[metadata_keys.MAP_X] = round(float(clusters.coords[i, 0]), 5)
+            meta[metadata_keys.MAP_Y] = round(float(clusters.coords[i, 1]), 5)
+            updates[record.id] = meta
+            wanted = [s for s in record.suggestions if s.agent not in ANALYSIS_AGENTS]
+            wanted += collected.suggestions.get(record.id, [])
+            if wanted != record.suggestions:
+                suggestions[record.id] = wanted
+        store.update_metadata(updates)
+        if suggestions:
+            store.set_suggestions(suggestions)
+
+
+def _write_artifacts(
+    paths: ProjectPaths,
+    records: Sequence[Record],
+    pairs: Sequence[DuplicatePair],
+    groups: Sequence[DuplicateGroup],
+    conflicts: Sequence[ConflictGroup],
+    clusters: ClusterResult,
+    diversity: dict[str, Any],
+) -> dict[str, str]:
+    """duplicates.json, clusters.json and diversity.json (report.json is written last, by the caller)."""
+    row = {r.id: r.source.row for r in records}
+    duplicates = {
+        "groups": [
+            {
+                "group": g.id,
+                "tier": g.tier,
+                "score": g.score,
+                "records": [{"id": m, "source_row": row.get(m)} for m in g.members],
+                "keeper": g.keeper,
+                "max_score": g.max_score,
+                "pairs": [{"a": p.a, "b": p.b, "tier": p.tier, "score": p.score} for p in g.pairs],
+            }
+            for g in groups
+        ],
+        "conflicts": [
+            {
+                "group": c.id,
+                "records": [{"id": m, "source_row": row.get(m)} for m in c.members],
+                "pairs": [
+                    {
+                        "a": p.a,
+                        "b": p.b,
+                        "input_similarity": p.input_similarity,
+                        "output_similarity": p.output_similarity,
+                        "reason": p.reason,
+                    }
+                    for p in c.pairs
+                ],
+            }
+            for c in conflicts
+        ],
+        "pair_counts": {
+            tier: sum(1 for p in pairs if p.tier == tier) for tier in ("exact", "near", "semantic")
+        },
+    }
+    ids = [r.id for r in records]
+    members: dict[int, list[dict[str, Any]]] = {}
+    for rid, label in zip(ids, clusters.labels.tolist(), strict=True):
+        members.setdefault(int(label), []).append({"id": rid, "source_row": row[rid]})
+    cluster_doc = {
+        "k": len(clusters.clusters),
+        "k_chosen_by": clusters.k_chosen_by,
+        "k_scores": {str(k): v for k, v in clusters.k_scores.items()},
+        "map_method": clusters.map_method,
+        "clusters": [{**c.as_dict(), "records": members.get(c.id, [])} for c in clusters.clusters],
+    }
+    written = {
+        "duplicates": atomic_write_json(paths.analysis / "duplicates.json", duplicates),
+        "clusters": atomic_write_json(paths.analysis / "clusters.json", cluster_doc),
+        "diversity": atomic_write_json(paths.analysis / "diversity.json", diversity),
+    }
+    return {name: str(path) for name, path in written.items()}

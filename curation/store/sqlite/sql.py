@@ -1,0 +1,133 @@
+"""Translate a RecordQuery into SQL for the local store (kept apart so the store reads top to bottom)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from curation.errors import BadInputError
+from curation.store.base import RecordQuery
+
+_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+
+
+def _json_path(key: str) -> str:
+    if not _KEY.match(key):
+        raise BadInputError(f"metadata key {key!r} may only contain letters, digits, '_', '.', ':' and '-'")
+    return f'$."{key}"'
+
+
+def _sql_value(value: Any) -> Any:
+    """JSON booleans come back from json_each as 1/0; dicts and lists compare as JSON text."""
+    if isinstance(value, bool):
+        return 1 if value else 0
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return value
+
+
+def build_where(query: RecordQuery) -> tuple[str, list[Any]]:
+    """A WHERE clause over ``records`` and its parameters; every part combines with AND."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if query.ids is not None:
+        if not query.ids:
+            return "0", []
+        clauses.append(f"id IN ({','.join('?' * len(query.ids))})")
+        params += query.ids
+    for key, values in query.metadata_terms.items():
+        if not values:
+            clauses.append("0")
+            continue
+        # json_each yields the value itself for scalars and each element for lists, so a term filter
+        # matches a scalar equal to one of the values or a list (such as flags) containing one.
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM json_each(records.metadata, ?) m WHERE m.value IN ({','.join('?' * len(values))}))"
+        )
+        params += [_json_path(key), *[_sql_value(v) for v in values]]
+    for rng in query.metadata_ranges:
+        expr = "CAST(json_extract(records.metadata, ?) AS REAL)"
+        path = _json_path(rng.key)
+        clauses.append("json_type(records.metadata, ?) IN ('integer', 'real')")
+        params.append(path)
+        if rng.min is not None:
+            clauses.append(f"{expr} >= ?")
+            params += [path, rng.min]
+        if rng.max is not None:
+            clauses.append(f"{expr} <= ?")
+            params += [path, rng.max]
+    if query.response is not None:
+        clause, extra = _response_clause(query)
+        clauses.append(clause)
+        params += extra
+    if query.suggestion is not None:
+        sub = "SELECT 1 FROM json_each(records.suggestions) s WHERE json_extract(s.value, '$.question') = ?"
+        params.append(query.suggestion.question)
+        if query.suggestion.value is not None:
+            sub += " AND json_extract(s.value, '$.value') = ?"
+            params.append(_sql_value(query.suggestion.value))
+        clauses.append(f"EXISTS ({sub})")
+    if query.text_contains:
+        clauses.append(
+            "(instr(lower(records.input_text), lower(?)) > 0 OR instr(lower(records.output), lower(?)) > 0)"
+        )
+        params += [query.text_contains, query.text_contains]
+    if query.golden is not None:
+        clauses.append("records.golden = ?")
+        params.append(1 if query.golden else 0)
+    return (" AND ".join(clauses) if clauses else "1=1"), params
+
+
+def _response_clause(query: RecordQuery) -> tuple[str, list[Any]]:
+    spec = query.response
+    assert spec is not None
+    clauses: list[str] = []
+    params: list[Any] = []
+    statuses = list(spec.status or [])
+    pending = "pending" in statuses
+    real_statuses = [s for s in statuses if s != "pending"]
+    sub = "SELECT 1 FROM responses r WHERE r.record_id = records.id"
+    sub_params: list[Any] = []
+    if spec.user is not None:
+        sub += " AND r.user = ?"
+        sub_params.append(spec.user)
+    if real_statuses:
+        sub += f" AND r.status IN ({','.join('?' * len(real_statuses))})"
+        sub_params += real_statuses
+    if spec.question is not None:
+        if spec.value is None:
+            sub += ' AND json_extract(r."values", ?) IS NOT NULL'
+            sub_params.append(_json_path(spec.question))
+        else:
+            sub += ' AND json_extract(r."values", ?) = ?'
+            sub_params += [_json_path(spec.question), _sql_value(spec.value)]
+    if real_statuses or spec.question is not None or not pending:
+        clauses.append(f"EXISTS ({sub})")
+        params += sub_params
+    if pending:
+        done = "SELECT 1 FROM responses r WHERE r.record_id = records.id AND r.status IN ('submitted', 'discarded')"
+        done_params: list[Any] = []
+        if spec.user is not None:
+            done += " AND r.user = ?"
+            done_params.append(spec.user)
+        pending_clause = f"NOT EXISTS ({done})"
+        if real_statuses:
+            # "pending or draft": either part may hold.
+            return f"({clauses[0]} OR {pending_clause})", [*params, *done_params]
+        clauses.append(pending_clause)
+        params += done_params
+    return " AND ".join(clauses), params
+
+
+def order_clause(query: RecordQuery) -> str:
+    direction = "DESC" if query.descending else "ASC"
+    if query.sort_by == "position":
+        return f"position {direction}"
+    if query.sort_by == "id":
+        return f"id {direction}"
+    if query.sort_by.startswith("metadata."):
+        key = query.sort_by.removeprefix("metadata.")
+        path = _json_path(key).replace("'", "''")
+        return f"json_extract(metadata, '{path}') {direction}, position ASC"
+    raise BadInputError(f"cannot sort by '{query.sort_by}'; use position, id or metadata.<key>")
