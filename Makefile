@@ -16,7 +16,7 @@ help:
 	@echo "make demo       create the venv, build the example project, analyse it and start the UI"
 	@echo "make test       install everything and run lint, types and the whole test suite"
 	@echo "make test-fast  only the fast tests (no training, browser or Argilla server)"
-	@echo "make lint       ruff (lint + format check) and mypy"
+	@echo "make lint       ruff (lint + format check), mypy and the architecture contracts (lint-imports)"
 	@echo "make format     apply ruff's formatting"
 
 # torch goes first, from the CPU wheel on disk: any resolver that picks torch itself downloads CUDA.
@@ -50,6 +50,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .

@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from curation.errors import BadInputError
+
 SCHEMA_VERSION = 1
 """Version of what the stores write; bumped with a migration whenever a stored shape changes."""
 
@@ -130,6 +132,30 @@ class Project(BaseModel):
             if question.name == name:
                 return question
         raise KeyError(name)
+
+    def validate_answers(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Check answers against this project's questions; return them normalised.
+
+        ``None`` and ``""`` mean "not answered" and are left out, on every backend alike (Argilla
+        refuses an empty text answer, so storing one locally would make the backends disagree).
+        An unknown question or a wrong value raises BadInputError naming the question.
+        """
+        clean: dict[str, Any] = {}
+        for name, value in values.items():
+            try:
+                question = self.question(name)
+            except KeyError:
+                known = ", ".join(q.name for q in self.questions)
+                raise BadInputError(
+                    f"unknown question '{name}'; this project's questions are: {known}"
+                ) from None
+            if value is None or value == "":
+                continue
+            try:
+                clean[name] = question.validate_value(value)
+            except ValueError as exc:
+                raise BadInputError(str(exc)) from None
+        return clean
 
 
 class GuidelinesVersion(BaseModel):

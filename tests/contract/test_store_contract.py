@@ -204,6 +204,17 @@ def test_invalid_response_values_are_rejected(store: RecordStore) -> None:
         store.save_response(make_response("missing-record"))
 
 
+def test_empty_and_none_answers_are_left_out_on_every_backend(store: RecordStore) -> None:
+    record = make_record()
+    store.upsert_records([record])
+    saved = store.save_response(
+        make_response(record.id, "ann", values={"label": "good", "comment": "", "corrected_output": None}),
+        expected_version=0,
+    )
+    assert saved.values == {"label": "good"}
+    assert store.get_responses(record_ids=[record.id], user="ann")[0].values == {"label": "good"}
+
+
 # --- versions -------------------------------------------------------------------------------------
 def test_versions_are_immutable_snapshots(store: RecordStore) -> None:
     a, b = make_record(), make_record()

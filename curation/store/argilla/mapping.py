@@ -274,25 +274,6 @@ def response_from_argilla(data: dict[str, Any], record_id: str, user: str, versi
     )
 
 
-def validate_values(project: Project, values: dict[str, Any]) -> dict[str, Any]:
-    """Check answers against the project's questions (BadInputError naming the question)."""
-    clean: dict[str, Any] = {}
-    for name, value in values.items():
-        try:
-            question = project.question(name)
-        except KeyError:
-            raise BadInputError(
-                f"unknown question '{name}'; the project asks: {', '.join(q.name for q in project.questions)}"
-            ) from None
-        if value is None:
-            continue
-        try:
-            clean[name] = question.validate_value(value)
-        except ValueError as exc:
-            raise BadInputError(str(exc)) from None
-    return clean
-
-
 def server_filters(query: RecordQuery) -> list[dict[str, Any]]:
     """The parts of a query Argilla can answer exactly (ids, declared metadata terms, golden).
 

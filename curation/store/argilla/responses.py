@@ -36,7 +36,7 @@ def ledger_versions(store: ArgillaStore) -> dict[tuple[str, str], int]:
 
 def save_response(store: ArgillaStore, response: Response, expected_version: int | None) -> Response:
     """The store's ``save_response``: ledger entry first (the compare-and-set), then the response."""
-    values = M.validate_values(store.get_project(), response.values)
+    values = store.get_project().validate_answers(response.values)
     raw = store._by_ids([response.record_id], include=("responses",)).get(response.record_id)
     if raw is None:
         raise NotFoundError(f"no record with id '{response.record_id}' in dataset '{store.dataset_name}'")

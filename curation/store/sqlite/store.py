@@ -373,27 +373,8 @@ class SQLiteStore(RecordStore):
         return [r["name"] for r in self._read("SELECT DISTINCT name FROM vectors ORDER BY name")]
 
     # --- responses --------------------------------------------------------------------------------
-    def _validated_values(self, values: dict[str, Any]) -> dict[str, Any]:
-        project = self.get_project()
-        clean: dict[str, Any] = {}
-        for name, value in values.items():
-            try:
-                question = project.question(name)
-            except KeyError:
-                known = ", ".join(q.name for q in project.questions)
-                raise BadInputError(
-                    f"unknown question '{name}'; this project's questions are: {known}"
-                ) from None
-            if value is None or value == "":
-                continue
-            try:
-                clean[name] = question.validate_value(value)
-            except ValueError as exc:
-                raise BadInputError(str(exc)) from None
-        return clean
-
     def save_response(self, response: Response, *, expected_version: int | None = None) -> Response:
-        values = self._validated_values(response.values)
+        values = self.get_project().validate_answers(response.values)
         now = utc_now()
         with self._write() as conn:
             if not conn.execute("SELECT 1 FROM records WHERE id=?", (response.record_id,)).fetchone():
