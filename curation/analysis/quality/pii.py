@@ -10,8 +10,12 @@ _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9
 
 
 _PHONE = re.compile(
-    r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,5}){1,4}(?![\w-])|(?<![\w+])\+\d{9,14}(?!\w)"
+    r"(?<![\w+])(?:\+\d{1,3}[ \t.-]?)?(?:\(\d{1,4}\)[ \t.-]?)?\d{2,4}(?:[ \t.-]\d{2,5}){1,4}(?![\w-])|(?<![\w+])\+\d{9,14}(?!\w)"
 )
+"""Separators are spaces, dots and hyphens on one line: numbers on separate lines are not a phone."""
+
+_ARITHMETIC = re.compile(r"[=+*/×÷<>]")
+"""A candidate next to one of these is a sum ("= 1000-450-300 ="), not a phone number."""
 
 
 _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
@@ -91,11 +95,15 @@ def find_pii(text: str) -> list[PiiMatch]:
         add("ip", m)
     for m in _IPV6.finditer(text):
         try:
-            if m.group(0).count(":") >= 2 and ipaddress.IPv6Address(m.group(0)):
+            hexdigits = sum(c not in ":" for c in m.group(0))
+            if m.group(0).count(":") >= 2 and hexdigits >= 4 and ipaddress.IPv6Address(m.group(0)):
                 add("ip", m)
         except ValueError:
             pass
     for m in _PHONE.finditer(text):
+        around = text[max(0, m.start() - 3) : m.start()] + text[m.end() : m.end() + 3]
+        if _ARITHMETIC.search(around):
+            continue
         digits = re.sub(r"\D", "", m.group(0))
         local = len(digits) == 7 and _LOCAL_PHONE.match(m.group(0))
         if (9 <= len(digits) <= 15 or local) and not _DATE_LIKE.match(m.group(0).strip()):

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from curation import metadata_keys
 from curation.analysis.quality.pii import find_pii
-from curation.analysis.quality.text_checks import is_refusal, looks_truncated
+from curation.analysis.quality.text_checks import is_refusal, looks_like_json, looks_truncated
 from curation.analysis.quality.tokens import TokenCounter, load_tokenizer, token_counter
 from curation.errors import BadInputError
 from curation.model import LABEL_BAD, LABEL_QUESTION, Project, Record, Suggestion
@@ -173,7 +173,7 @@ class JsonSignal(QualitySignal):
         out = []
         for record in records:
             text = record.output.strip()
-            if not text or (validator is None and text[0] not in "{["):
+            if not text or (validator is None and not looks_like_json(text)):
                 out.append(SignalOutput())
                 continue
             try:
