@@ -21,7 +21,13 @@ def _msrp(folder: Path) -> Iterator[Row]:
     for line in lines[1:]:
         if line.strip():
             label, id1, id2, sentence1, sentence2 = line.split("\t")
-            yield {"label": int(label), "id1": id1, "id2": id2, "sentence1": sentence1, "sentence2": sentence2}
+            yield {
+                "label": int(label),
+                "id1": id1,
+                "id2": id2,
+                "sentence1": sentence1,
+                "sentence2": sentence2,
+            }
 
 
 register(

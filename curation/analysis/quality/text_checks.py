@@ -64,14 +64,18 @@ def looks_truncated(text: str, *, min_prose_words: int = 8) -> bool:
                 return True
     if stripped.endswith(("```", "}}")):
         return False
-    stripped = _EMOTICON_OPEN.sub(":", stripped)
+    stripped = _EMOTICON_OPEN.sub("\u2639", stripped)  # a sad face is an ending, not an open bracket
     last_paragraph = _CODE.sub(" ", stripped).rsplit("\n\n", 1)[-1]
     if _bracket_state(last_paragraph, json_strings=False)[0] > 0:
         return True
     last_line = stripped.rsplit("\n", 1)[-1].strip()
     words = last_line.split()
     last_char = stripped[-1]
-    if last_char in ",(" or (last_char == ":" and not stripped.endswith("::")) or (last_char in "-–" and len(stripped) > 1 and stripped[-2].isalpha()):
+    if (
+        last_char in ",("
+        or (last_char == ":" and not stripped.endswith("::"))
+        or (last_char in "-–" and len(stripped) > 1 and stripped[-2].isalpha())
+    ):
         return True
     if len(words) >= 3 and words[-1].lower() in _DANGLING:
         return True
@@ -113,7 +117,9 @@ def _bracket_state(text: str, *, json_strings: bool) -> tuple[int, bool]:
 _REFUSAL = re.compile(
     r"""(?ix)
     \b(?:i'?m|i\s+am)\s+(?:so\s+|very\s+|really\s+)?sorry,?\s+(?:but\s+)?i\s+(?:can'?t|cannot|can\s+not|am\s+unable|
-        won'?t|will\s+not|am\s+not\s+able|must\s+decline|don'?t\s+feel\s+comfortable|
+        (?:won'?t|will\s+not)\s+(?:be\s+able\s+to\s+)?(?:help|assist|do|provide|answer|comply|write|give|share|
+            tell|create|generate|engage|participate|discuss|support)|
+        am\s+not\s+able|must\s+decline|don'?t\s+feel\s+comfortable|
         (?:don'?t|do\s+not)\s+(?:want\s+to|have\s+access))
     | \bi\s+apologi[sz]e,?\s+but\s+i\s+(?:can'?t|cannot|am\s+unable|won'?t|am\s+not\s+able)
     | \bsorry,?\s+(?:but\s+)?i\s+(?:can'?t|cannot|am\s+unable|won'?t)\s+(?:help|assist|provide|do|comply|fulfil)
