@@ -43,6 +43,11 @@ QUALITY_FLAGS = (
     "refusal",
 )
 
+# Preference data (import): the rejected reply of a chosen/rejected pair. The chosen reply is the
+# record's output; this one is kept for the `preference` export (TRL's prompt/chosen/rejected).
+# Source data, not an analysis result: analysis never rewrites it.
+REJECTED_OUTPUT = "rejected_output"
+
 # Review.
 ADJUDICATED_BY = "adjudicated_by"  # name of the owner whose response is final for this record
 

@@ -166,8 +166,30 @@ class GuidelinesVersion(BaseModel):
 
 
 class ChatMessage(BaseModel):
-    role: Literal["system", "user", "assistant"]
+    """One turn of a chat input.
+
+    ``tool`` messages carry tool use inside the input: ``kind="call"`` is a call the assistant made
+    (ShareGPT ``function_call``, OpenAI ``tool_calls``), ``kind="result"`` what the tool returned
+    (ShareGPT ``observation``, OpenAI role ``tool``); ``name`` is the tool's name when the source
+    gives one. Other roles carry neither, so a plain message stores and hashes as before.
+    """
+
+    role: Literal["system", "user", "assistant", "tool"]
     content: str
+    kind: Literal["call", "result"] | None = None
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _kind_goes_with_tool(self) -> ChatMessage:
+        if self.role == "tool" and self.kind is None:
+            raise ValueError("a tool message needs a kind: 'call' or 'result'")
+        if self.role != "tool" and (self.kind is not None or self.name is not None):
+            raise ValueError(f"only tool messages have a kind or name, not {self.role} messages")
+        return self
+
+    def stored(self) -> dict[str, Any]:
+        """The message as stored and hashed: ``kind`` and ``name`` only where set."""
+        return self.model_dump(exclude_none=True)
 
 
 class RecordSource(BaseModel):
@@ -199,7 +221,7 @@ class Vector(BaseModel):
 def content_hash_of(input: str | list[ChatMessage], output: str, system: str | None = None) -> str:
     """sha256 of a record's content (input, system prompt, output), stable across runs."""
     if isinstance(input, list):
-        input_part: Any = [m.model_dump() for m in input]
+        input_part: Any = [m.stored() for m in input]
     else:
         input_part = input
     payload = json.dumps({"i": input_part, "s": system, "o": output}, ensure_ascii=False, sort_keys=True)

@@ -76,7 +76,8 @@ class ExportResult:
 def example_row(item: CleanItem) -> Row:
     """One exported example: chat messages ending with the final output, plus context columns."""
     messages = [
-        {"role": m.role, "content": m.content}
+        # A tool call is the assistant's turn; a tool result keeps the role "tool" (OpenAI's name).
+        {"role": "assistant" if m.kind == "call" else m.role, "content": m.content}
         for m in item.record.chat_messages(item.output)
         if m.content.strip()  # an empty system or user turn is invalid in every chat format
     ]
@@ -91,6 +92,8 @@ def example_row(item: CleanItem) -> Row:
         "cluster": cluster_of(item),
         "dup_group": "" if dup_group is None else str(dup_group),
         "golden": bool(item.record.golden),
+        # Not a column of hf/parquet: only the preference format reads it.
+        "rejected": item.record.metadata.get(F.REJECTED_OUTPUT),
     }
 
 

@@ -139,7 +139,7 @@ def write_alpaca(out: Path, rows: Mapping[str, list[Row]]) -> list[str]:
     return written
 
 
-_SHAREGPT_ROLE = {"system": "system", "user": "human", "assistant": "gpt"}
+_SHAREGPT_ROLE = {"system": "system", "user": "human", "assistant": "gpt", "tool": "observation"}
 
 
 def write_sharegpt(out: Path, rows: Mapping[str, list[Row]]) -> list[str]:
@@ -160,11 +160,33 @@ def write_sharegpt(out: Path, rows: Mapping[str, list[Row]]) -> list[str]:
     return written
 
 
+def write_preference(out: Path, rows: Mapping[str, list[Row]]) -> list[str]:
+    """TRL's conversational preference JSONL (DPO): one ``{"prompt": [...], "chosen": [assistant],
+    "rejected": [assistant]}`` per record that has a rejected reply (preference data on import)."""
+    written = []
+    for split in SPLITS:
+        name = _suffixed("preference", split, "jsonl")
+        with (out / name).open("w", encoding="utf-8") as handle:
+            for row in rows[split]:
+                rejected = row.get("rejected")
+                if not isinstance(rejected, str):
+                    continue
+                example = {
+                    "prompt": row["prompt"],
+                    "chosen": row["completion"],
+                    "rejected": [{"role": "assistant", "content": rejected}],
+                }
+                handle.write(json.dumps(example, ensure_ascii=False) + "\n")
+        written.append(name)
+    return written
+
+
 register_format("hf", write_hf)
 register_format("parquet", write_parquet)
 register_format("openai", write_openai)
 register_format("alpaca", write_alpaca)
 register_format("sharegpt", write_sharegpt)
+register_format("preference", write_preference)
 
 _OPENAI_ROLES = {"system", "user", "assistant"}
 _OPENAI_MESSAGE_KEYS = {"role", "content", "name", "weight"}

@@ -10,6 +10,7 @@ instead of stopping the import.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import sys
 from abc import ABC, abstractmethod
@@ -127,20 +128,44 @@ class CsvFormat(FileFormat):
         if warning:
             self.state.warnings.append(warning)
         delimiter = self.delimiter or self._guess_delimiter(sniff_text(path, encoding))
+        quoting = csv.QUOTE_MINIMAL
+        if delimiter == "\t":
+            odd_lines = _literal_quote_lines(path, encoding)
+            if odd_lines is not None:
+                quoting = csv.QUOTE_NONE
+                self.state.warnings.append(_literal_quotes_warning(odd_lines))
         self.state.bytes_total = path.stat().st_size
+        glued_rows = 0
         with open_text(path, encoding) as (text, raw):
-            reader = csv.reader(text, delimiter=delimiter)
+            tap = _LineTap(text)
+            reader = csv.reader(tap, delimiter=delimiter, quoting=quoting)
             header = self._header(reader, path)
+            tap.take()
             self.state.columns = header
             row_number = 0
-            line_before = reader.line_num
             for fields in reader:
-                line = line_before + 1
-                line_before = reader.line_num
+                lines = tap.take()
+                line = tap.count - len(lines) + 1
                 if not fields or (len(fields) == 1 and not fields[0].strip() and len(header) > 1):
                     continue  # a blank line is not a row
-                row_number += 1
                 self.state.bytes_done = raw.tell()
+                if quoting != csv.QUOTE_NONE and len(lines) > 1 and _glued(lines, delimiter):
+                    # A stray quote swallowed several lines into one field: quarantine each line,
+                    # so nothing is glued and every line is accounted for.
+                    glued_rows += 1
+                    for offset, source in enumerate(lines):
+                        if source.strip():
+                            row_number += 1
+                            yield RawRow(
+                                row_number,
+                                line + offset,
+                                None,
+                                source.rstrip("\r\n"),
+                                f"line {line + offset}: part of a quoted field that opens at line {line} and "
+                                f"runs over {len(lines)} lines (a stray '\"'?); fix the quoting and import again",
+                            )
+                    continue
+                row_number += 1
                 if len(fields) != len(header):
                     many = "many" if len(fields) > len(header) else "few"
                     yield RawRow(
@@ -148,10 +173,16 @@ class CsvFormat(FileFormat):
                         line,
                         None,
                         fields,
-                        f"line {line}: too {many} fields: {len(fields)}, the header has {len(header)}",
+                        f"line {line}: too {many} fields: {len(fields)}, the header has {len(header)}"
+                        + (" (a stray '\"' in this line?)" if any('"' in f for f in fields) else ""),
                     )
                     continue
                 yield RawRow(row_number, line, dict(zip(header, fields, strict=True)), None)
+        if glued_rows:
+            self.state.warnings.append(
+                f"{glued_rows} quoted field(s) ran over several lines because of a stray '\"'; "
+                "their lines are quarantined one by one"
+            )
         if row_number == 0:
             raise BadInputError("the file has a header but no data rows", where=path.name)
 
@@ -182,6 +213,71 @@ class CsvFormat(FileFormat):
                 )
             seen[name] = i
         return header
+
+
+class _LineTap:
+    """Hands lines to the csv reader and remembers them, so each row's source lines are known."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = iter(lines)
+        self._taken: list[str] = []
+        self.count = 0
+
+    def __iter__(self) -> _LineTap:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self._taken.append(line)
+        self.count += 1
+        return line
+
+    def take(self) -> list[str]:
+        taken, self._taken = self._taken, []
+        return taken
+
+
+def _glued(lines: list[str], delimiter: str) -> bool:
+    """Whether a row read over several lines is several rows glued by a stray quote.
+
+    A real multi-line field is well-formed CSV: its closing quote is followed by a delimiter or the
+    line's end. Glue shows as quoting that strict parsing refuses (a quote closing mid-text, a
+    quote never closed) or, in TSV, a field holding both a tab and a line break.
+    """
+    chunk = "".join(lines)
+    try:
+        parsed = list(csv.reader(io.StringIO(chunk), delimiter=delimiter, strict=True))
+    except csv.Error:
+        return True
+    return delimiter == "\t" and any("\t" in f and "\n" in f for row in parsed for f in row)
+
+
+def _literal_quote_lines(path: Path, encoding: str) -> list[int] | None:
+    """For a tab-separated file: the lines with an odd number of '"' when its quotes are literal
+    text rather than CSV quoting (quoting would then glue lines), else None.
+
+    TSV files from NLP corpora (MRPC, SNLI, ...) use no quoting at all; a line that opens a quote
+    and never closes it makes a quoting reader swallow the lines after it.
+    """
+    with open_text(path, encoding) as (text, _raw):
+        try:
+            for fields in csv.reader(text, delimiter="\t", strict=True):
+                if any("\n" in f and "\t" in f for f in fields):
+                    break
+            else:
+                return None
+        except csv.Error:
+            pass
+    with open_text(path, encoding) as (text, _raw):
+        return [n for n, line in enumerate(text, start=1) if line.count('"') % 2]
+
+
+def _literal_quotes_warning(odd_lines: list[int]) -> str:
+    where = ", ".join(str(n) for n in odd_lines[:5]) + (f" and {len(odd_lines) - 5} more" if len(odd_lines) > 5 else "")
+    return (
+        f"quotes in this tab-separated file are text, not quoting ({len(odd_lines)} line(s) have an odd "
+        f"number of '\"': {where or 'none'}); read each line as one row, quotes kept"
+    )
 
 
 class TsvFormat(CsvFormat):
@@ -391,8 +487,13 @@ for _cls in (CsvFormat, TsvFormat, JsonFormat, JsonlFormat, ParquetFormat, HfDat
     register_format(_cls)
 
 
+SNIFFED_EXTENSIONS = (".txt", ".dat", "")
+"""Extensions that say nothing about the content: such files are read by what they hold."""
+
+
 def format_for_path(path: Path) -> type[FileFormat]:
-    """The reader a file's extension (or being a directory) calls for."""
+    """The reader a file's extension (or being a directory) calls for; for ``.txt``, ``.dat`` and
+    no extension, the one its content calls for (tab-separated lines are TSV, JSON Lines JSONL...)."""
     if path.is_dir():
         return FORMATS["hf"]
     suffix = path.suffix.lower()
@@ -400,9 +501,48 @@ def format_for_path(path: Path) -> type[FileFormat]:
         if suffix in cls.extensions:
             return cls
     seen = looks_like(path)
+    if seen == "gzip":
+        raise BadInputError(
+            f"{path.name} is gzip-compressed; decompress it first (gunzip -k '{path.name}') and import "
+            f"'{path.with_suffix('').name}'",
+            where=path.name,
+        )
+    if suffix in SNIFFED_EXTENSIONS:
+        sniffed = sniff_format(path, seen)
+        if sniffed is not None:
+            return sniffed
     hint = _format_for(seen)
+    if seen == "text" and _delimiter_of(path) == "\t":
+        hint = "tsv"
     raise BadInputError(
         f"unknown file extension '{suffix or '(none)'}'; it looks like {_WHAT.get(seen, seen)}. "
         f"Pass --format ({', '.join(FORMATS)})" + (f", probably --format {hint}" if hint else ""),
         where=path.name,
     )
+
+
+def sniff_format(path: Path, seen: str | None = None) -> type[FileFormat] | None:
+    """The reader for a file from its content alone, or None when the content does not say."""
+    seen = seen or looks_like(path)
+    if seen in ("json", "jsonl", "parquet"):
+        return FORMATS[seen]
+    if seen == "text":
+        delimiter = _delimiter_of(path)
+        if delimiter == "\t":
+            return FORMATS["tsv"]
+        if delimiter is not None:
+            return FORMATS["csv"]
+    return None
+
+
+def _delimiter_of(path: Path) -> str | None:
+    """The delimiter that splits the first lines of a text file into the same number of fields."""
+    encoding, _ = detect_encoding(path)
+    lines = [line for line in sniff_text(path, encoding).split("\n")[:20] if line.strip()]
+    if len(lines) > 1:
+        lines = lines[:-1]  # the sniffed text may end mid-line
+    for delimiter in ("\t", ",", ";", "|"):
+        counts = {line.count(delimiter) for line in lines}
+        if lines and min(counts) > 0 and (len(counts) == 1 or delimiter == "\t"):
+            return delimiter
+    return None

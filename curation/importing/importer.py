@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 from curation.errors import BadInputError, NotFoundError
 from curation.files import atomic_write_text
 from curation.importing.decode import fix_mojibake, is_missing, over_limit
+from curation.importing import preference as _preference  # noqa: F401  (registers the preference shapes)
 from curation.importing.formats import FORMATS, FileFormat, RawRow, ReadOptions, format_for_path
 from curation.importing.shapes import (
     CHAT_FORMATS,
@@ -30,6 +31,7 @@ from curation.importing.shapes import (
     TableShape,
     detect_shape,
 )
+from curation.metadata_keys import REJECTED_OUTPUT
 from curation.model import Record, RecordSource, content_hash_of
 from curation.store.base import RecordQuery, RecordStore
 
@@ -90,7 +92,12 @@ def import_file(
 def _choose(path: Path, format: str | None, split: str | None) -> tuple[FileFormat, type[Shape] | None]:
     options = ReadOptions(split=split)
     if format is None:
-        return format_for_path(path)(options), None
+        reader = format_for_path(path)(options)
+        if not path.is_dir() and path.suffix.lower() not in reader.extensions:
+            reader.state.warnings.append(
+                f"{path.name}: read as {reader.name.upper()} from its content (the extension does not say)"
+            )
+        return reader, None
     name = format.lower()
     if name in FORMATS:
         return FORMATS[name](options), None
@@ -194,12 +201,15 @@ class _ImportRun:
             k = self.hash_occurrences.get(content_hash, 0)
             self.hash_occurrences[content_hash] = k + 1
             record_id = hashlib.sha256(f"{content_hash}:{k}".encode()).hexdigest()[:24]
+        metadata = parts.metadata
+        if parts.rejected is not None:
+            metadata = {**metadata, REJECTED_OUTPUT: parts.rejected}
         return Record(
             id=record_id,
             input=parts.input,
             output=parts.output,
             system=parts.system,
-            metadata=parts.metadata,
+            metadata=metadata,
             source=RecordSource(file=self.path.name, row=raw.row),
             content_hash=content_hash,
         )

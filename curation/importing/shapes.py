@@ -19,8 +19,11 @@ from pydantic import BaseModel, Field
 
 from curation.errors import BadInputError
 from curation.importing.decode import is_missing
+from curation.importing.messages import RowError, as_chat, openai_messages, sharegpt_messages, split_chat
 from curation.metadata_keys import ANALYSIS_KEYS
 from curation.model import ChatMessage
+
+__all__ = ["RowError"]  # re-exported: the importer and the shapes modules catch it from here
 
 INPUT_NAMES = ("prompt", "instruction", "question", "input", "query", "message")
 OUTPUT_NAMES = ("response", "output", "answer", "completion", "reply")
@@ -43,10 +46,6 @@ class ColumnMapping(BaseModel):
         return self.input_col is not None or self.output_col is not None
 
 
-class RowError(Exception):
-    """One row cannot become a record; the message is the reason written to quarantine."""
-
-
 @dataclass
 class Parts:
     """The parts of a record taken from one row."""
@@ -56,6 +55,8 @@ class Parts:
     metadata: dict[str, Any]
     id: str | None = None
     system: str | None = None
+    rejected: str | None = None
+    """The rejected reply of a preference pair (kept in metadata ``rejected_output``)."""
 
 
 @dataclass
@@ -226,67 +227,13 @@ class TableShape(Shape):
             if column not in values:
                 raise RowError(f"no '{column}' field (the {what} column)")
         raw_input = values[self.input_col]
-        chat = _as_chat(raw_input) if isinstance(raw_input, list) else None
+        chat = as_chat(raw_input) if isinstance(raw_input, list) else None
         return Parts(
             input=chat if chat is not None else _text(raw_input, "input", self.input_col),
             output=_text(values[self.output_col], "output", self.output_col),
             metadata=self._metadata(values, self.used),
             id=self._row_id(values),
         )
-
-
-def _as_chat(value: list[Any]) -> list[ChatMessage] | None:
-    """A list of {"role", "content"} objects as chat messages (None when it is not one)."""
-    if value and all(isinstance(m, dict) and "role" in m and "content" in m for m in value):
-        return [_message(m.get("role"), m.get("content"), i) for i, m in enumerate(value, start=1)]
-    return None
-
-
-_ROLES = {
-    "system": "system",
-    "user": "user",
-    "human": "user",
-    "assistant": "assistant",
-    "gpt": "assistant",
-    "chatgpt": "assistant",
-    "model": "assistant",
-}
-
-
-def _message(role: Any, content: Any, number: int) -> ChatMessage:
-    mapped = _ROLES.get(str(role).lower()) if role is not None else None
-    if mapped is None:
-        raise RowError(f"message {number} has role {role!r}; supported: system, user/human, assistant/gpt")
-    if isinstance(content, list):
-        parts = []
-        for part in content:
-            if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
-                parts.append(part["text"])
-            else:
-                kind = part.get("type") if isinstance(part, dict) else type(part).__name__
-                raise RowError(f"message {number} has non-text content ({kind}); only text can be imported")
-        content = "\n".join(parts)
-    if is_missing(content):
-        raise RowError(f"message {number} ({role}) has no content")
-    if not isinstance(content, str):
-        raise RowError(f"message {number} ({role}) content is {type(content).__name__}, expected text")
-    return ChatMessage(role=mapped, content=content)
-
-
-def _split_chat(messages: list[ChatMessage]) -> tuple[list[ChatMessage], str]:
-    """(chat input, output): the output is the last message, which must be the assistant's."""
-    if not messages:
-        raise RowError("the conversation has no messages")
-    if messages[-1].role != "assistant":
-        if not any(m.role == "assistant" for m in messages):
-            raise RowError("the conversation has no assistant message (nothing to use as the output)")
-        raise RowError(
-            f"the last message is from '{messages[-1].role}'; the assistant's reply must come last"
-        )
-    chat_input = messages[:-1]
-    if not any(m.role == "user" and m.content.strip() for m in chat_input):
-        raise RowError("input is empty (no user message before the assistant's reply)")
-    return chat_input, messages[-1].content
 
 
 class ChatShape(Shape):
@@ -302,7 +249,7 @@ class ChatShape(Shape):
         turns = values.get(self.key)
         if not isinstance(turns, list):
             raise RowError(f"no '{self.key}' list in this record")
-        chat_input, output = _split_chat(self.messages(turns, values))
+        chat_input, output = split_chat(self.messages(turns, values))
         return Parts(
             input=chat_input,
             output=output,
@@ -319,37 +266,32 @@ class ChatShape(Shape):
 
 
 class OpenAIChatShape(ChatShape):
-    """``{"messages": [{"role", "content"}, ...]}``: the last assistant message is the output."""
+    """``{"messages": [{"role", "content"}, ...]}``: the last assistant message is the output.
+
+    Content may be text or text parts; ``tool_calls`` and ``tool`` messages become tool messages."""
 
     name = "openai"
     key = "messages"
 
     def messages(self, turns: list[Any], values: dict[str, Any]) -> list[ChatMessage]:
-        out = []
-        for number, turn in enumerate(turns, start=1):
-            if not isinstance(turn, dict):
-                raise RowError(f"message {number} is {type(turn).__name__}, not an object")
-            out.append(_message(turn.get("role"), turn.get("content"), number))
-        return out
+        return openai_messages(turns)
 
 
 class ShareGPTShape(ChatShape):
-    """``{"conversations": [{"from": "human"|"gpt"|"system", "value"}, ...]}`` (plus optional ``system``)."""
+    """``{"conversations": [{"from": "human"|"gpt"|"system", "value"}, ...]}`` (plus optional ``system``);
+    ``function_call`` and ``observation`` turns become tool messages of the input."""
 
     name = "sharegpt"
     key = "conversations"
     extra_keys = ("system",)
 
+    @classmethod
+    def detect(cls, values: dict[str, Any]) -> bool:
+        # ShareGPT preference data has the same key plus chosen/rejected: that is another shape.
+        return super().detect(values) and not {"chosen", "rejected"} <= set(values)
+
     def messages(self, turns: list[Any], values: dict[str, Any]) -> list[ChatMessage]:
-        out = []
-        system = values.get("system")
-        if isinstance(system, str) and system.strip():
-            out.append(ChatMessage(role="system", content=system))
-        for number, turn in enumerate(turns, start=1):
-            if not isinstance(turn, dict):
-                raise RowError(f"turn {number} is {type(turn).__name__}, not an object")
-            out.append(_message(turn.get("from"), turn.get("value"), number))
-        return out
+        return sharegpt_messages(turns, values.get("system"))
 
 
 class AlpacaShape(Shape):

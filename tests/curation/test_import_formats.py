@@ -208,8 +208,8 @@ def test_sharegpt(importer: Importer, tmp_path: Path) -> None:
 
 
 def test_format_option_overrides_the_extension(importer: Importer, tmp_path: Path) -> None:
-    path = write_file(tmp_path, "export.txt", "prompt,response\na,b\n")
-    with pytest.raises(BadInputError, match=r"unknown file extension '\.txt'.*--format csv"):
+    path = write_file(tmp_path, "export.log", "prompt,response\na,b\n")
+    with pytest.raises(BadInputError, match=r"unknown file extension '\.log'.*--format csv"):
         importer(path)
     assert importer(path, format="csv").imported == 1
     with pytest.raises(BadInputError, match="unknown format 'xml'"):
@@ -281,5 +281,13 @@ def test_progress_is_reported_per_batch_and_ends_at_one(importer: Importer, tmp_
 
 def test_the_registries_hold_every_format() -> None:
     assert set(FORMATS) == {"csv", "tsv", "json", "jsonl", "parquet", "hf"}
-    assert set(CHAT_FORMATS) == {"openai", "sharegpt", "alpaca"}
+    assert set(CHAT_FORMATS) == {
+        "openai",
+        "sharegpt",
+        "alpaca",
+        "sharegpt-preference",
+        "preference",
+        "preference-messages",
+        "hh-rlhf",
+    }
     assert all(cls.name == name for name, cls in FORMATS.items())

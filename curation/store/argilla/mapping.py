@@ -150,11 +150,13 @@ def record_to_argilla(
     """One item of a bulk upsert; the record's id is the Argilla ``external_id``."""
     fields: dict[str, Any] = {FIELD_OUTPUT: record.output}
     if isinstance(record.input, list):
-        fields[FIELD_CHAT] = [m.model_dump() for m in record.input]
+        # Argilla's chat field shows role and content (any role name up to 20 characters); the
+        # tool kind and name ride in the payload below.
+        fields[FIELD_CHAT] = [{"role": m.role, "content": m.content} for m in record.input]
     else:
         fields[FIELD_INPUT] = record.input
     payload = {
-        "input": record.input if isinstance(record.input, str) else [m.model_dump() for m in record.input],
+        "input": record.input if isinstance(record.input, str) else [m.stored() for m in record.input],
         "system": record.system,
         "metadata": record.metadata,
         "source": record.source.model_dump(),

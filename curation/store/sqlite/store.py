@@ -178,7 +178,7 @@ class SQLiteStore(RecordStore):
         rows: dict[str, tuple[Any, ...]] = {}
         for record in batch:
             input_json = dumps(
-                record.input if isinstance(record.input, str) else [m.model_dump() for m in record.input]
+                record.input if isinstance(record.input, str) else [m.stored() for m in record.input]
             )
             metadata_json = dumps(record.metadata)
             suggestions_json = dumps([s.model_dump() for s in record.suggestions])
