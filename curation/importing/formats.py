@@ -273,7 +273,9 @@ def _literal_quote_lines(path: Path, encoding: str) -> list[int] | None:
 
 
 def _literal_quotes_warning(odd_lines: list[int]) -> str:
-    where = ", ".join(str(n) for n in odd_lines[:5]) + (f" and {len(odd_lines) - 5} more" if len(odd_lines) > 5 else "")
+    where = ", ".join(str(n) for n in odd_lines[:5]) + (
+        f" and {len(odd_lines) - 5} more" if len(odd_lines) > 5 else ""
+    )
     return (
         f"quotes in this tab-separated file are text, not quoting ({len(odd_lines)} line(s) have an odd "
         f"number of '\"': {where or 'none'}); read each line as one row, quotes kept"

@@ -18,8 +18,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from curation.errors import BadInputError, NotFoundError
 from curation.files import atomic_write_text
-from curation.importing.decode import fix_mojibake, is_missing, over_limit
 from curation.importing import preference as _preference  # noqa: F401  (registers the preference shapes)
+from curation.importing.decode import fix_mojibake, is_missing, over_limit
 from curation.importing.formats import FORMATS, FileFormat, RawRow, ReadOptions, format_for_path
 from curation.importing.shapes import (
     CHAT_FORMATS,

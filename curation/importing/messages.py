@@ -68,7 +68,11 @@ def content_text(content: Any, where: str, role: str) -> str:
                 parts.append(part)
                 continue
             kind = part.get("type", "text") if isinstance(part, dict) else type(part).__name__
-            text = (part.get("text", part.get("value")) if isinstance(part, dict) else None) if kind == "text" else None
+            text = (
+                (part.get("text", part.get("value")) if isinstance(part, dict) else None)
+                if kind == "text"
+                else None
+            )
             if not isinstance(text, str):
                 raise RowError(
                     f"{where} ({role}), content part {number} is {kind!r}; only text parts "
@@ -159,7 +163,9 @@ def transcript_messages(text: Any, key: str) -> list[ChatMessage]:
     body = text.lstrip("\n")
     pieces = _SPEAKER.split(body)
     if len(pieces) < 3 or pieces[0].strip():
-        raise RowError(f"'{key}' is not a transcript: it should start with 'Human:' and alternate with 'Assistant:'")
+        raise RowError(
+            f"'{key}' is not a transcript: it should start with 'Human:' and alternate with 'Assistant:'"
+        )
     roles = {"Human": "user", "Assistant": "assistant"}
     return [
         ChatMessage(role=roles[speaker], content=content.strip())  # type: ignore[arg-type]

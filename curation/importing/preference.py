@@ -43,7 +43,9 @@ class PreferenceShape(Shape):
     def convert(self, values: dict[str, Any]) -> Parts:
         missing = [k for k in self.keys if k not in values]
         if missing:
-            raise RowError(f"a {self.name} record needs {', '.join(repr(k) for k in self.keys)}; missing: {missing}")
+            raise RowError(
+                f"a {self.name} record needs {', '.join(repr(k) for k in self.keys)}; missing: {missing}"
+            )
         chat_input, chosen, rejected = self.pair(values)
         used = {*self.keys, "system", *([self.id_col] if self.id_col else [])}
         return Parts(
@@ -122,7 +124,9 @@ class PromptPreferenceShape(PreferenceShape):
         else:
             text = content_text(prompt, "'prompt'", "user")
             system = values.get("system")
-            chat_input = [ChatMessage(role="system", content=system)] if isinstance(system, str) and system else []
+            chat_input = (
+                [ChatMessage(role="system", content=system)] if isinstance(system, str) and system else []
+            )
             chat_input.append(ChatMessage(role="user", content=text))
         require_user_message(chat_input)
         return chat_input, _reply(values["chosen"], "chosen"), _reply(values["rejected"], "rejected")
@@ -160,5 +164,10 @@ class TranscriptPreferenceShape(PreferenceShape):
         return chat_input, chosen[-1].content, rejected[-1].content
 
 
-for _cls in (ShareGPTPreferenceShape, PromptPreferenceShape, MessagesPreferenceShape, TranscriptPreferenceShape):
+for _cls in (
+    ShareGPTPreferenceShape,
+    PromptPreferenceShape,
+    MessagesPreferenceShape,
+    TranscriptPreferenceShape,
+):
     register_chat_format(_cls)

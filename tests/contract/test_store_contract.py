@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from curation import metadata_keys
 from curation.errors import BadInputError, ConflictError, NotFoundError, PermissionDeniedError
-from curation.model import Role, Suggestion, User
+from curation.model import ChatMessage, Role, Suggestion, User
 from curation.review.auth import Session, sign_in
 from curation.store.base import MetadataRange, RecordQuery, RecordStore, ResponseFilter, SuggestionFilter
 from tests.factories import make_chat_record, make_record, make_response
@@ -71,6 +72,31 @@ def test_record_fields_round_trip(store: RecordStore) -> None:
     assert (got_plain.source.file, got_plain.source.row) == (plain.source.file, plain.source.row)
     with pytest.raises(NotFoundError):
         store.get_record("missing-id")
+
+
+def test_tool_messages_and_rejected_reply_round_trip(store: RecordStore) -> None:
+    """Tool calls and results in a chat input, and a preference pair's rejected reply, come back as written."""
+    record = make_chat_record(
+        input=[
+            ChatMessage(role="user", content="Find a recipe with rice"),
+            ChatMessage(
+                role="tool", kind="call", name="search", content='{"name": "search", "arguments": {}}'
+            ),
+            ChatMessage(role="tool", kind="result", content='{"recipes": ["fried rice"]}'),
+        ],
+        output="Try fried rice.",
+        metadata={metadata_keys.REJECTED_OUTPUT: "No idea."},
+    )
+    store.upsert_records([record])
+    got = store.get_record(record.id)
+    assert got.input == record.input
+    assert [(m.role, m.kind, m.name) for m in got.input] == [
+        ("user", None, None),
+        ("tool", "call", "search"),
+        ("tool", "result", None),
+    ]
+    assert got.metadata[metadata_keys.REJECTED_OUTPUT] == "No idea."
+    assert got.content_hash == record.content_hash
 
 
 def test_query_filters_combine(store: RecordStore) -> None:

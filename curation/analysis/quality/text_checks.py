@@ -8,7 +8,42 @@ import re
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 
 _DANGLING = frozenset(
-    ["a", "an", "the", "and", "or", "but", "nor", "to", "of", "with", "for", "from", "because", "that", "which", "your", "our", "their", "its", "my", "is", "are", "was", "were", "be", "been", "at", "in", "on", "by", "as", "than", "into", "onto"]
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "nor",
+        "to",
+        "of",
+        "with",
+        "for",
+        "from",
+        "because",
+        "that",
+        "which",
+        "your",
+        "our",
+        "their",
+        "its",
+        "my",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "at",
+        "in",
+        "on",
+        "by",
+        "as",
+        "than",
+        "into",
+        "onto",
+    ]
 )
 """Words a finished sentence does not end on: articles, conjunctions, prepositions, possessives."""
 
