@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from curation.errors import BadInputError
 from curation.importing.decode import detect_encoding, looks_like, open_text, sniff_text
@@ -128,7 +128,7 @@ class CsvFormat(FileFormat):
         if warning:
             self.state.warnings.append(warning)
         delimiter = self.delimiter or self._guess_delimiter(sniff_text(path, encoding))
-        quoting = csv.QUOTE_MINIMAL
+        quoting: Literal[0, 3] = csv.QUOTE_MINIMAL
         if delimiter == "\t":
             odd_lines = _literal_quote_lines(path, encoding)
             if odd_lines is not None:

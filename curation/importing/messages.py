@@ -8,6 +8,7 @@ the same way and says the same thing about one it cannot read.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any
@@ -51,11 +52,11 @@ def message(role: Any, content: Any, where: str, *, name: Any = None) -> ChatMes
     key = str(role).strip().lower() if role is not None else ""
     text = content_text(content, where, key or "?")
     if key in SPEAKER_ROLES:
-        return ChatMessage(role=SPEAKER_ROLES[key], content=text)  # type: ignore[arg-type]
+        return ChatMessage(role=SPEAKER_ROLES[key], content=text)
     if key in TOOL_KINDS:
         kind = TOOL_KINDS[key]
         tool_name = name if isinstance(name, str) and name.strip() else _called_name(text, kind)
-        return ChatMessage(role="tool", content=text, kind=kind, name=tool_name)  # type: ignore[arg-type]
+        return ChatMessage(role="tool", content=text, kind=kind, name=tool_name)
     raise RowError(f"{where} has role {role!r}; supported: {_SUPPORTED}")
 
 
@@ -124,10 +125,8 @@ def _tool_call(call: Any, where: str) -> ChatMessage:
         raise RowError(f"{where} has no function name")
     arguments = function.get("arguments")
     if isinstance(arguments, str):
-        try:
+        with contextlib.suppress(ValueError):  # arguments that are not JSON stay the text they are
             arguments = json.loads(arguments)
-        except ValueError:
-            pass  # kept as the text it is
     text = json.dumps({"name": function["name"], "arguments": arguments}, ensure_ascii=False)
     return ChatMessage(role="tool", content=text, kind="call", name=function["name"])
 
@@ -168,7 +167,7 @@ def transcript_messages(text: Any, key: str) -> list[ChatMessage]:
         )
     roles = {"Human": "user", "Assistant": "assistant"}
     return [
-        ChatMessage(role=roles[speaker], content=content.strip())  # type: ignore[arg-type]
+        ChatMessage(role=roles[speaker], content=content.strip())
         for speaker, content in zip(pieces[1::2], pieces[2::2], strict=True)
     ]
 
