@@ -18,7 +18,12 @@ from curation import metadata_keys
 from curation.model import Record
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-_ROLE_AVATAR = {"system": ":material/settings:", "user": "user", "assistant": "assistant"}
+_ROLE_AVATAR = {
+    "system": ":material/settings:",
+    "user": "user",
+    "assistant": "assistant",
+    "tool": ":material/build:",
+}
 
 
 def md_escape(text: str) -> str:
@@ -54,6 +59,9 @@ def record_input(record: Record) -> None:
         return
     for message in record.input:
         with st.chat_message(message.role, avatar=_ROLE_AVATAR.get(message.role)):
+            if message.role == "tool":
+                what = "tool call" if message.kind == "call" else "tool result"
+                st.caption(md_escape(f"{what}: {message.name}" if message.name else what))
             st.text(message.content)
 
 

@@ -6,6 +6,7 @@
 
 from curation.importing.formats import FORMATS, FileFormat, RawRow, register_format
 from curation.importing.importer import MAX_FIELD_BYTES, ImportReport, all_format_names, import_file
+from curation.importing.preview import ImportPreview, preview_file
 from curation.importing.shapes import CHAT_FORMATS, ColumnMapping, register_chat_format
 
 __all__ = [
@@ -14,10 +15,12 @@ __all__ = [
     "MAX_FIELD_BYTES",
     "ColumnMapping",
     "FileFormat",
+    "ImportPreview",
     "ImportReport",
     "RawRow",
     "all_format_names",
     "import_file",
+    "preview_file",
     "register_chat_format",
     "register_format",
 ]

@@ -83,13 +83,14 @@ def import_file(
     path = Path(file)
     if not path.exists():
         raise NotFoundError(f"{path} does not exist; check the path")
-    reader, forced_shape = _choose(path, format, split)
+    reader, forced_shape = choose_reader(path, format, split)
     reader.check(path)
     run = _ImportRun(store, path, reader, mapping or ColumnMapping(), forced_shape, progress, batch_size)
     return run.execute(Path(quarantine_dir))
 
 
-def _choose(path: Path, format: str | None, split: str | None) -> tuple[FileFormat, type[Shape] | None]:
+def choose_reader(path: Path, format: str | None, split: str | None) -> tuple[FileFormat, type[Shape] | None]:
+    """The reader for ``path`` (by ``format``, its extension or its content) and the forced shape."""
     options = ReadOptions(split=split)
     if format is None:
         reader = format_for_path(path)(options)

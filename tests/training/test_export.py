@@ -218,6 +218,40 @@ def test_an_empty_clean_set_and_unknown_format_are_clear_errors(
     assert sum(result.counts.values()) == 1
 
 
+def test_preference_pairs_and_tool_messages_export(
+    make_local_project: ProjectFactory, tmp_path: Path
+) -> None:
+    """Imported preference pairs come out as TRL's prompt/chosen/rejected; tool turns keep their place."""
+    _, store = make_local_project()
+    pair = make_record(input="Name a colour.", output="Blue.", metadata={F.REJECTED_OUTPUT: "No."})
+    tools = make_chat_record(
+        input=[
+            ChatMessage(role="user", content="Weather?"),
+            ChatMessage(role="tool", kind="call", name="weather", content='{"name": "weather"}'),
+            ChatMessage(role="tool", kind="result", content="-3 C"),
+        ],
+        output="It is -3 C.",
+    )
+    store.upsert_records([pair, tools])
+    config = ExportConfig(
+        include_unreviewed=True,
+        formats=["preference", "sharegpt"],
+        fractions={"train": 1.0, "validation": 0.0, "test": 0.0},
+    )
+    export_clean_set(store, tmp_path / "out", config)
+    lines = (tmp_path / "out" / "preference.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == [
+        {
+            "prompt": [{"role": "user", "content": "Name a colour."}],
+            "chosen": [{"role": "assistant", "content": "Blue."}],
+            "rejected": [{"role": "assistant", "content": "No."}],
+        }
+    ]
+    sharegpt = json.loads((tmp_path / "out" / "sharegpt.json").read_text(encoding="utf-8"))
+    turns = next(c["conversations"] for c in sharegpt if len(c["conversations"]) == 4)
+    assert [t["from"] for t in turns] == ["human", "gpt", "observation", "gpt"]
+
+
 def write_jsonl(path: Path, examples: list[Any]) -> Path:
     path.write_text("".join((e if isinstance(e, str) else json.dumps(e)) + "\n" for e in examples))
     return path

@@ -91,3 +91,49 @@ def test_unusable_file_exits_1_with_a_clean_error(tmp_path: Path) -> None:
     odd.write_text("alpha,beta\n1,2\n", encoding="utf-8")
     code, _, err = invoke("import", str(project), str(odd))
     assert code == 1 and "columns found: alpha, beta" in err
+
+
+def test_cli_reads_tool_calls_preference_pairs_and_tab_separated_txt(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    tools = tmp_path / "tools.json"
+    tools.write_text(
+        json.dumps(
+            [
+                {
+                    "conversations": [
+                        {"from": "human", "value": "Weather in Oslo?"},
+                        {"from": "function_call", "value": '{"name": "weather", "arguments": {}}'},
+                        {"from": "observation", "value": "-3 C"},
+                        {"from": "gpt", "value": "It is -3 C."},
+                    ]
+                }
+            ]
+        ),
+        encoding="utf-8",
+    )
+    hh = tmp_path / "hh.jsonl"
+    hh.write_text(
+        json.dumps(
+            {"chosen": "\n\nHuman: Hi\n\nAssistant: Hello!", "rejected": "\n\nHuman: Hi\n\nAssistant: Go."}
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    txt = tmp_path / "pairs.txt"
+    txt.write_text('prompt\tresponse\nHe said " hi .\tHello .\n', encoding="utf-8")
+    formats = []
+    for path in (tools, hh, txt):
+        code, out, err = invoke("import", str(project), str(path), "--json")
+        assert code == 0, err
+        report = json.loads(out)
+        assert (report["imported"], report["rejected"]) == (1, 0)
+        formats.append(report["format"])
+    assert formats == ["sharegpt", "hh-rlhf", "tsv"]
+    store = open_store(project)
+    try:
+        by_output = {r.output: r for r in store.query_records().records}
+    finally:
+        store.close()
+    assert [m.role for m in by_output["It is -3 C."].input] == ["user", "tool", "tool"]
+    assert by_output["Hello!"].metadata["rejected_output"] == "Go."
+    assert by_output["Hello ."].input == 'He said " hi .'

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from curation import metadata_keys
 from tests.ui.conftest import OWNER, app_as, no_exception
 
 PAGE = "app_pages/project_import.py"
@@ -18,7 +21,8 @@ def test_import_with_mapping_shows_rejected_rows(seeded_project, tmp_path):
     at.radio(key="import_source").set_value("Path on this machine").run()
     at.text_input(key="import_path").input(str(csv)).run()
     no_exception(at)
-    assert at.dataframe[-1].value["question"].tolist() == ["Where is my order?", ""]  # the preview
+    preview = next(d.value for d in at.dataframe if "question" in d.value.columns)
+    assert preview["question"].tolist() == ["Where is my order?", ""]
     at.selectbox(key="import_input_col").select("question")
     at.selectbox(key="import_output_col").select("answer")
     at.button(key="import_run").click().run()
@@ -28,6 +32,35 @@ def test_import_with_mapping_shows_rejected_rows(seeded_project, tmp_path):
     assert store.count_records() == 1
     rejected = at.dataframe[-1].value
     assert rejected["row"].tolist() == [2] and "input" in rejected["reason"].item()
+
+
+def test_preview_shows_what_a_preference_file_becomes(seeded_project, tmp_path):
+    root, store = seeded_project([])
+    data = tmp_path / "dpo.json"
+    data.write_text(
+        json.dumps(
+            [
+                {
+                    "conversations": [{"from": "human", "value": "Name a colour."}],
+                    "chosen": {"from": "gpt", "value": "Blue."},
+                    "rejected": {"from": "gpt", "value": "No."},
+                }
+            ]
+        ),
+        encoding="utf-8",
+    )
+    at = app_as(root, OWNER, PAGE)
+    at.radio(key="import_source").set_value("Path on this machine").run()
+    at.text_input(key="import_path").input(str(data)).run()
+    no_exception(at)
+    assert any("records shaped as sharegpt-preference" in c.value for c in at.caption)
+    records = next(d.value for d in at.dataframe if "rejected reply" in d.value.columns)
+    assert records["output"].tolist() == ["Blue."] and records["rejected reply"].tolist() == ["No."]
+    assert "sharegpt-preference" in at.selectbox(key="import_format").options
+    at.button(key="import_run").click().run()
+    no_exception(at)
+    (record,) = store.query_records().records
+    assert record.metadata[metadata_keys.REJECTED_OUTPUT] == "No."
 
 
 def test_adding_a_person(seeded_project):

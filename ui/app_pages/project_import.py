@@ -4,7 +4,6 @@ column mapping, a preview and the rejected rows with their reasons."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +11,7 @@ import streamlit as st
 
 from curation.errors import PairsmithError
 from curation.files import ProjectPaths
-from curation.importing import CHAT_FORMATS, FORMATS, ColumnMapping, all_format_names, import_file
-from curation.importing.formats import format_for_path
+from curation.importing import CHAT_FORMATS, ColumnMapping, all_format_names, import_file, preview_file
 from curation.model import Role, User
 from curation.review.auth import Action
 from training import jobs
@@ -139,8 +137,9 @@ source = st.radio("Source", ["Upload", "Path on this machine"], horizontal=True,
 path: Path | None = None
 if source == "Upload":
     upload = st.file_uploader(
-        "CSV, TSV, JSON, JSONL or Parquet",
-        type=["csv", "tsv", "json", "jsonl", "parquet"],
+        "CSV, TSV (also .txt), JSON, JSONL or Parquet: tables, OpenAI/ShareGPT chats with tool calls, "
+        "Alpaca, preference pairs",
+        type=["csv", "tsv", "tab", "txt", "json", "jsonl", "ndjson", "parquet"],
         key="import_upload",
     )
     if upload is not None:
@@ -163,25 +162,40 @@ format_choice = st.selectbox("Format", ["(by extension)", *all_format_names()], 
 chosen_format = None if format_choice == "(by extension)" else format_choice
 
 
-def preview(file: Path, fmt: str | None) -> tuple[list[dict[str, Any]], list[str]]:
-    """The first rows as read (before mapping), and the columns seen in them."""
-    name = (fmt or "").lower()
-    reader = FORMATS[name]() if name in FORMATS else format_for_path(file)()
-    reader.check(file)
-    rows = [r.values for r in islice(reader.read(file), PREVIEW_ROWS) if r.values is not None]
-    columns: list[str] = []
-    for row in rows:
-        columns += [str(c) for c in row if str(c) not in columns]
-    return [{str(k): render.as_cell(v) for k, v in row.items()} for row in rows], columns
-
-
 try:
-    rows, columns = preview(path, chosen_format)
+    preview = preview_file(path, format=chosen_format, limit=PREVIEW_ROWS)
 except PairsmithError as exc:
     st.error(str(exc))
     st.stop()
-st.caption(f"Preview: the first {len(rows)} rows of {render.md_escape(path.name)}")
-st.dataframe(rows, hide_index=True, width="stretch")
+columns = preview.columns
+st.caption(
+    f"Preview: the first {len(preview.rows)} rows of {render.md_escape(path.name)}, read as "
+    f"{preview.format.upper()}, records shaped as {preview.shape}"
+)
+for warning in preview.warnings:
+    st.warning(render.md_escape(warning))
+st.dataframe(
+    [{str(k): render.as_cell(v) for k, v in (r.values or {}).items()} for r in preview.rows],
+    hide_index=True,
+    width="stretch",
+    key="import_preview_rows",
+)
+with st.expander("What these rows become"):
+    st.dataframe(
+        [
+            {
+                "row": r.row,
+                "input": r.input,
+                "output": r.output,
+                **({"rejected reply": r.rejected_output} if any(x.rejected_output for x in preview.rows) else {}),
+                "quarantined because": r.reason,
+            }
+            for r in preview.rows
+        ],
+        hide_index=True,
+        width="stretch",
+        key="import_preview_records",
+    )
 
 chat = chosen_format in CHAT_FORMATS
 with st.form("import_form"):

@@ -1,0 +1,78 @@
+"""What an import would make of a file's first rows, without writing anything (for the UI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from curation.importing.importer import choose_reader
+from curation.importing.shapes import ColumnMapping, MetadataCleaner, RowError, TableShape, detect_shape
+from curation.model import ChatMessage
+
+
+@dataclass
+class PreviewRow:
+    """One row as read, and the record it would become (or why it would be quarantined)."""
+
+    row: int
+    values: dict[str, Any] | None
+    input: str | None = None
+    output: str | None = None
+    rejected_output: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class ImportPreview:
+    format: str
+    """The reader (csv, tsv, json, ...)."""
+    shape: str
+    """The record shape detected or forced: table, openai, sharegpt, alpaca, a preference shape..."""
+    columns: list[str]
+    rows: list[PreviewRow] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def preview_file(
+    file: Path | str,
+    *,
+    format: str | None = None,
+    mapping: ColumnMapping | None = None,
+    limit: int = 20,
+) -> ImportPreview:
+    """The first ``limit`` rows of ``file`` and the records ``import_file`` would make of them.
+
+    Raises BadInputError as ``import_file`` does for a file that cannot be imported at all.
+    """
+    path = Path(file)
+    mapping = mapping or ColumnMapping()
+    reader, forced_shape = choose_reader(path, format, None)
+    reader.check(path)
+    raws = list(islice(reader.read(path), limit))
+    first = next((r.values for r in raws if r.values is not None), None)
+    columns = reader.state.columns or (list(first) if first else [])
+    shape_cls = forced_shape or (detect_shape(first, mapping) if first else TableShape)
+    shape = shape_cls(mapping, columns, MetadataCleaner(infer_types=reader.untyped))
+    preview = ImportPreview(
+        format=reader.name, shape=shape_cls.name, columns=columns, warnings=list(reader.state.warnings)
+    )
+    for raw in raws:
+        item = PreviewRow(row=raw.row, values=raw.values)
+        if raw.values is None:
+            item.reason = raw.error or "the row could not be read"
+        else:
+            try:
+                parts = shape.convert(raw.values)
+            except RowError as exc:
+                item.reason = str(exc)
+            else:
+                item.input = parts.input if isinstance(parts.input, str) else _chat_text(parts.input)
+                item.output, item.rejected_output = parts.output, parts.rejected
+        preview.rows.append(item)
+    return preview
+
+
+def _chat_text(messages: list[ChatMessage]) -> str:
+    return "\n".join(f"[{m.role}{f' {m.kind}' if m.kind else ''}] {m.content}" for m in messages)
