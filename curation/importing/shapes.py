@@ -23,8 +23,6 @@ from curation.importing.messages import RowError, as_chat, openai_messages, shar
 from curation.metadata_keys import ANALYSIS_KEYS
 from curation.model import ChatMessage
 
-__all__ = ["RowError"]  # re-exported: the importer and the shapes modules catch it from here
-
 INPUT_NAMES = ("prompt", "instruction", "question", "input", "query", "message")
 OUTPUT_NAMES = ("response", "output", "answer", "completion", "reply")
 ID_NAMES = ("id",)

@@ -187,7 +187,11 @@ with st.expander("What these rows become"):
                 "row": r.row,
                 "input": r.input,
                 "output": r.output,
-                **({"rejected reply": r.rejected_output} if any(x.rejected_output for x in preview.rows) else {}),
+                **(
+                    {"rejected reply": r.rejected_output}
+                    if any(x.rejected_output for x in preview.rows)
+                    else {}
+                ),
                 "quarantined because": r.reason,
             }
             for r in preview.rows
