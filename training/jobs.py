@@ -122,6 +122,37 @@ def list_jobs(project_dir: Path | str) -> list[dict[str, Any]]:
     return [get_job(project_dir, i) for i in ids]
 
 
+def latest_job(
+    project_dir: Path | str,
+    *,
+    kinds: frozenset[str] | None = None,
+    exclude: frozenset[str] = frozenset(),
+    job_id: str | None = None,
+) -> dict[str, Any] | None:
+    """Job ``job_id`` when it exists, else the newest job of ``kinds`` (any kind when None) that is
+    not of ``exclude``; None when there is none. A page finds its running job again after a refresh."""
+    if job_id:
+        with contextlib.suppress(NotFoundError):
+            return get_job(project_dir, job_id)
+    for job in list_jobs(project_dir):
+        if (kinds is None or job["kind"] in kinds) and job["kind"] not in exclude:
+            return job
+    return None
+
+
+def log_tail(path: Path | str, lines: int = 40) -> str:
+    """The last ``lines`` lines of a job's log (at most its last 64 kB); empty when there is none yet."""
+    log = Path(path)
+    if not log.exists():
+        return ""
+    with log.open("rb") as handle:
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - 64_000))
+        text = handle.read().decode("utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-lines:])
+
+
 def _launch(project_dir: Path, job_id: str, log_path: Path, api_key: str | None = None) -> int:
     env = dict(os.environ)
     if api_key:

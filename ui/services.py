@@ -9,7 +9,6 @@ The store itself is never a cache key (arguments starting with ``_`` are not has
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +17,12 @@ from typing import Any
 import streamlit as st
 from pydantic import SecretStr
 
-from curation import metadata_keys
-from curation.analysis.results import load_artifact
+from curation.analysis.results import accepted_query, load_artifact, map_rows
 from curation.errors import BackendError, NotFoundError, PairsmithError
 from curation.files import ProjectPaths
-from curation.model import LABEL_QUESTION, ResponseStatus
 from curation.review.auth import Action, Session, sign_in
-from curation.store.base import RecordQuery, RecordStore, ResponseFilter
+from curation.review.labels import UNREVIEWED, latest_labels
+from curation.store.base import RecordStore
 from ui import state
 from ui.state import Keys
 
@@ -158,49 +156,8 @@ def artifact(project_dir: str, name: str, mtime: float) -> Any:
 
 @st.cache_data(max_entries=4, show_spinner="Loading the map…")
 def map_points(_store: RecordStore, key: Stamp) -> list[dict[str, Any]]:
-    """One row per analysed record: map position, cluster, duplicate status, label and an input snippet.
-
-    Reads every record once per stamp, a batch at a time (about 1 s per 10k records); later
-    clicks on the page reuse it.
-    """
-    labels = _labels(_store)
-    rows: list[dict[str, Any]] = []
-    for batch in _store.iter_records(batch_size=5000):
-        for record in batch:
-            meta = record.metadata
-            if meta.get(metadata_keys.MAP_X) is None:
-                continue
-            resolution = meta.get(metadata_keys.DUP_RESOLUTION)
-            duplicate = (
-                f"{resolution}"
-                if resolution
-                else ("duplicate" if meta.get(metadata_keys.DUP_GROUP) else "unique")
-            )
-            rows.append(
-                {
-                    "id": record.id,
-                    "x": float(meta[metadata_keys.MAP_X]),
-                    "y": float(meta[metadata_keys.MAP_Y]),
-                    "cluster": str(
-                        meta.get(metadata_keys.CLUSTER_NAME) or meta.get(metadata_keys.CLUSTER, "")
-                    ),
-                    "cluster_id": meta.get(metadata_keys.CLUSTER),
-                    "label": labels.get(record.id, "unreviewed"),
-                    "duplicates": duplicate,
-                    "input": record.input_text[:160],
-                }
-            )
-    return rows
-
-
-def _labels(store: RecordStore) -> dict[str, str]:
-    """The latest submitted label of each record (several annotators: the most recent wins)."""
-    out: dict[str, str] = {}
-    for response in store.get_responses(status=ResponseStatus.submitted):
-        value = response.values.get(LABEL_QUESTION)
-        if value is not None:
-            out[response.record_id] = str(value)
-    return out
+    """The map's rows (curation.analysis.results.map_rows), coloured by the latest label; once per stamp."""
+    return map_rows(_store, latest_labels(_store), unlabelled=UNREVIEWED)
 
 
 @st.cache_data(max_entries=8, show_spinner="Measuring diversity…")
@@ -214,57 +171,17 @@ def diversity(
     """Diversity figures of the whole set (``all``) or the records labelled good (``accepted``)."""
     from curation.analysis.diversity import subset_figures
 
-    query = None
-    if which == "accepted":
-        query = RecordQuery(
-            response=ResponseFilter(status=["submitted"], question=LABEL_QUESTION, value="good")
-        )
+    query = accepted_query() if which == "accepted" else None
     return subset_figures(_store, query, cluster_names, topic_of=topics)
 
 
 @st.cache_data(max_entries=4, show_spinner="Working out the clean set…")
 def clean_set_preview(_store: RecordStore, key: Stamp, include_unreviewed: bool) -> dict[str, Any]:
-    """What an export would contain now: counts by reason, and the diversity of what goes in."""
-    from curation.analysis.diversity import diversity_figures
-    from training.clean_set import select_clean_set
+    """What an export would contain now (training.clean_set.preview_clean_set), once per stamp."""
+    from training.clean_set import preview_clean_set
     from training.export_config import ExportConfig
 
-    clean = select_clean_set(_store, ExportConfig(include_unreviewed=include_unreviewed))
-    summary = clean.summary()
-    cluster_of = {
-        i.record.id: int(i.record.metadata[metadata_keys.CLUSTER])
-        for i in clean.included
-        if i.record.metadata.get(metadata_keys.CLUSTER) is not None
-    }
-    summary["diversity"] = None
-    if cluster_of:
-        ids, vectors = _store.get_vectors(metadata_keys.VECTOR_INPUT, list(cluster_of))
-        names = {int(v): str(v) for v in set(cluster_of.values())}
-        for item in clean.included:
-            name = item.record.metadata.get(metadata_keys.CLUSTER_NAME)
-            if name and item.record.id in cluster_of:
-                names[cluster_of[item.record.id]] = str(name)
-        summary["diversity"] = diversity_figures(ids, vectors, cluster_of, names)
-    summary["warnings"] = _clean_set_warnings(summary)
-    return summary
-
-
-def _clean_set_warnings(summary: dict[str, Any]) -> list[str]:
-    warnings = []
-    if summary["included"] == 0:
-        warnings.append("The clean set is empty: review some records (label them good) before exporting.")
-    elif summary["included"] < 50:
-        warnings.append(
-            f"Only {summary['included']} record{'s' if summary['included'] != 1 else ''} would be "
-            "exported; a LoRA adapter needs a few hundred "
-            "to learn a task reliably."
-        )
-    unreviewed = summary["excluded_by"].get("unreviewed", 0)
-    if unreviewed and unreviewed > summary["included"]:
-        warnings.append(f"{unreviewed} records are not reviewed yet and are left out.")
-    figures = summary.get("diversity") or {}
-    warnings += [f"Diversity: {hint}" for hint in figures.get("hints", [])[:3]]
-    return warnings
+    return preview_clean_set(_store, ExportConfig(include_unreviewed=include_unreviewed))
 
 
 @st.cache_data(ttl=5, max_entries=64, show_spinner=False)
@@ -280,30 +197,6 @@ def cluster_names(project_dir: Path) -> dict[int, str]:
     """Cluster id → name from the last analysis; NotFoundError when analysis has not run."""
     listing = artifact(str(project_dir), "clusters", analysis_mtime(project_dir))
     return {int(c["id"]): str(c["name"]) for c in listing["clusters"]}
-
-
-def read_jsonl(path: Path, limit: int = 1000) -> list[dict[str, Any]]:
-    """The first ``limit`` rows of a JSON Lines file (quarantine files)."""
-    rows = []
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                rows.append(json.loads(line))
-            if len(rows) >= limit:
-                break
-    return rows
-
-
-def tail(path: Path, lines: int = 40) -> str:
-    """The last lines of a log file, for the live job view."""
-    if not path.exists():
-        return ""
-    with path.open("rb") as handle:
-        handle.seek(0, 2)
-        size = handle.tell()
-        handle.seek(max(0, size - 64_000))
-        text = handle.read().decode("utf-8", errors="replace")
-    return "\n".join(text.splitlines()[-lines:])
 
 
 def page_of(items: Sequence[Any], page: int, size: int) -> Sequence[Any]:

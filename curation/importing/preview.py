@@ -1,12 +1,16 @@
-"""What an import would make of a file's first rows, without writing anything (for the UI)."""
+"""What an import would make of a file's first rows, without writing anything (for the UI); an
+uploaded file kept in the project; the rejected rows of an import."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from curation.errors import BadInputError
+from curation.files import ProjectPaths
 from curation.importing.importer import choose_reader
 from curation.importing.shapes import ColumnMapping, MetadataCleaner, RowError, TableShape, detect_shape
 from curation.model import ChatMessage
@@ -76,3 +80,31 @@ def preview_file(
 
 def _chat_text(messages: list[ChatMessage]) -> str:
     return "\n".join(f"[{m.role}{f' {m.kind}' if m.kind else ''}] {m.content}" for m in messages)
+
+
+# --- uploads and rejected rows (what the import page keeps and shows) ----------------------------
+
+UPLOADS = "uploads"
+
+
+def save_upload(project_dir: Path | str, file_name: str, data: bytes) -> Path:
+    """Keep an uploaded file as ``DIR/uploads/<name>`` (only its base name: no path from the browser)."""
+    name = Path(file_name).name
+    if not name or name in (".", ".."):
+        raise BadInputError(f"an uploaded file needs a name, got {file_name!r}")
+    target = ProjectPaths(Path(project_dir)).root / UPLOADS / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return target
+
+
+def read_quarantine(path: Path | str, limit: int = 1000) -> list[dict[str, Any]]:
+    """The first ``limit`` rejected rows of a quarantine file (``{"row", "reason", "raw", …}``)."""
+    rows: list[dict[str, Any]] = []
+    with Path(path).open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                rows.append(json.loads(line))
+            if len(rows) >= limit:
+                break
+    return rows

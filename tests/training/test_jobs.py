@@ -116,3 +116,21 @@ def test_analysis_runs_as_a_job_and_writes_its_report(tmp_path: Path) -> None:
     assert job["status"] == "succeeded", job["message"]
     assert job["result"]["records"] == 12 and job["progress"] == 1.0
     assert load_artifact(root, "report")["records"] == 12
+
+
+def test_latest_job_and_log_tail(tmp_path):
+    from training.jobs import latest_job, log_tail, start_job, wait_job
+
+    first = start_job(tmp_path, "sleep", {"run_dir": str(tmp_path / "a"), "steps": 1, "seconds": 0})
+    second = start_job(tmp_path, "sleep", {"run_dir": str(tmp_path / "b"), "steps": 1, "seconds": 0})
+    for job_id in (first, second):
+        wait_job(tmp_path, job_id, timeout=60)
+    assert latest_job(tmp_path)["id"] == second
+    assert latest_job(tmp_path, job_id=first)["id"] == first
+    assert latest_job(tmp_path, job_id="gone")["id"] == second  # an unknown id falls back
+    assert latest_job(tmp_path, exclude=frozenset({"sleep"})) is None
+    assert latest_job(tmp_path, kinds=frozenset({"analyze"})) is None
+    log = tmp_path / "log.txt"
+    log.write_text("\n".join(f"line {i}" for i in range(100)))
+    assert log_tail(log, lines=2) == "line 98\nline 99"
+    assert log_tail(tmp_path / "missing.log") == ""

@@ -7,16 +7,14 @@ another tab, finds it again, and it can be cancelled from here.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from curation.errors import PairsmithError
-from curation.files import ProjectPaths
 from curation.review.auth import Action, require_owner_for
 from training import jobs
+from training.runs import new_run_dir
 from ui import render, services, state
 from ui.state import Keys
 
@@ -72,21 +70,14 @@ for warning in preview["warnings"]:
 
 def latest_job() -> dict[str, Any] | None:
     """This session's job, else the project's newest one (so a refresh finds a running job)."""
-    job_id = state.get(Keys.JOB_ID)
-    if job_id:
-        try:
-            return jobs.get_job(project_dir, job_id)
-        except PairsmithError:
-            state.put(Keys.JOB_ID, None)
-    listed = [j for j in jobs.list_jobs(project_dir) if j["kind"] != ANALYSIS_KIND]
-    return listed[0] if listed else None
+    return jobs.latest_job(project_dir, exclude=frozenset({ANALYSIS_KIND}), job_id=state.get(Keys.JOB_ID))
 
 
 def start() -> None:
     try:
         require_owner_for(store, "export and train", user)
-        run_dir = ProjectPaths(project_dir).runs / datetime.now(UTC).strftime("run-%Y%m%d-%H%M%S")
-        params = {"run_dir": str(run_dir.resolve()), "include_unreviewed": include_unreviewed}
+        run_dir = new_run_dir(project_dir)
+        params = {"run_dir": str(run_dir), "include_unreviewed": include_unreviewed}
         # The job checks again that this person may ship, and on Argilla opens the project with
         # their own key (passed through the job's environment only, never stored).
         job_id = jobs.start_job(project_dir, "ship", params, user=user.name, api_key=state.api_key())
@@ -131,7 +122,7 @@ st.button(
 def job_view(job_id: str) -> None:
     current = jobs.get_job(project_dir, job_id)
     running = current["status"] in jobs.ACTIVE
-    render.job_progress(current, services.tail(Path(current["log_path"])), expanded=running)
+    render.job_progress(current, jobs.log_tail(current["log_path"]), expanded=running)
     st.caption(
         f"Job {current['id']} ({current['kind']}) · started {current['started'] or current['created']}"
     )

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 
 import streamlit as st
-from pydantic import ValidationError
 
 from curation.errors import PairsmithError
-from curation.model import Question
 from curation.review.auth import Action
+from curation.review.guidelines import parse_ids, set_golden_records, update_output_schema, update_questions
 from curation.store.base import RecordQuery
 from ui import render, services, state
 
@@ -59,13 +58,8 @@ with st.form("questions_form"):
     edited = st.text_area("Questions (JSON)", value=questions_json, height=260, key="guidelines_questions")
     if st.form_submit_button("Save questions", key="guidelines_questions_save"):
         try:
-            questions = [Question.model_validate(q) for q in json.loads(edited)]
-            names = [q.name for q in questions]
-            missing = [q.name for q in project.questions if q.name not in names]
-            if missing:
-                raise ValueError(f"questions cannot be removed once answered: keep {', '.join(missing)}")
-            store.update_project(project.model_copy(update={"questions": questions}), author=user)
-        except (ValueError, ValidationError, PairsmithError) as exc:
+            update_questions(store, edited, author=user)
+        except PairsmithError as exc:
             st.error(f"Not saved: {exc}")
         else:
             state.flash("success", "Questions saved.")
@@ -78,18 +72,11 @@ with st.form("schema_form"):
     edited_schema = st.text_area("JSON Schema", value=schema_text, height=220, key="guidelines_schema")
     if st.form_submit_button("Save schema", key="guidelines_schema_save"):
         try:
-            schema = json.loads(edited_schema) if edited_schema.strip() else None
-            if schema is not None:
-                import jsonschema
-
-                jsonschema.Draft202012Validator.check_schema(schema)
-            store.update_project(project.model_copy(update={"output_schema": schema}), author=user)
-        except (ValueError, PairsmithError) as exc:
+            saved = update_output_schema(store, edited_schema, author=user)
+        except PairsmithError as exc:
             st.error(f"Not saved: {exc}")
-        except Exception as exc:  # jsonschema.SchemaError: an invalid schema, said plainly
-            st.error(f"Not saved: not a valid JSON Schema: {getattr(exc, 'message', exc)}")
         else:
-            state.flash("success", "Schema saved." if schema else "Schema removed.")
+            state.flash("success", "Schema saved." if saved.output_schema else "Schema removed.")
             st.rerun()
 
 st.header("Golden examples")
@@ -110,13 +97,11 @@ with st.form("golden_form"):
     add = mark.form_submit_button("Mark as golden", key="golden_add")
     remove = unmark.form_submit_button("Unmark", key="golden_remove")
     if add or remove:
-        ids = [i.strip() for i in ids_text.split(",") if i.strip()]
-        found = {r.id for r in store.query_records(RecordQuery(ids=ids)).records}
-        unknown = [i for i in ids if i not in found]
-        if unknown:
-            st.error(f"No records with these ids: {', '.join(unknown)}")
-        elif ids:
-            store.set_golden(ids, golden=bool(add))
+        try:
+            count = set_golden_records(store, parse_ids(ids_text), golden=bool(add), user=user)
+        except PairsmithError as exc:
+            st.error(str(exc))
+        else:
             state.bump_revision()
-            state.flash("success", f"{len(ids)} records {'marked' if add else 'unmarked'}.")
+            state.flash("success", f"{count} records {'marked' if add else 'unmarked'}.")
             st.rerun()

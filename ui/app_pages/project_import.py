@@ -12,6 +12,7 @@ import streamlit as st
 from curation.errors import PairsmithError
 from curation.files import ProjectPaths
 from curation.importing import CHAT_FORMATS, ColumnMapping, all_format_names, import_file, preview_file
+from curation.importing.preview import read_quarantine, save_upload
 from curation.model import Role, User
 from curation.review.auth import Action
 from training import jobs
@@ -21,6 +22,7 @@ from ui.state import Keys
 PREVIEW_ROWS = 20
 POLL_SECONDS = 2.0
 DETECT = "(detect)"
+ANALYSIS_KIND = "analyze"
 
 session = services.require(Action.import_data)
 store = session.store
@@ -45,14 +47,9 @@ st.caption(
 
 def analysis_job() -> dict[str, Any] | None:
     """This session's analysis job, else the project's newest one (a refresh finds a running job)."""
-    job_id = state.get(Keys.ANALYSIS_JOB_ID)
-    if job_id:
-        try:
-            return jobs.get_job(session.project_dir, job_id)
-        except PairsmithError:
-            state.put(Keys.ANALYSIS_JOB_ID, None)
-    listed = [j for j in jobs.list_jobs(session.project_dir) if j["kind"] == "analyze"]
-    return listed[0] if listed else None
+    return jobs.latest_job(
+        session.project_dir, kinds=frozenset({ANALYSIS_KIND}), job_id=state.get(Keys.ANALYSIS_JOB_ID)
+    )
 
 
 def start_analysis() -> None:
@@ -61,7 +58,7 @@ def start_analysis() -> None:
         params: dict[str, Any] = {"run_dir": str(paths.analysis.resolve())}
         if state.get(Keys.W_ANALYSIS_INT8):
             params["settings"] = {"embedder_settings": {"precision": "int8"}}
-        job_id = jobs.start_job(session.project_dir, "analyze", params, api_key=state.api_key())
+        job_id = jobs.start_job(session.project_dir, ANALYSIS_KIND, params, api_key=state.api_key())
     except PairsmithError as exc:
         state.flash("error", f"Analysis not started: {exc}")
         return
@@ -78,7 +75,7 @@ def cancel_analysis(job_id: str) -> None:
 def analysis_view(job_id: str, was_running: bool) -> None:
     current = jobs.get_job(session.project_dir, job_id)
     running = current["status"] in jobs.ACTIVE
-    render.job_progress(current, services.tail(Path(current["log_path"])), log_label="Analysis log")
+    render.job_progress(current, jobs.log_tail(current["log_path"]), log_label="Analysis log")
     if running:
         st.button("Cancel analysis", key="analysis_cancel", on_click=cancel_analysis, args=(job_id,))
     elif current["status"] == "failed":
@@ -143,10 +140,7 @@ if source == "Upload":
         key="import_upload",
     )
     if upload is not None:
-        target = paths.root / "uploads" / Path(upload.name).name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(upload.getvalue())
-        path = target
+        path = save_upload(session.project_dir, upload.name, upload.getvalue())
 else:
     typed = st.text_input("File path (or a Hugging Face dataset folder)", key="import_path")
     path = Path(typed).expanduser() if typed.strip() else None
@@ -255,7 +249,7 @@ if last:
     for warning in last["warnings"]:
         st.warning(render.md_escape(warning))
     if last["quarantine_file"]:
-        rejected = services.read_jsonl(Path(last["quarantine_file"]))
+        rejected = read_quarantine(last["quarantine_file"])
         st.caption(f"Rejected rows, with reasons (kept in {render.md_escape(last['quarantine_file'])})")
         st.dataframe(
             [

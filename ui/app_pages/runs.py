@@ -6,16 +6,12 @@ Everyone may look (annotators read-only). A run is a folder under ``DIR/runs/`` 
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import streamlit as st
 
-from curation.errors import PairsmithError
 from curation.files import ProjectPaths
 from curation.review.auth import Action
 from training.report import load_report
-from training.ship import read_state
+from training.runs import run_dirs, run_summary
 from ui import render, services
 
 PER_PAGE = 5
@@ -25,33 +21,17 @@ st.title("Runs & evaluation")
 services.show_flash()
 
 runs_dir = ProjectPaths(session.project_dir).runs
-run_dirs = sorted((p for p in runs_dir.iterdir() if p.is_dir()), reverse=True) if runs_dir.exists() else []
-if not run_dirs:
+runs = run_dirs(session.project_dir)
+if not runs:
     st.info(
         "No runs yet. An owner starts one on the Export & train page (or `pairsmith ship DIR --out DIR/runs/NAME`)."
     )
     st.stop()
 
-
-def summary(run: Path) -> dict[str, Any]:
-    stages = read_state(run).get("stages", {})
-    row: dict[str, Any] = {
-        "run": run.name,
-        "stages done": ", ".join(s for s, v in stages.items() if v.get("done")) or "–",
-    }
-    try:
-        report = load_report(run)
-    except PairsmithError:
-        return row | {"metric": None, "base": None, "tuned": None}
-    primary = report["primary_metric"]
-    base, tuned = report["base"].get(primary), report["tuned"].get(primary)
-    return row | {"metric": primary, "base": base, "tuned": tuned, "improved": report.get("improved")}
-
-
-rows = [summary(run) for run in run_dirs]
+rows = [run_summary(run) for run in runs]
 st.dataframe(rows, hide_index=True, width="stretch")
 
-evaluated = [run for run, row in zip(run_dirs, rows, strict=True) if row.get("metric")]
+evaluated = [run for run, row in zip(runs, rows, strict=True) if row.get("metric")]
 if not evaluated:
     st.caption("No run has been evaluated yet.")
     st.stop()
