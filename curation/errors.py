@@ -41,3 +41,13 @@ class BackendError(PairsmithError):
 
 class JobError(PairsmithError):
     """A background job failed, was cancelled, or cannot be resumed."""
+
+
+class ConfirmationRequiredError(PairsmithError):
+    """A decision would drop many records at once: nothing was changed; ask first, then call again
+    with ``confirm=True``. ``count`` says how many records it drops, ``examples`` names a few."""
+
+    def __init__(self, message: str, *, count: int, examples: list[str]) -> None:
+        self.count = count
+        self.examples = examples
+        super().__init__(message)

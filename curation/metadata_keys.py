@@ -49,7 +49,10 @@ QUALITY_FLAGS = (
 REJECTED_OUTPUT = "rejected_output"
 
 # Review.
-ADJUDICATED_BY = "adjudicated_by"  # name of the owner whose response is final for this record
+ADJUDICATED_BY = "adjudicated_by"  # name of the owner who set this record's final answer
+FINAL_ANSWER = "final_answer"  # {"values": {question: answer}, "by": owner, "at": ISO time}: the adjudication
+REVIEW_KEYS = (DUP_RESOLUTION, ADJUDICATED_BY, FINAL_ANSWER)
+"""Keys review writes (decisions, not source data): analysis never touches them."""
 
 # Every key analysis owns: re-running analysis replaces these and nothing else.
 ANALYSIS_KEYS = (

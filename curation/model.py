@@ -18,8 +18,10 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from curation.errors import BadInputError
 
-SCHEMA_VERSION = 1
-"""Version of what the stores write; bumped with a migration whenever a stored shape changes."""
+SCHEMA_VERSION = 2
+"""Version of what the stores write; bumped with a migration whenever a stored shape changes.
+
+2: the decision log, and users' password hashes on local projects."""
 
 
 def new_id() -> str:
@@ -339,3 +341,63 @@ class UpsertResult(BaseModel):
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+
+
+# --- the decision log ------------------------------------------------------------------------------
+
+
+class DecisionKind(StrEnum):
+    """Decisions that change what will be exported; each is logged and can be undone."""
+
+    label = "label"  # a person submits or discards their review of a record
+    keep_one = "keep_one"  # duplicates: keep one member, drop the others
+    keep_all = "keep_all"
+    conflict = "conflict"  # duplicates: the group is a conflict, none is exported
+    clear = "clear"  # duplicates: forget the decision on a group
+    bulk_resolve = "bulk_resolve"  # one group of a bulk resolve (the action's decisions share a batch)
+    adjudication = "adjudication"  # an owner sets a record's final answer
+    golden = "golden"  # records marked or unmarked as golden examples
+
+
+class ChangeTarget(StrEnum):
+    response = "response"  # ``key`` is the user; before/after: {"values", "status"} or None
+    metadata = "metadata"  # ``key`` is the metadata key; before/after: the value, None when absent
+    golden = "golden"  # before/after: bool
+
+
+class Change(BaseModel):
+    """One value a decision changed on one record, before and after, so that it can be put back."""
+
+    record_id: str
+    target: ChangeTarget
+    key: str = ""
+    before: Any = None
+    after: Any = None
+
+
+class Decision(BaseModel):
+    """An entry of the decision log: who decided what, when and why, with every value it changed.
+
+    ``batch`` is shared by the decisions one action made (a bulk resolve logs one decision per
+    group), so the whole action can be undone at once. ``user`` None is the command line on a
+    local project (no identity).
+    """
+
+    id: str = Field(default_factory=new_id)
+    kind: DecisionKind
+    user: str | None = None
+    at: datetime = Field(default_factory=utc_now)
+    what: str
+    why: str = ""
+    changes: list[Change] = Field(default_factory=list)
+    batch: str | None = None
+    undone_at: datetime | None = None
+    undone_by: str | None = None
+
+    @property
+    def record_ids(self) -> list[str]:
+        return list(dict.fromkeys(c.record_id for c in self.changes))
+
+    @property
+    def undone(self) -> bool:
+        return self.undone_at is not None

@@ -3,9 +3,10 @@
 Rules (each configurable in :class:`~training.export_config.ExportConfig`, documented in
 docs/export.md), applied in this order so every record gets exactly one reason:
 
-1. review: the final verdict comes from the adjudicator's response when the record names one
-   (metadata ``adjudicated_by``), otherwise from the submitted and discarded responses under the
-   disagreement policy. "good" keeps the output; "needs_fix" keeps the record only with a non-empty
+1. review: the final verdict comes from the record's final answer when an owner adjudicated it
+   (metadata ``final_answer``; projects adjudicated by an older pairsmith name the owner in
+   ``adjudicated_by`` and their response is final), otherwise from the submitted and discarded
+   responses under the disagreement policy. "good" keeps the output; "needs_fix" keeps the record only with a non-empty
    corrected output, which replaces the output; "bad" and discarded records are left out; records
    nobody reviewed are left out unless ``include_unreviewed``.
 2. quality: records carrying an excluded quality flag (metadata ``flags``) or an empty final output
@@ -25,6 +26,7 @@ from typing import Any
 
 from curation import metadata_keys as F
 from curation.model import Record, Response, ResponseStatus
+from curation.review.agreement import final_answer
 from curation.store.base import RecordStore
 from training.export_config import ExportConfig
 
@@ -155,8 +157,18 @@ class _Decision:
 def _decide(record: Record, responses: list[Response], config: ExportConfig) -> _Decision:
     """The review verdict of one record from its final (submitted or discarded) responses."""
     final = [r for r in responses if r.status != ResponseStatus.draft]
+    settled = final_answer(record.metadata) if config.use_adjudication else None
+    if settled is not None and config.label_question in settled.values:
+        answer = Response(
+            record_id=record.id,
+            user=settled.by,
+            values=settled.values,
+            status=ResponseStatus.submitted,
+            **({"created_at": settled.at, "updated_at": settled.at} if settled.at else {}),
+        )
+        return _Decision(_verdict(answer, config), [answer], f"final answer by {settled.by}")
     adjudicator = record.metadata.get(F.ADJUDICATED_BY) if config.use_adjudication else None
-    if adjudicator:
+    if adjudicator and settled is None:
         chosen = [r for r in final if r.user == adjudicator]
         if chosen:
             return _Decision(_verdict(chosen[0], config), chosen, f"adjudicated by {adjudicator}")

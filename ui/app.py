@@ -36,6 +36,7 @@ PAGES: list[tuple[str, str, str, Action | None]] = [
     ("app_pages/agreement.py", "Agreement", ":material/groups:", Action.edit_guidelines),
     ("app_pages/export_train.py", "Export & train", ":material/model_training:", Action.train),
     ("app_pages/runs.py", "Runs & evaluation", ":material/monitoring:", Action.view_runs),
+    ("app_pages/decisions.py", "Decision log", ":material/history:", Action.review),
 ]
 
 

@@ -92,7 +92,7 @@ def metadata_table(record: Record) -> None:
     rows = [
         {"key": str(k), "value": v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)}
         for k, v in record.metadata.items()
-        if k not in metadata_keys.ANALYSIS_KEYS and k != metadata_keys.DUP_RESOLUTION
+        if k not in metadata_keys.ANALYSIS_KEYS and k not in metadata_keys.REVIEW_KEYS
     ]
     if rows:
         st.dataframe(rows, hide_index=True, width="stretch")

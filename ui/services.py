@@ -21,7 +21,7 @@ from curation.analysis.results import accepted_query, load_artifact, map_rows
 from curation.errors import BackendError, NotFoundError, PairsmithError
 from curation.files import ProjectPaths
 from curation.review.auth import Action, Session, sign_in
-from curation.review.labels import UNREVIEWED, latest_labels
+from curation.review.labels import UNREVIEWED, clusters_now, latest_labels
 from curation.store.base import RecordStore
 from ui import state
 from ui.state import Keys
@@ -158,6 +158,12 @@ def artifact(project_dir: str, name: str, mtime: float) -> Any:
 def map_points(_store: RecordStore, key: Stamp) -> list[dict[str, Any]]:
     """The map's rows (curation.analysis.results.map_rows), coloured by the latest label; once per stamp."""
     return map_rows(_store, latest_labels(_store), unlabelled=UNREVIEWED)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def clusters(_store: RecordStore, key: Stamp) -> dict[str, Any]:
+    """The clusters with their label mix as review stands now (curation.review.labels.clusters_now)."""
+    return clusters_now(key.project, _store)
 
 
 @st.cache_data(max_entries=8, show_spinner="Measuring diversity…")

@@ -43,6 +43,11 @@ class Keys:
     W_CORRECTION = "review_correction"
     W_COMMENT = "review_comment"
 
+    # duplicates
+    PENDING_DROP = "dup_pending_drop"  # a decision that drops > 10 records, waiting for confirmation
+    LAST_DECISION = "dup_last_decision"  # {"decision" or "batch", "what"}: what the Undo button undoes
+    BULK_SKIPPED = "dup_bulk_skipped"  # groups the last bulk resolve skipped, with reasons
+
     # clusters
     MAP_SELECTION = "clusters_selection"  # record ids chosen on the map
 

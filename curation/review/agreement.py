@@ -9,15 +9,22 @@ agreement statistic worth showing):
   (Fleiss needs the same count per record), and Krippendorff's alpha, which uses every record
   with two or more answers (nominal for labels, ordinal for ratings).
 
-An owner settles a disagreement with :func:`adjudicate`: their response is saved as submitted and
-the record's metadata names them (``ADJUDICATED_BY``), which export honours as the final verdict.
-An adjudicator's own response is left out of the agreement figures for that record.
+For the label question, two needs_fix answers whose corrected outputs differ are a disagreement
+too (the count, the percent agreement and the list; kappa and alpha stay on the labels alone).
+
+An owner settles a disagreement with :func:`adjudicate`: the final answer is kept apart from
+everyone's responses (record metadata ``FINAL_ANSWER``, with ``ADJUDICATED_BY`` naming the owner),
+so every annotator's and the owner's own answers stay as they were and the agreement figures do
+not move. Export takes the final answer where there is one. Adjudications go into the decision log
+and can be undone. (Projects adjudicated before the final answer existed overwrote the owner's
+response instead; that response is read as the final answer and left out of the figures.)
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
@@ -25,8 +32,27 @@ from pydantic import BaseModel, Field
 
 from curation import metadata_keys
 from curation.errors import BadInputError
-from curation.model import Project, QuestionKind, Response, ResponseStatus, User
+from curation.model import (
+    COMMENT_QUESTION,
+    CORRECTION_QUESTION,
+    LABEL_NEEDS_FIX,
+    LABEL_QUESTION,
+    Change,
+    ChangeTarget,
+    DecisionKind,
+    Project,
+    QuestionKind,
+    Response,
+    ResponseStatus,
+    User,
+    utc_now,
+)
+from curation.review.answers import clean_values
+from curation.review.decisions import check_reason, record_decision
+from curation.review.diff import diff_text, output_diff
 from curation.store.base import RecordQuery, RecordStore
+
+_CHUNK = 500
 
 
 class QuestionAgreement(BaseModel):
@@ -45,36 +71,91 @@ class QuestionAgreement(BaseModel):
     hint: str = ""
 
 
+class FinalAnswer(BaseModel):
+    """An owner's final answer to a record, kept apart from everyone's responses."""
+
+    values: dict[str, Any]
+    by: str
+    at: datetime | None = None
+    legacy: bool = False
+    """Set by an older pairsmith, which saved it as the owner's own response."""
+
+
 class Disagreement(BaseModel):
     """A record where annotators gave different answers to one question."""
 
     record_id: str
     question: str
     values: dict[str, Any] = Field(description="annotator → answer")
+    comments: dict[str, str] = Field(default_factory=dict, description="annotator → comment")
+    corrections: dict[str, str] = Field(default_factory=dict, description="annotator → corrected output")
+    corrections_differ: bool = False
     adjudicated_by: str | None = None
+    final: dict[str, Any] | None = None
+    """The final answer's values when the record is adjudicated."""
 
 
-def _answers(
-    store: RecordStore, question: str, record_ids: Sequence[str] | None = None
-) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
-    """record → {annotator: answer} from submitted responses, and record → adjudicator."""
+def final_answer(metadata: Mapping[str, Any]) -> FinalAnswer | None:
+    """A record's final answer from its metadata (None when it is not adjudicated, or legacy)."""
+    raw = metadata.get(metadata_keys.FINAL_ANSWER)
+    if isinstance(raw, dict) and isinstance(raw.get("values"), dict) and raw.get("by"):
+        return FinalAnswer.model_validate(raw)
+    return None
+
+
+class _Answers(BaseModel):
+    """People's submitted answers to one question per record, with their comments and corrections."""
+
+    values: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    comments: dict[str, dict[str, str]] = Field(default_factory=dict)
+    corrections: dict[str, dict[str, str]] = Field(default_factory=dict)
+    final: dict[str, FinalAnswer] = Field(default_factory=dict)
+
+
+def _answers(store: RecordStore, question: str, record_ids: Sequence[str] | None = None) -> _Answers:
+    """Every person's submitted answer to ``question`` per record, and each record's final answer."""
     responses = store.get_responses(record_ids=record_ids, status=ResponseStatus.submitted)
-    by_record: dict[str, dict[str, Any]] = defaultdict(dict)
+    out = _Answers()
+    by_user: dict[str, dict[str, Response]] = defaultdict(dict)
     for response in responses:
+        by_user[response.record_id][response.user] = response
         value = response.values.get(question)
-        if value not in (None, ""):
-            by_record[response.record_id][response.user] = value
-    adjudicated: dict[str, str] = {}
-    if by_record:
-        query = RecordQuery(ids=list(by_record))
-        for batch in store.iter_records(batch_size=2000, query=query):
-            for record in batch:
+        if value in (None, ""):
+            continue
+        out.values.setdefault(response.record_id, {})[response.user] = value
+        comment = response.values.get(COMMENT_QUESTION)
+        if isinstance(comment, str) and comment.strip():
+            out.comments.setdefault(response.record_id, {})[response.user] = comment
+        correction = response.values.get(CORRECTION_QUESTION)
+        if isinstance(correction, str) and correction.strip():
+            out.corrections.setdefault(response.record_id, {})[response.user] = correction
+    if out.values:
+        ids = list(out.values)
+        for start in range(0, len(ids), _CHUNK):
+            query = RecordQuery(ids=ids[start : start + _CHUNK])
+            for record in store.query_records(query).records:
+                final = final_answer(record.metadata)
                 owner = record.metadata.get(metadata_keys.ADJUDICATED_BY)
-                if owner:
-                    adjudicated[record.id] = str(owner)
-    for record_id, owner in adjudicated.items():
-        by_record[record_id].pop(owner, None)
-    return dict(by_record), adjudicated
+                if final is None and owner:
+                    # Legacy: the adjudication overwrote the owner's response; it is not a person's answer.
+                    legacy = by_user[record.id].get(str(owner))
+                    final = FinalAnswer(values=legacy.values if legacy else {}, by=str(owner), legacy=True)
+                    for part in (out.values, out.comments, out.corrections):
+                        part.get(record.id, {}).pop(str(owner), None)
+                if final is not None:
+                    out.final[record.id] = final
+    return out
+
+
+def _disagree_key(question: str, value: Any, correction: str | None) -> str:
+    """What two answers must share to agree: the answer, and for needs_fix also the corrected output."""
+    if question == LABEL_QUESTION and value == LABEL_NEEDS_FIX and correction:
+        return f"{value}\x00{' '.join(correction.split())}"
+    return _key(value)
+
+
+def _disagrees(question: str, values: Mapping[str, Any], corrections: Mapping[str, str]) -> bool:
+    return len({_disagree_key(question, v, corrections.get(u)) for u, v in values.items()}) > 1
 
 
 def cohen_kappa(a: Sequence[Any], b: Sequence[Any], *, weights: str | None = None) -> float | None:
@@ -118,9 +199,17 @@ def krippendorff_alpha(matrix: np.ndarray, level: Literal["nominal", "ordinal"])
 
 
 def question_agreement(
-    answers: Mapping[str, Mapping[str, Any]], question: str, kind: QuestionKind
+    answers: Mapping[str, Mapping[str, Any]],
+    question: str,
+    kind: QuestionKind,
+    corrections: Mapping[str, Mapping[str, str]] | None = None,
 ) -> QuestionAgreement:
-    """The agreement figures for one question from record → {annotator: answer}."""
+    """The agreement figures for one question from record → {annotator: answer}.
+
+    ``corrections`` (record → {annotator: corrected output}) makes two needs_fix answers with
+    different corrections count as a disagreement; the kappa and alpha look at the answers alone.
+    """
+    corrections = corrections or {}
     shared = {rid: a for rid, a in answers.items() if len(a) >= 2}
     annotators = sorted({user for a in answers.values() for user in a})
     result = QuestionAgreement(
@@ -131,7 +220,9 @@ def question_agreement(
             "no record has answers from two annotators yet: assign some records to more than one person"
         )
         return result
-    result.disagreements = sum(1 for a in shared.values() if len({_key(v) for v in a.values()}) > 1)
+    result.disagreements = sum(
+        1 for rid, a in shared.items() if _disagrees(question, a, corrections.get(rid, {}))
+    )
     result.percent_agreement = round(1 - result.disagreements / len(shared), 4)
     ordinal = kind == QuestionKind.rating
     if len(annotators) == 2:
@@ -211,51 +302,121 @@ def agreement_report(store: RecordStore, question: str | None = None) -> list[Qu
     project = store.get_project()
     out = []
     for name, kind in _compared_questions(project, question):
-        answers, _ = _answers(store, name)
-        out.append(question_agreement(answers, name, kind))
+        answers = _answers(store, name)
+        out.append(question_agreement(answers.values, name, kind, answers.corrections))
     return out
 
 
 def disagreements(
     store: RecordStore, question: str = "label", *, include_adjudicated: bool = False
 ) -> list[Disagreement]:
-    """Records where two or more annotators gave different answers to ``question``, in import order.
+    """Records where two or more people gave different answers to ``question``, in import order.
 
-    Adjudicated records are left out unless ``include_adjudicated`` (their answers then exclude the
-    adjudicator's own response).
+    Different corrected outputs under the same needs_fix label are a disagreement too. Adjudicated
+    records are left out unless ``include_adjudicated``; they then show every person's answer (the
+    owner's own included) and the final answer beside them.
     """
     _compared_questions(store.get_project(), question)
-    answers, adjudicated = _answers(store, question)
+    answers = _answers(store, question)
     out = []
-    for record_id, values in answers.items():
-        if len(values) < 2 or len({_key(v) for v in values.values()}) < 2:
+    for record_id, values in answers.values.items():
+        corrections = answers.corrections.get(record_id, {})
+        if len(values) < 2 or not _disagrees(question, values, corrections):
             continue
-        if record_id in adjudicated and not include_adjudicated:
+        final = answers.final.get(record_id)
+        if final is not None and not include_adjudicated:
             continue
+        people = sorted(values)
+        shown_corrections = {u: corrections[u] for u in people if u in corrections}
         out.append(
             Disagreement(
                 record_id=record_id,
                 question=question,
-                values=dict(sorted(values.items())),
-                adjudicated_by=adjudicated.get(record_id),
+                values={u: values[u] for u in people},
+                comments={
+                    u: c for u, c in sorted(answers.comments.get(record_id, {}).items()) if u in values
+                },
+                corrections=shown_corrections,
+                corrections_differ=len({" ".join(c.split()) for c in shown_corrections.values()}) > 1,
+                adjudicated_by=final.by if final else None,
+                final=final.values if final else None,
             )
         )
     return out
 
 
-def adjudicate(store: RecordStore, record_id: str, owner: User | str, values: Mapping[str, Any]) -> Response:
-    """Set the final answers of a record: save ``owner``'s submitted response and mark it adjudicated.
+def correction_diffs(item: Disagreement, original: str) -> list[tuple[str, str, str]]:
+    """(annotator, against, word diff) for each correction: the first against the original output,
+    every other against the first, so the adjudicator sees how the corrections differ."""
+    people = list(item.corrections)
+    out = []
+    for n, user in enumerate(people):
+        base_user = "the output" if n == 0 else people[0]
+        base = original if n == 0 else item.corrections[people[0]]
+        out.append((user, base_user, diff_text(output_diff(base, item.corrections[user], "word"), "word")))
+    return out
 
-    Raises PermissionDeniedError (and writes nothing) when ``owner`` is not a project owner,
+
+def adjudicate(
+    store: RecordStore,
+    record_id: str,
+    owner: User | str,
+    values: Mapping[str, Any],
+    *,
+    why: str = "",
+) -> FinalAnswer:
+    """Set (or change) the final answer of a record; everyone's responses stay as they are.
+
+    The answers are merged into the record's final answer (adjudicating the rating keeps the
+    final label), checked against the questions, and logged as a decision that can be undone. A
+    needs_fix label needs a corrected output that differs from the output. Raises
+    PermissionDeniedError (and writes nothing) when ``owner`` is not a project owner,
     NotFoundError for an unknown record, BadInputError for an answer its question refuses.
     """
     name = owner.name if isinstance(owner, User) else owner
     store.require_owner("adjudicate disagreements", name)
-    store.get_record(record_id)
-    clean = {k: v for k, v in values.items() if v not in (None, "")}
+    record = store.get_record(record_id)
+    clean = store.get_project().validate_answers(clean_values(values, record))
     if not clean:
         raise BadInputError(f"record '{record_id}': give at least one answer to adjudicate")
-    response = Response(record_id=record_id, user=name, values=clean, status=ResponseStatus.submitted)
-    saved = store.save_response(response)
-    store.update_metadata({record_id: {metadata_keys.ADJUDICATED_BY: name}})
-    return saved
+    before = final_answer(record.metadata)
+    merged = {**(before.values if before else {}), **clean}
+    if (
+        merged.get(LABEL_QUESTION) == LABEL_NEEDS_FIX
+        and not str(merged.get(CORRECTION_QUESTION) or "").strip()
+    ):
+        raise BadInputError(
+            f"record '{record_id}': a needs_fix final answer needs a corrected output that differs from the "
+            "output; write it, or choose another label"
+        )
+    final = FinalAnswer(values=merged, by=name, at=utc_now())
+    after = final.model_dump(mode="json", exclude={"legacy"})
+    changes = [
+        Change(
+            record_id=record_id,
+            target=ChangeTarget.metadata,
+            key=metadata_keys.FINAL_ANSWER,
+            before=record.metadata.get(metadata_keys.FINAL_ANSWER),
+            after=after,
+        ),
+        Change(
+            record_id=record_id,
+            target=ChangeTarget.metadata,
+            key=metadata_keys.ADJUDICATED_BY,
+            before=record.metadata.get(metadata_keys.ADJUDICATED_BY),
+            after=name,
+        ),
+    ]
+    store.update_metadata(
+        {record_id: {metadata_keys.FINAL_ANSWER: after, metadata_keys.ADJUDICATED_BY: name}}
+    )
+    shown = ", ".join(f"{k}={_key(v)[:40]}" for k, v in clean.items())
+    record_decision(
+        store,
+        DecisionKind.adjudication,
+        name,
+        f"{record_id}: final answer {shown}",
+        changes,
+        why=check_reason(why),
+    )
+    return final

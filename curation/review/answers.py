@@ -10,6 +10,9 @@ from curation.model import (
     CORRECTION_QUESTION,
     LABEL_NEEDS_FIX,
     LABEL_QUESTION,
+    Change,
+    ChangeTarget,
+    DecisionKind,
     Project,
     QuestionKind,
     Record,
@@ -17,6 +20,7 @@ from curation.model import (
     ResponseStatus,
     Suggestion,
 )
+from curation.review.decisions import record_decision, response_state
 from curation.store.base import RecordStore
 
 
@@ -66,13 +70,27 @@ def save_review(
     ``expected_version`` is the version of the response the reviewer opened (0 when there was
     none); if someone (another tab) saved since, the store raises ConflictError and nothing is
     written. A submit checks required answers first (BadInputError); a discard keeps the answers.
+    Submits and discards go into the decision log (a draft changes nothing export reads).
     """
     project = store.get_project()
     clean = clean_values(values, record)
     if status == ResponseStatus.submitted:
         check_submittable(clean, project)
+    before = current_response(store, record.id, user)
     response = Response(record_id=record.id, user=user, values=clean, status=status)
-    return store.save_response(response, expected_version=expected_version)
+    saved = store.save_response(response, expected_version=expected_version)
+    if status != ResponseStatus.draft:  # a draft changes nothing export reads
+        label = saved.values.get(LABEL_QUESTION)
+        what = f"{record.id}: {'discarded' if status == ResponseStatus.discarded else f'labelled {label}'}"
+        change = Change(
+            record_id=record.id,
+            target=ChangeTarget.response,
+            key=user,
+            before=response_state(before),
+            after=response_state(saved),
+        )
+        record_decision(store, DecisionKind.label, user, what, [change])
+    return saved
 
 
 def apply_suggestion(values: Mapping[str, Any], suggestion: Suggestion, project: Project) -> dict[str, Any]:

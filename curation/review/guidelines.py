@@ -10,7 +10,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from curation.errors import BadInputError, NotFoundError
-from curation.model import Project, Question
+from curation.model import Change, ChangeTarget, DecisionKind, Project, Question
+from curation.review.decisions import check_reason, record_decision
 from curation.store.base import RecordQuery, RecordStore
 
 
@@ -70,20 +71,31 @@ def parse_ids(text: str) -> list[str]:
 
 
 def set_golden_records(
-    store: RecordStore, record_ids: Sequence[str], *, golden: bool = True, user: str | None = None
+    store: RecordStore,
+    record_ids: Sequence[str],
+    *,
+    golden: bool = True,
+    user: str | None = None,
+    why: str = "",
 ) -> int:
     """Mark (or unmark) records as golden examples; return how many.
 
     Every id must exist (NotFoundError lists the unknown ones, nothing is changed); only owners
-    mark golden examples.
+    mark golden examples. The change goes into the decision log and can be undone.
     """
     store.require_owner("mark golden examples", user)
     ids = list(dict.fromkeys(record_ids))
     if not ids:
         raise BadInputError("give at least one record id")
-    found = {r.id for r in store.query_records(RecordQuery(ids=ids)).records}
+    found = {r.id: r for r in store.query_records(RecordQuery(ids=ids)).records}
     unknown = [i for i in ids if i not in found]
     if unknown:
         raise NotFoundError(f"No records with these ids: {', '.join(unknown)}")
     store.set_golden(ids, golden=golden)
+    changes = [
+        Change(record_id=i, target=ChangeTarget.golden, before=found[i].golden, after=golden) for i in ids
+    ]
+    shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    what = f"{'marked' if golden else 'unmarked'} golden: {shown}"
+    record_decision(store, DecisionKind.golden, user, what, changes, why=check_reason(why))
     return len(ids)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
@@ -16,6 +17,8 @@ from pydantic import BaseModel, Field
 from curation.errors import PermissionDeniedError
 from curation.model import (
     DatasetVersion,
+    Decision,
+    DecisionKind,
     GuidelinesVersion,
     Project,
     Record,
@@ -81,6 +84,19 @@ class ResponseCounts(BaseModel):
     submitted: int = 0
     draft: int = 0
     discarded: int = 0
+
+
+class DecisionQuery(BaseModel):
+    """A filter over the decision log, newest first; all parts combine with AND."""
+
+    ids: list[str] | None = None
+    record_id: str | None = None
+    user: str | None = None
+    kind: DecisionKind | None = None
+    batch: str | None = None
+    include_undone: bool = True
+    offset: int = Field(default=0, ge=0)
+    limit: int | None = Field(default=100, ge=1)
 
 
 BackendName = Literal["local", "argilla"]
@@ -221,6 +237,23 @@ class RecordStore(ABC):
 
     @abstractmethod
     def response_counts(self, user: str | None = None) -> ResponseCounts: ...
+
+    @abstractmethod
+    def delete_response(self, record_id: str, user: str) -> bool:
+        """Remove ``user``'s response to a record (undoing a first review); False when there was none."""
+
+    # --- the decision log -----------------------------------------------------------------------
+    @abstractmethod
+    def log_decisions(self, decisions: Sequence[Decision]) -> None:
+        """Append decisions to the project's log (curation.review.decisions writes them)."""
+
+    @abstractmethod
+    def list_decisions(self, query: DecisionQuery | None = None) -> list[Decision]:
+        """Logged decisions matching ``query``, newest first."""
+
+    @abstractmethod
+    def mark_undone(self, decision_ids: Sequence[str], *, by: str | None, at: datetime) -> None:
+        """Record that decisions were undone (by whom, when); NotFoundError for an unknown id."""
 
     # --- versions -----------------------------------------------------------------------------
     @abstractmethod

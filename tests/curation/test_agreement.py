@@ -75,9 +75,10 @@ def test_adjudicate_sets_the_final_answer_and_only_owners_may(make_local_project
     with pytest.raises(PermissionDeniedError):
         adjudicate(store, "r1", "ann", {"label": "good"})
     assert store.get_record("r1").metadata.get(metadata_keys.ADJUDICATED_BY) is None
-    saved = adjudicate(store, "r1", "olivia", {"label": "bad"})
-    assert saved.status == "submitted" and saved.values == {"label": "bad"}
+    final = adjudicate(store, "r1", "olivia", {"label": "bad"})
+    assert final.values == {"label": "bad"} and final.by == "olivia"
     assert store.get_record("r1").metadata[metadata_keys.ADJUDICATED_BY] == "olivia"
     assert disagreements(store) == []
     [settled] = disagreements(store, include_adjudicated=True)
-    assert settled.adjudicated_by == "olivia" and "olivia" not in settled.values
+    assert settled.adjudicated_by == "olivia" and settled.final == {"label": "bad"}
+    assert settled.values == {"ann": "good", "bob": "bad"}  # people's answers, untouched

@@ -73,7 +73,7 @@ def test_errors_name_the_group_and_record(make_local_project) -> None:  # type: 
 
 def test_bulk_resolve_exact_keeps_suggested_keepers(make_local_project) -> None:  # type: ignore[no-untyped-def]
     store, groups = _project(make_local_project)
-    results = bulk_resolve_exact(store)
+    results = bulk_resolve_exact(store).resolved
     assert [r.group for r in results] == [groups["exact"].id]
     keeper = groups["exact"].keeper
     decided = _resolution(store)
@@ -84,8 +84,11 @@ def test_bulk_resolve_exact_keeps_suggested_keepers(make_local_project) -> None:
     assert decided["n1"] is None  # near groups need a human
     # A decided group is left alone unless overwrite.
     keep_all(store, groups["exact"].id)
-    assert bulk_resolve_exact(store) == []
-    assert len(bulk_resolve_exact(store, overwrite=True)) == 1
+    again = bulk_resolve_exact(store)
+    assert again.resolved == []
+    [skipped] = again.skipped
+    assert skipped.group == groups["exact"].id and "already decided by a reviewer" in skipped.reason
+    assert len(bulk_resolve_exact(store, overwrite=True).resolved) == 1
 
 
 def test_conflict_metadata_round_trip(make_local_project) -> None:  # type: ignore[no-untyped-def]

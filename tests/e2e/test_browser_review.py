@@ -40,8 +40,9 @@ OWNER_PAGES = [
     "Agreement",
     "Export & train",
     "Runs & evaluation",
+    "Decision log",
 ]
-ANNOTATOR_PAGES = ["Review", "Clusters & diversity", "Runs & evaluation"]
+ANNOTATOR_PAGES = ["Review", "Clusters & diversity", "Runs & evaluation", "Decision log"]
 CORRECTED = (
     '{"category": "plant_care", "urgency": "low", "order_id": null, "summary": "Corrected in the e2e test."}'
 )

@@ -58,3 +58,24 @@ def test_a_hand_picked_queue_opens_exactly_those_records(seeded_project):
     no_exception(at)
     assert at.session_state[Keys.QUEUE].ids == ["r2", "r3"]
     assert "Record 1 of 2" in at.caption[1].value or any("Record 1 of 2" in c.value for c in at.caption)
+
+
+def test_the_label_mix_is_computed_when_shown_not_at_analysis_time(seeded_project):
+    import json
+
+    from typer.testing import CliRunner
+
+    from curation.review.agreement import adjudicate
+    from ui.cli import app
+
+    root, store = seeded_project([make_record(id=f"r{i}") for i in range(4)])
+    fake_analysis(root, store)  # analysis ran before anyone reviewed: its label mix is empty
+    for rid, user, label in (("r0", "bob", "good"), ("r2", "bob", "bad"), ("r2", ANNOTATOR, "good")):
+        store.save_response(Response(record_id=rid, user=user, values={"label": label}, status="submitted"))
+    adjudicate(store, "r2", "olivia", {"label": "bad"})  # the final answer wins over the latest label
+    at = app_as(root, ANNOTATOR, PAGE)
+    no_exception(at)
+    assert at.dataframe[0].value["labels"].tolist() == ["good: 1, bad: 1", "not reviewed"]
+    result = CliRunner().invoke(app, ["clusters", str(root), "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert [c["label_mix"] for c in json.loads(result.stdout)["clusters"]] == [{"good": 1, "bad": 1}, {}]

@@ -50,3 +50,91 @@ def test_bulk_resolve_exact_keeps_the_suggested_keeper(seeded_project):
     at.button(key="dup_bulk_exact").click().run()
     no_exception(at)
     assert resolutions(store) == {"a": "keep", "b": "drop", "c": None}
+
+
+def many_groups(count: int, size: int = 2, decided: int = 0) -> list:
+    """``count`` exact groups of ``size`` records; the first ``decided`` already kept-all by a reviewer."""
+    from tests.factories import make_record
+
+    records = []
+    for g in range(count):
+        for m in range(size):
+            record = make_record(id=f"g{g:03d}-m{m:02d}", input=f"question {g}", output=f"answer {g}")
+            record.metadata.update(
+                {
+                    metadata_keys.DUP_GROUP: f"grp-{g:03d}",
+                    metadata_keys.DUP_TIER: "exact",
+                    metadata_keys.DUP_SCORE: 1.0,
+                }
+            )
+            if m == 0:
+                record.metadata[metadata_keys.DUP_KEEPER] = "yes"
+            if g < decided:
+                record.metadata[metadata_keys.DUP_RESOLUTION] = "keep"
+            records.append(record)
+    return records
+
+
+def groups_on_screen(at) -> list[str]:
+    return [
+        m.value.split("**")[1].removeprefix("Group ").replace("\\", "")
+        for m in at.markdown
+        if m.value.startswith("**Group")
+    ]
+
+
+def test_undecided_only_pages_through_different_groups(seeded_project):
+    root, store = seeded_project(many_groups(60, decided=5))
+    fake_analysis(root, store)
+    at = app_as(root, OWNER, PAGE)
+    at.toggle(key="dup_undecided").set_value(True).run()
+    first = groups_on_screen(at)
+    assert first == [f"grp-{g:03d}" for g in range(5, 15)]
+    at.number_input(key="dup_page").set_value(3).run()
+    no_exception(at)
+    third = groups_on_screen(at)
+    assert third == [f"grp-{g:03d}" for g in range(25, 35)] and not set(third) & set(first)
+    assert "55 groups · page 3 of 6" in " ".join(c.value for c in at.caption)
+
+
+def test_a_keep_that_drops_more_than_ten_asks_first_and_undo_brings_them_back(seeded_project):
+    root, store = seeded_project(many_groups(1, size=31))
+    fake_analysis(root, store)
+    at = app_as(root, OWNER, PAGE)
+    at.button(key="dup_keep_grp-000_g000-m05").click().run()
+    no_exception(at)
+    assert set(resolutions(store).values()) == {None}  # asked, not done
+    assert "drops 30 records" in at.warning[0].value
+    at.button(key="dup_confirm").click().run()
+    no_exception(at)
+    decided = resolutions(store)
+    assert list(decided.values()).count("drop") == 30 and decided["g000-m05"] == "keep"
+    at.button(key="dup_undo").click().run()
+    no_exception(at)
+    assert set(resolutions(store).values()) == {None}
+    assert "Undone" in at.success[0].value
+
+
+def test_cancelling_a_large_drop_changes_nothing(seeded_project):
+    root, store = seeded_project(many_groups(1, size=12))
+    fake_analysis(root, store)
+    at = app_as(root, OWNER, PAGE)
+    at.button(key="dup_conflict_grp-000").click().run()
+    at.button(key="dup_cancel").click().run()
+    no_exception(at)
+    assert set(resolutions(store).values()) == {None} and not at.warning
+
+
+def test_bulk_resolve_says_why_it_skipped_a_group(seeded_project):
+    root, store = seeded_project(many_groups(3, decided=1))
+    fake_analysis(root, store)
+    at = app_as(root, OWNER, PAGE)
+    at.button(key="dup_bulk_exact").click().run()
+    no_exception(at)
+    assert "skipped 1" in at.success[0].value
+    assert any(
+        "Skipped group grp-000: already decided by a reviewer" in c.value.replace("\\", "")
+        for c in at.caption
+    )
+    at.button(key="dup_undo").click().run()
+    assert resolutions(store)["g001-m01"] is None and resolutions(store)["g000-m01"] == "keep"

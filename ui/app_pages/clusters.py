@@ -28,16 +28,14 @@ if not services.has_analysis(session.project_dir):
     st.info(services.analysis_missing_message(session.project_dir))
     st.stop()
 
+key = services.stamp(session)
 try:
-    listing = services.artifact(
-        str(session.project_dir), "clusters", services.analysis_mtime(session.project_dir)
-    )
+    listing = services.clusters(store, key)
 except PairsmithError as exc:
     st.info(str(exc))
     st.stop()
 names = {int(c["id"]): str(c["name"]) for c in listing["clusters"]}
 topics = {int(c["id"]): int(c.get("topic", c["id"])) for c in listing["clusters"]}
-key = services.stamp(session)
 
 
 def open_in_review(ids: list[str]) -> None:

@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from curation.analysis.results import cluster_listing, duplicate_groups, subset_diversity
+from curation.analysis.results import duplicate_groups, subset_diversity
+from curation.review.labels import clusters_now
 from ui.commands.common import console, print_json, user_errors
 
 DirArg = typer.Argument(..., help="The project directory.", file_okay=False)
@@ -105,9 +106,9 @@ def duplicates(
 
 
 def clusters(directory: Path = DirArg, as_json: bool = JsonOpt) -> None:
-    """List topic clusters with their names, sizes, label and quality mix."""
+    """List topic clusters with their names, sizes, label mix (as review stands now) and quality mix."""
     with user_errors():
-        listing = cluster_listing(directory)
+        listing = clusters_now(directory)
     if as_json:
         print_json(listing)
         return

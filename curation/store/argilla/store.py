@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
-from curation.errors import BadInputError, NotFoundError, PermissionDeniedError
+from curation.errors import BackendError, BadInputError, NotFoundError, PermissionDeniedError
 from curation.files import ProjectPaths
 from curation.model import (
     DatasetVersion,
+    Decision,
     GuidelinesVersion,
     Project,
     Record,
@@ -47,7 +49,7 @@ from curation.store.argilla.companion import (
     SideRecords,
 )
 from curation.store.argilla.http import ArgillaHTTP
-from curation.store.base import RecordPage, RecordQuery, RecordStore, ResponseCounts
+from curation.store.base import DecisionQuery, RecordPage, RecordQuery, RecordStore, ResponseCounts
 
 DEFAULT_WORKSPACE = "pairsmith"
 PAGE = 1000
@@ -530,6 +532,18 @@ class ArgillaStore(RecordStore):
         for r in self.get_responses(user=user):
             setattr(counts, str(r.status), getattr(counts, str(r.status)) + 1)
         return counts
+
+    def delete_response(self, record_id: str, user: str) -> bool:
+        raise BackendError("undo is not available on Argilla projects yet")
+
+    def log_decisions(self, decisions: Sequence[Decision]) -> None:
+        return None  # TEMPORARY: the Argilla decision log lands with the Argilla rework
+
+    def list_decisions(self, query: DecisionQuery | None = None) -> list[Decision]:
+        return []
+
+    def mark_undone(self, decision_ids: Sequence[str], *, by: str | None, at: datetime) -> None:
+        raise BackendError("undo is not available on Argilla projects yet")
 
     def progress(self) -> dict[str, Any]:
         """Argilla's own progress report for the dataset (total, completed, pending, per user)."""

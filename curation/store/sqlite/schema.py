@@ -65,6 +65,25 @@ MIGRATIONS: dict[int, str] = {
         version_no INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
         PRIMARY KEY (version, record_id, user));
     """,
+    2: """
+    ALTER TABLE users ADD COLUMN password_hash TEXT;
+    CREATE TABLE IF NOT EXISTS decisions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        user TEXT,
+        at TEXT NOT NULL,
+        batch TEXT,
+        body TEXT NOT NULL,
+        undone_at TEXT,
+        undone_by TEXT);
+    CREATE INDEX IF NOT EXISTS decisions_batch ON decisions(batch);
+    CREATE TABLE IF NOT EXISTS decision_records (
+        decision_id TEXT NOT NULL REFERENCES decisions(id) ON DELETE CASCADE,
+        record_id TEXT NOT NULL,
+        PRIMARY KEY (decision_id, record_id));
+    CREATE INDEX IF NOT EXISTS decision_records_record ON decision_records(record_id);
+    """,
 }
 
 

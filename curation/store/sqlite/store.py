@@ -22,6 +22,7 @@ from curation.errors import BackendError, BadInputError, ConflictError, NotFound
 from curation.files import ProjectPaths
 from curation.model import (
     DatasetVersion,
+    Decision,
     GuidelinesVersion,
     Project,
     Record,
@@ -32,7 +33,8 @@ from curation.model import (
     User,
     utc_now,
 )
-from curation.store.base import RecordPage, RecordQuery, RecordStore, ResponseCounts
+from curation.store.base import DecisionQuery, RecordPage, RecordQuery, RecordStore, ResponseCounts
+from curation.store.sqlite.decisions import insert_decisions, select_decisions, set_undone
 from curation.store.sqlite.rows import RECORD_COLUMNS, dumps, record_from_row, response_from_row, row_hash
 from curation.store.sqlite.schema import migrate
 from curation.store.sqlite.sql import build_where, order_clause
@@ -453,6 +455,26 @@ class SQLiteStore(RecordStore):
             params.append(user)
         counts = {r["status"]: r["n"] for r in self._read(sql + " GROUP BY status", params)}
         return ResponseCounts(**{k: counts.get(k, 0) for k in ("submitted", "draft", "discarded")})
+
+    def delete_response(self, record_id: str, user: str) -> bool:
+        with self._write() as conn:
+            gone = conn.execute(
+                "DELETE FROM responses WHERE record_id=? AND user=?", (record_id, user)
+            ).rowcount
+        return bool(gone)
+
+    # --- the decision log (curation/store/sqlite/decisions.py) -----------------------------------
+    def log_decisions(self, decisions: Sequence[Decision]) -> None:
+        with self._write() as conn:
+            insert_decisions(conn, decisions)
+
+    def list_decisions(self, query: DecisionQuery | None = None) -> list[Decision]:
+        with self._lock:
+            return select_decisions(self._conn, query or DecisionQuery())
+
+    def mark_undone(self, decision_ids: Sequence[str], *, by: str | None, at: datetime) -> None:
+        with self._write() as conn:
+            set_undone(conn, decision_ids, by, at)
 
     # --- versions ---------------------------------------------------------------------------------
     def create_version(self, name: str) -> DatasetVersion:
