@@ -311,12 +311,15 @@ FEW_RECORDS = 50
 a task reliably (docs/training.md)."""
 
 
-def preview_clean_set(store: RecordStore, config: ExportConfig | None = None) -> dict[str, Any]:
+def preview_clean_set(
+    store: RecordStore, config: ExportConfig | None = None, *, clean: CleanSet | None = None
+) -> dict[str, Any]:
     """What an export would contain now: :meth:`CleanSet.summary`, plus ``diversity`` (the figures
-    of the included records over their clusters, None before analysis) and ``warnings``."""
+    of the included records over their clusters, None before analysis) and ``warnings``.
+    ``clean`` reuses a clean set already selected with the same config."""
     from curation.analysis.diversity import diversity_figures
 
-    clean = select_clean_set(store, config or ExportConfig())
+    clean = clean or select_clean_set(store, config or ExportConfig())
     summary = clean.summary()
     cluster_of = {
         i.record.id: int(i.record.metadata[F.CLUSTER])

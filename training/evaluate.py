@@ -145,6 +145,8 @@ def evaluate_run(
     validation = [{"prompt": p, "completion": c} for p, c in zip(*_columns(val_split), strict=True)]
 
     device, bf16 = pick_device(config.device)
+    if progress is not None:
+        progress({"stage": "eval", "message": "loading the base model", "fraction": 0.0})
     base_path = resolve_base_model(config.base_model)
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     if tokenizer.pad_token is None:

@@ -32,6 +32,7 @@ from training.export_formats import (
     get_format,
     validate_openai_chat_jsonl,
 )
+from training.preflight import require_split_sizes
 from training.splits import SPLITS, Splits, assign_splits, cluster_of, contamination_report
 
 MANIFEST_SCHEMA_VERSION = 1
@@ -196,7 +197,8 @@ def export_clean_set(
     ``config.version`` names the version (an existing one is re-exported; a new name is created);
     without one a new ``export-<UTC timestamp>`` version is created. Diversity figures come from
     ``diversity`` or ``project_dir/analysis/diversity.json``. Raises BadInputError for an unknown
-    format or an empty clean set; ``out_dir`` is only replaced once the export is complete.
+    format, an empty clean set or a split below its minimum size (training.preflight), before
+    anything is written; ``out_dir`` is only replaced once the export is complete.
     """
     store.require_owner("export the dataset", user)
     config = config or ExportConfig()
@@ -205,11 +207,14 @@ def export_clean_set(
         raise BadInputError(f"unknown export format(s) {unknown}; choose from {format_names()}")
     existing = bool(config.version) and any(v.name == config.version for v in store.list_versions())
     if not existing:
-        # Check the live data first so a failed export does not leave a new version behind.
-        _refuse_empty(select_clean_set(store, config), "the project")
+        # Check the live data first so a refused export does not leave a new version behind.
+        live = select_clean_set(store, config)
+        _refuse_empty(live, "the project")
+        require_split_sizes(live, config)
     version, records, responses = resolve_version(store, config.version)
     clean: CleanSet = select_from(records, responses, config)
     _refuse_empty(clean, f"version '{version.name}'")
+    require_split_sizes(clean, config, f"version '{version.name}'")
     splits = assign_splits(clean.included, config)
     contamination = contamination_report(splits, store, threshold=config.contamination_threshold)
     rows = {split: [example_row(item) for item in splits.items(split)] for split in SPLITS}

@@ -70,6 +70,11 @@ class ExportConfig(BaseModel):
     group_same_input: bool = True
     """Records with the same normalised input always land in the same split."""
     contamination_threshold: float = Field(default=0.9, ge=0, le=1)
+    min_split_records: dict[str, int] = Field(
+        default_factory=lambda: {"train": 1, "validation": 1, "test": 1}
+    )
+    """The fewest records each split (with a fraction above 0) must get; export, train and ship refuse
+    before starting otherwise (training.preflight)."""
 
     # --- output ------------------------------------------------------------------------------
     formats: list[str] = Field(default_factory=lambda: list(FORMAT_NAMES))

@@ -68,6 +68,7 @@ def _dataset_dict(rows: Mapping[str, list[Row]]) -> Any:
         {
             split: Dataset.from_dict({c: [r[c] for r in rows[split]] for c in COLUMNS}, features=features)
             for split in SPLITS
+            if split in rows
         }
     )
 
@@ -87,9 +88,13 @@ def _quiet_datasets() -> Iterator[None]:
 
 
 def write_hf(out: Path, rows: Mapping[str, list[Row]]) -> list[str]:
-    """``hf/``: a DatasetDict saved with ``save_to_disk`` (load with ``datasets.load_from_disk``)."""
+    """``hf/``: a DatasetDict saved with ``save_to_disk`` (load with ``datasets.load_from_disk``).
+
+    Empty splits are left out: ``datasets.load_from_disk`` fails with an IndexError on a saved
+    split of 0 rows, so a split with a 0 fraction would make the whole folder unreadable.
+    """
     with _quiet_datasets():
-        _dataset_dict(rows).save_to_disk(str(out / "hf"))
+        _dataset_dict({s: r for s, r in rows.items() if r}).save_to_disk(str(out / "hf"))
     return sorted(str(p.relative_to(out)) for p in (out / "hf").rglob("*") if p.is_file())
 
 

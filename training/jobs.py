@@ -26,11 +26,17 @@ from typing import Any
 from curation.errors import BadInputError, ConflictError, JobError, NotFoundError
 from curation.files import ProjectPaths
 from curation.model import new_id
+from training.progress import QUIET_ENV, describe, quiet_progress_bars
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 ACTIVE = ("queued", "running")
-OWNER_KINDS = frozenset({"ship", "train"})
-"""Job kinds only owners may start: they export the dataset and train on it."""
+LOG_EVERY_S = 10.0
+"""A running job writes a progress line to its log at every new stage, every tenth of the work, and
+at least this often."""
+OWNER_KINDS = frozenset({"ship", "train", "analyze"})
+"""Job kinds only owners may start: they analyse, export the dataset and train on it."""
+ACTIONS = {"analyze": "analyse the project"}
+"""What the owner check names for a kind (ship and train: "export, train and ship")."""
 JobFunction = Callable[[Path, dict[str, Any], Callable[[dict[str, Any]], None]], dict[str, Any]]
 _KINDS: dict[str, JobFunction] = {}
 _SCHEMA = """
@@ -40,6 +46,12 @@ CREATE TABLE IF NOT EXISTS jobs (
     created TEXT NOT NULL, started TEXT, finished TEXT, log_path TEXT NOT NULL,
     result TEXT, attempts INTEGER NOT NULL DEFAULT 0
 )"""
+_COLUMNS = {"resumable": "INTEGER NOT NULL DEFAULT 1", "error_kind": "TEXT"}
+"""Columns added after the first release: created on old job tables when they are opened."""
+NOT_RESUMABLE = ("BadInputError", "NotFoundError", "PermissionDeniedError")
+"""Failures a resume would repeat: the input, the project or the person must change first."""
+RESUMABLE_ERRORS = ("BackendError", "ConflictError", "OSError", "KeyboardInterrupt", "SystemExit")
+"""Failures from outside the work (a server down, a lock, a full disk, a signal): resuming can work."""
 
 
 def register_job_kind(kind: str, function: JobFunction) -> None:
@@ -64,6 +76,11 @@ def _connect(project_dir: Path | str) -> Iterator[sqlite3.Connection]:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute(_SCHEMA)
+        have = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
+        for column, kind in _COLUMNS.items():
+            if column not in have:
+                with contextlib.suppress(sqlite3.OperationalError):  # another process added it first
+                    conn.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
         conn.row_factory = sqlite3.Row
         yield conn
     finally:
@@ -80,7 +97,18 @@ def _row(row: sqlite3.Row) -> dict[str, Any]:
     job = dict(row)
     job["params"] = json.loads(job["params"])
     job["result"] = json.loads(job["result"]) if job["result"] else None
+    job["resumable"] = bool(job.get("resumable", 1)) and job["status"] in ("failed", "cancelled")
+    job["error"] = job["message"] if job["status"] == "failed" else None
     return job
+
+
+def resumable_failure(exc: BaseException) -> bool:
+    """Whether resuming after ``exc`` can work: not for bad input, a missing project or a refused
+    person (a resume would fail the same way), nor for an unexpected error (a bug to report)."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if names & set(NOT_RESUMABLE):
+        return False
+    return bool(names & set(RESUMABLE_ERRORS))
 
 
 def _alive(pid: int | None) -> bool:
@@ -110,8 +138,8 @@ def get_job(project_dir: Path | str, job_id: str) -> dict[str, Any]:
     job = _row(row)
     if job["status"] == "running" and not _alive(job["pid"]):
         message = "the job's process ended without reporting (killed?); resume it to continue"
-        _update(project_dir, job_id, status="failed", message=message, finished=_now())
-        job.update(status="failed", message=message)
+        _update(project_dir, job_id, status="failed", message=message, finished=_now(), resumable=1)
+        job.update(status="failed", message=message, resumable=True, error=message, error_kind="killed")
     return job
 
 
@@ -160,6 +188,7 @@ def _launch(project_dir: Path, job_id: str, log_path: Path, api_key: str | None 
     root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     env.setdefault("HF_HUB_OFFLINE", "1")
+    env.update(QUIET_ENV)  # the log holds readable progress lines, not redrawn progress bars
     with log_path.open("a", encoding="utf-8") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "training.jobs", "run", str(project_dir), job_id],
@@ -177,7 +206,31 @@ def _check_owner(root: Path, kind: str, user: str | None, api_key: str | None) -
     if kind in OWNER_KINDS and (user is not None or api_key):
         from training.ship import check_ship_allowed
 
-        check_ship_allowed(root, user=user, api_key=api_key)
+        check_ship_allowed(root, user=user, api_key=api_key, action=ACTIONS.get(kind))
+
+
+def _preflight(root: Path, kind: str, params: dict[str, Any], api_key: str | None) -> None:
+    """Refuse before the process starts what would fail for lack of data (training.preflight)."""
+    if kind == "ship" and ProjectPaths(root).config.exists() and params.get("run_dir"):
+        from curation.project import open_store
+        from training.preflight import preflight_export
+        from training.ship import load_ship_config, project_ship_config, read_state
+
+        if read_state(params["run_dir"])["stages"].get("export", {}).get("done"):
+            return  # the run exported already; training checks the export itself
+        config = load_ship_config(params["config"]) if params.get("config") else project_ship_config(root)
+        export = config.export
+        if params.get("include_unreviewed"):
+            export = export.model_copy(update={"include_unreviewed": True})
+        store = open_store(root, api_key=api_key)
+        try:
+            preflight_export(store, export)
+        finally:
+            store.close()
+    elif kind == "train" and params.get("export_dir"):
+        from training.preflight import require_trainable
+
+        require_trainable(params["export_dir"])
 
 
 def start_job(
@@ -200,6 +253,7 @@ def start_job(
         raise BadInputError(f"unknown job kind '{kind}'; choose one of {sorted(_KINDS)}")
     root = Path(project_dir).resolve()
     _check_owner(root, kind, user, api_key)
+    _preflight(root, kind, params, api_key)
     if user is not None:
         params = {**params, "user": user}
     run_dir = params.get("run_dir")
@@ -245,6 +299,11 @@ def resume_job(
         raise JobError(f"job {job_id} is {job['status']}; only failed or cancelled jobs can be resumed")
     if job["status"] == "succeeded":
         raise JobError(f"job {job_id} already succeeded; start a new one instead")
+    if not job["resumable"]:
+        raise JobError(
+            f"job {job_id} failed in a way a resume would repeat ({job['message']}); fix that and start a "
+            "new job instead"
+        )
     root = Path(project_dir).resolve()
     _check_owner(root, job["kind"], user, api_key)
     _update(root, job_id, status="queued", message="resuming", finished=None)
@@ -275,18 +334,30 @@ def run_job(project_dir: Path | str, job_id: str) -> int:
         raise SystemExit(143)
 
     signal.signal(signal.SIGTERM, on_term)
-    _update(root, job_id, status="running", pid=os.getpid(), started=_now(), attempts=job["attempts"] + 1)
-    last = [0.0]
+    quiet_progress_bars()
+    _update(
+        root,
+        job_id,
+        status="running",
+        pid=os.getpid(),
+        started=_now(),
+        attempts=job["attempts"] + 1,
+        resumable=1,
+    )
+    last_db, last_log, last_phase = [0.0], [0.0], [("", "", -1)]
 
     def progress(info: dict[str, Any]) -> None:
-        if time.monotonic() - last[0] < 1.0 and info.get("fraction") not in (0.0, 1.0):
+        now = time.monotonic()
+        line = describe(info)
+        tenth = int(10 * float(info.get("fraction") or 0.0))
+        phase = (str(info.get("stage") or ""), str(info.get("message") or ""), tenth)
+        if phase != last_phase[0] or now - last_log[0] >= LOG_EVERY_S:
+            print(f"[{datetime.now(UTC):%H:%M:%S}] {line}", flush=True)  # stdout is the job's log
+            last_log[0], last_phase[0] = now, phase
+        if now - last_db[0] < 1.0 and info.get("fraction") not in (0.0, 1.0) and not info.get("message"):
             return  # throttle database writes
-        last[0] = time.monotonic()
-        eta = info.get("eta_s")
-        message = f"{info.get('stage', '')} {info.get('step', '')}/{info.get('total', '')}".strip()
-        if eta is not None:
-            message += f", ETA {eta:.0f}s"
-        _update(root, job_id, progress=float(info.get("fraction") or 0.0), message=message)
+        last_db[0] = now
+        _update(root, job_id, progress=float(info.get("fraction") or 0.0), message=line[:500])
 
     try:
         result = _KINDS[job["kind"]](root, job["params"], progress)
@@ -295,7 +366,16 @@ def run_job(project_dir: Path | str, job_id: str) -> int:
         if current != "cancelled":
             traceback.print_exc()
             message = str(exc) or type(exc).__name__
-            _update(root, job_id, status="failed", message=message[:2000], finished=_now())
+            _update(
+                root,
+                job_id,
+                status="failed",
+                message=message[:2000],
+                finished=_now(),
+                resumable=int(resumable_failure(exc)),
+                error_kind=type(exc).__name__,
+            )
+            print(f"[{datetime.now(UTC):%H:%M:%S}] failed: {message[:2000]}", flush=True)
         return 1
     _update(
         root,
@@ -358,7 +438,10 @@ def _analyze_job(
     project_dir: Path, params: dict[str, Any], progress: Callable[[dict[str, Any]], None]
 ) -> dict[str, Any]:
     from curation.analysis.pipeline import AnalysisSettings, analyze_project
+    from training.ship import check_ship_allowed
 
+    if params.get("user"):
+        check_ship_allowed(project_dir, user=params["user"], action=ACTIONS["analyze"])
     settings = AnalysisSettings(**params.get("settings", {}))
 
     def on_step(step: str, done: int, total: int) -> None:

@@ -1,8 +1,10 @@
 """`ship`: export → train → evaluate in one resumable call.
 
-Each finished stage is recorded in ``run_dir/state.json``; calling :func:`ship` again on the same
-run directory skips finished stages and resumes the first unfinished one (training resumes from
-its newest checkpoint). A lock file keeps two processes from writing the same run directory.
+Each finished stage is recorded in ``run_dir/state.json``, with the run's ``status`` (running,
+succeeded, failed with its ``error`` and ``failed_stage``, or cancelled); calling :func:`ship`
+again on the same run directory skips finished stages and resumes the first unfinished one
+(training resumes from its newest checkpoint). A lock file keeps two processes from writing the
+same run directory. A clean set too small for its splits is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -28,9 +30,13 @@ from training.config import TrainConfig
 from training.evaluate import SCHEMA_FILE, evaluate_run
 from training.export import export_clean_set
 from training.export_config import ExportConfig
+from training.preflight import preflight_export
+from training.progress import within
 from training.train import ProgressCallback, train_adapter
 
 STAGES = ("export", "train", "eval")
+STAGE_SPANS = {"export": (0.0, 0.05), "train": (0.05, 0.85), "eval": (0.85, 1.0)}
+"""Where each stage sits on the run's one progress bar (training takes most of the time)."""
 STATE_FILE = "state.json"
 PROJECT_CONFIG = "ship.yaml"
 """A project's own ship settings (``DIR/ship.yaml``), used when no config is given."""
@@ -121,12 +127,13 @@ def run_lock(run_dir: Path) -> Iterator[None]:
 
 
 def check_ship_allowed(
-    project_dir: Path | str, *, user: str | None = None, api_key: str | None = None
+    project_dir: Path | str, *, user: str | None = None, api_key: str | None = None, action: str | None = None
 ) -> None:
-    """PermissionDeniedError unless ``user`` (or, on Argilla, the key's owner) may export, train and ship."""
+    """PermissionDeniedError unless ``user`` (or, on Argilla, the key's owner) may export, train and
+    ship (or ``action``, for other owner-only work such as analysis)."""
     store = open_store(project_dir, api_key=api_key)
     try:
-        require_owner_for(store, SHIP_ACTION, user)
+        require_owner_for(store, action or SHIP_ACTION, user)
     finally:
         store.close()
 
@@ -159,6 +166,13 @@ def ship(
             update={"export": config.export.model_copy(update={"include_unreviewed": True})}
         )
     run = Path(run_dir)
+    if not read_state(run)["stages"].get("export", {}).get("done"):
+        # Refuse before anything is written: a clean set too small for its splits never reaches training.
+        store = open_store(project_dir, api_key=api_key)
+        try:
+            preflight_export(store, config.export)
+        finally:
+            store.close()
     say: Callable[[dict[str, Any]], None] = progress or (lambda _: None)
     with run_lock(run):
         state = read_state(run)
@@ -167,38 +181,58 @@ def ship(
             run / "ship_config.yaml", yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
         )
 
+        def mark(status: str, **extra: Any) -> None:
+            state.update(status=status, updated_at=datetime.now(UTC).isoformat(), **extra)
+            atomic_write_json(run / STATE_FILE, state)
+
         def finish(stage: str, result: dict[str, Any]) -> None:
             state["stages"][stage] = {"done": True, "finished_at": datetime.now(UTC).isoformat(), **result}
             atomic_write_json(run / STATE_FILE, state)
 
-        if not state["stages"].get("export", {}).get("done"):
-            say({"stage": "export", "fraction": 0.0, "eta_s": None})
-            store = open_store(project_dir, api_key=api_key)
-            try:
-                result = export_clean_set(
-                    store, run / "export", config.export, project_dir=project_dir, user=user
+        mark("running", error=None, failed_stage=None)
+        stage = "export"
+        try:
+            if not state["stages"].get("export", {}).get("done"):
+                say({"stage": "export", "message": "selecting the clean set", "fraction": 0.0, "eta_s": None})
+                store = open_store(project_dir, api_key=api_key)
+                try:
+                    result = export_clean_set(
+                        store, run / "export", config.export, project_dir=project_dir, user=user
+                    )
+                    schema = store.get_project().output_schema
+                finally:
+                    store.close()
+                if schema is not None:
+                    atomic_write_json(run / SCHEMA_FILE, schema)
+                finish(
+                    "export",
+                    {"counts": result.counts, "version": result.version.name, "hash": result.export_hash},
                 )
-                schema = store.get_project().output_schema
-            finally:
-                store.close()
-            if schema is not None:
-                atomic_write_json(run / SCHEMA_FILE, schema)
-            finish(
-                "export",
-                {"counts": result.counts, "version": result.version.name, "hash": result.export_hash},
+
+            stage = "train"
+            if not state["stages"].get("train", {}).get("done"):
+                trained = train_adapter(
+                    run / "export", run, config.train, progress=within(STAGE_SPANS["train"], progress)
+                )
+                finish("train", {"steps": trained.steps, "eval_loss": trained.metrics["eval_loss"]})
+
+            stage = "eval"
+            if not state["stages"].get("eval", {}).get("done"):
+                report = evaluate_run(
+                    run, config=config.train, progress=within(STAGE_SPANS["eval"], progress)
+                )
+                finish("eval", {"primary_metric": report["primary_metric"]})
+            else:
+                from training.report import load_report
+
+                report = load_report(run)
+        except BaseException as exc:
+            cancelled = isinstance(exc, KeyboardInterrupt | SystemExit)
+            mark(
+                "cancelled" if cancelled else "failed",
+                error=None if cancelled else (str(exc) or type(exc).__name__)[:2000],
+                failed_stage=stage,
             )
-
-        if not state["stages"].get("train", {}).get("done"):
-            say({"stage": "train", "fraction": 0.0, "eta_s": None})
-            trained = train_adapter(run / "export", run, config.train, progress=progress)
-            finish("train", {"steps": trained.steps, "eval_loss": trained.metrics["eval_loss"]})
-
-        if not state["stages"].get("eval", {}).get("done"):
-            say({"stage": "eval", "fraction": 0.0, "eta_s": None})
-            report = evaluate_run(run, config=config.train, progress=progress)
-            finish("eval", {"primary_metric": report["primary_metric"]})
-        else:
-            from training.report import load_report
-
-            report = load_report(run)
+            raise
+        mark("succeeded", error=None, failed_stage=None)
     return ShipResult(run_dir=run, stages=state["stages"], report=report)

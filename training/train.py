@@ -21,9 +21,11 @@ from curation.errors import BadInputError, NotFoundError
 from curation.files import atomic_write_json
 from training.base_model import resolve_base_model
 from training.config import TrainConfig, save_train_config
+from training.preflight import require_trainable
 
 ProgressCallback = Callable[[dict[str, Any]], None]
-"""Receives ``{"stage", "step", "total", "fraction", "eta_s", "loss"?}`` as training advances."""
+"""Receives ``{"stage", "step", "total", "fraction", "eta_s", "loss"?, "message"?}`` as training
+advances (training.progress.describe turns one into a line)."""
 
 TRAIN_COLUMNS = ("prompt", "completion")
 
@@ -62,7 +64,14 @@ def load_splits(export_dir: Path | str) -> Any:
     hf = Path(export_dir) / "hf"
     if not hf.exists():
         raise NotFoundError(f"{hf} does not exist; export the project first with `pairsmith export`")
-    splits = datasets.load_from_disk(str(hf))
+    require_trainable(export_dir)
+    try:
+        splits = datasets.load_from_disk(str(hf))
+    except IndexError:  # a saved split of 0 rows (exports before pairsmith left empty splits out)
+        raise BadInputError(
+            f"the export at {export_dir} has an empty split datasets cannot read; export it again with "
+            "more records (`pairsmith export DIR --out …`)"
+        ) from None
     for split in ("train", "validation"):
         if split not in splits or len(splits[split]) == 0:
             raise BadInputError(f"the export at {export_dir} has no '{split}' examples; export more records")
@@ -89,9 +98,22 @@ def _progress_callback(log_path: Path, progress: ProgressCallback | None) -> Any
         def __init__(self) -> None:
             self.start_time = 0.0
             self.start_step = 0
+            self.loss: float | None = None
 
         def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             self.start_time, self.start_step = time.monotonic(), state.global_step
+            total = max(state.max_steps, 1)
+            if progress is not None:
+                progress(
+                    {
+                        "stage": "train",
+                        "step": state.global_step,
+                        "total": total,
+                        "fraction": state.global_step / total,
+                        "eta_s": None,
+                        "message": "resuming" if state.global_step else "starting",
+                    }
+                )
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             done = state.global_step - self.start_step
@@ -105,11 +127,14 @@ def _progress_callback(log_path: Path, progress: ProgressCallback | None) -> Any
                         "total": total,
                         "fraction": state.global_step / total,
                         "eta_s": round(rate * (total - state.global_step), 1),
+                        "loss": self.loss,
                     }
                 )
 
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
             entry = {"step": state.global_step, "epoch": state.epoch, "time": time.time(), **(logs or {})}
+            if isinstance(entry.get("loss"), int | float):
+                self.loss = float(entry["loss"])
             with log_path.open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps(entry) + "\n")
 
@@ -176,7 +201,9 @@ def train_adapter(
     from trl import SFTTrainer
 
     config = config or TrainConfig()
+    say: ProgressCallback = progress or (lambda _: None)
     # 1. Data: prompt/completion chat messages; the trainer applies the model's chat template.
+    say({"stage": "train", "message": "reading the export", "fraction": 0.0})
     splits = load_splits(export_dir)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -189,6 +216,7 @@ def train_adapter(
 
     # 2. Model and tokenizer (the bundled GGUF model is converted once to a cached safetensors copy).
     device, bf16 = pick_device(config.device)
+    say({"stage": "train", "message": f"loading the base model {config.base_model}", "fraction": 0.0})
     base_path = resolve_base_model(config.base_model)
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     if tokenizer.pad_token is None:
@@ -210,6 +238,7 @@ def train_adapter(
     callbacks: list[Any] = [_progress_callback(log_path, progress)]
     if config.early_stopping_patience > 0:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
+    say({"stage": "train", "message": f"tokenizing {len(train_set)} training examples", "fraction": 0.0})
     trainer = SFTTrainer(
         model=model,
         args=_sft_config(config, checkpoints, device, bf16),
@@ -238,6 +267,7 @@ def train_adapter(
         None,
     )
     if final_eval is None or config.early_stopping_patience > 0:  # early stopping restored the best weights
+        say({"stage": "train", "message": "measuring the validation loss", "fraction": 1.0})
         final_eval = trainer.evaluate()
 
     # 6. Save the adapter atomically: a kill during the save never leaves a half-written adapter.

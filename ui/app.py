@@ -40,20 +40,21 @@ PAGES: list[tuple[str, str, str, Action | None]] = [
 ]
 
 
-def allowed_pages() -> list[st.Page]:
-    """The pages the signed-in person may open (only sign-in before anyone signs in)."""
+SIGN_IN = "app_pages/sign_in.py"
+DEFAULT = "app_pages/review.py"
+
+
+def allowed_pages() -> dict[str, st.Page]:
+    """Page path → page: what the signed-in person may open; every page before anyone signs in (so a
+    deep link resolves and can be opened after sign-in; each page refuses without a session)."""
     session = state.session()
-    sign_in = st.Page(
-        "app_pages/sign_in.py", title="Sign in", icon=":material/login:", default=session is None
-    )
-    if session is None:
-        return [sign_in]
-    pages = [
-        st.Page(path, title=title, icon=icon, default=path == "app_pages/review.py")
+    sign_in = st.Page(SIGN_IN, title="Sign in", icon=":material/login:", default=session is None)
+    pages = {
+        path: st.Page(path, title=title, icon=icon, default=session is not None and path == DEFAULT)
         for path, title, icon, action in PAGES
-        if action is None or session.can(action)
-    ]
-    return [*pages, sign_in]
+        if session is None or action is None or session.can(action)
+    }
+    return {**pages, SIGN_IN: sign_in}
 
 
 def sidebar() -> None:
@@ -70,8 +71,16 @@ def sidebar() -> None:
 
 
 st.set_page_config(page_title="pairsmith", page_icon=":material/handyman:", layout="wide")
-navigation = st.navigation(allowed_pages())
+services.restore_session(state.project_dir())
+pages = allowed_pages()
+signed_in = state.session() is not None
+navigation = st.navigation(list(pages.values()), position="sidebar" if signed_in else "hidden")
 sidebar()
+if not signed_in and navigation.url_path != pages[SIGN_IN].url_path:
+    wanted = next(path for path, page in pages.items() if page.url_path == navigation.url_path)
+    state.put(state.Keys.NEXT_PAGE, wanted)  # a deep link: open it once the person has signed in
+    st.switch_page(pages[SIGN_IN])
 if st.session_state.pop(state.Keys.JUST_SIGNED_IN, False):
-    st.switch_page("app_pages/review.py")
+    wanted = st.session_state.pop(state.Keys.NEXT_PAGE, None)
+    st.switch_page(pages.get(wanted or DEFAULT) or pages[DEFAULT])
 navigation.run()

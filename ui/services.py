@@ -20,25 +20,37 @@ from pydantic import SecretStr
 from curation.analysis.results import accepted_query, load_artifact, map_rows
 from curation.errors import BackendError, NotFoundError, PairsmithError
 from curation.files import ProjectPaths
-from curation.review.auth import Action, Session, sign_in
+from curation.review.auth import Action, Session, is_loopback, sign_in
 from curation.review.labels import UNREVIEWED, clusters_now, latest_labels
+from curation.review.sessions import issue_token, session_from_token, token_id
 from curation.store.base import RecordStore
 from ui import state
-from ui.state import Keys
+from ui.state import TOKEN_PARAM, Keys
 
 # --- signing in and the page guard --------------------------------------------------------------
 
 
-def open_session(project_dir: Path, user_name: str | None, api_key: str | None = None) -> Session:
+def open_session(
+    project_dir: Path, user_name: str | None, api_key: str | None = None, password: str | None = None
+) -> Session:
     """Sign one person in (curation.review.auth); the store opened for them lives in their session only.
 
-    On an Argilla project ``api_key`` is the person's own key: the store is opened with it, and it
-    is kept (as a ``SecretStr``) in this session's state only, for the jobs they start. Any error
-    is re-raised with the key blanked out of its message, whatever library raised it.
+    Local projects check the password; only a project without passwords, served on loopback, signs
+    in by name alone. On an Argilla project ``api_key`` is the person's own key: the store is opened
+    with it, and it is kept (as a ``SecretStr``) in this session's state and in the server's key
+    registry under the session token's id (so a refresh keeps the session), never in the URL. Any
+    error is re-raised with the key blanked out of its message, whatever library raised it. The
+    signed session token goes into the URL (``?session=``).
     """
     key = (api_key or "").strip() or None
     try:
-        session = sign_in(project_dir, user_name=(user_name or "").strip() or None, api_key=key)
+        session = sign_in(
+            project_dir,
+            user_name=(user_name or "").strip() or None,
+            api_key=key,
+            password=password or None,
+            allow_passwordless=is_loopback(state.server_host()),
+        )
     except PairsmithError as exc:
         if key and key in str(exc):
             raise type(exc)(scrub(str(exc), key)) from None
@@ -55,8 +67,47 @@ def open_session(project_dir: Path, user_name: str | None, api_key: str | None =
         st.session_state[Keys.API_KEY] = SecretStr(key)
     else:
         st.session_state.pop(Keys.API_KEY, None)
-    st.session_state[Keys.PROJECT_DIR] = str(project_dir)
+    token = issue_token(project_dir, session.store, session.user.name)
+    if key and session.backend != "local":
+        _keys()[token_id(token)] = SecretStr(key)
+    st.session_state[Keys.TOKEN] = token
+    st.query_params[TOKEN_PARAM] = token
     st.session_state[Keys.JUST_SIGNED_IN] = True
+    return session
+
+
+@st.cache_resource
+def _keys() -> dict[str, SecretStr]:
+    """Argilla keys of signed-in people by session-token id, on this server only (never in a URL)."""
+    return {}
+
+
+def restore_session(project_dir: Path | None) -> Session | None:
+    """The person's session again after a refresh or a deep link, from the signed token in the URL.
+
+    Keeps the token in the URL on every run (navigation drops query parameters). A forged, expired
+    or revoked token signs nobody in and leaves a message for the sign-in page.
+    """
+    current = state.session()
+    token = st.query_params.get(TOKEN_PARAM)
+    if current is not None:
+        mine = st.session_state.get(Keys.TOKEN)
+        if mine and token != mine:
+            st.query_params[TOKEN_PARAM] = mine
+        return current
+    if not token or project_dir is None:
+        return None
+    key = _keys().get(token_id(token))
+    try:
+        session = session_from_token(project_dir, token, api_key=key.get_secret_value() if key else None)
+    except PairsmithError as exc:
+        del st.query_params[TOKEN_PARAM]
+        state.flash("warning", str(exc))
+        return None
+    st.session_state[Keys.SESSION] = session
+    st.session_state[Keys.TOKEN] = token
+    if key is not None:
+        st.session_state[Keys.API_KEY] = key
     return session
 
 
@@ -69,9 +120,13 @@ def sign_out() -> None:
     old = state.session()
     if old is not None:
         old.close()
+    token = st.session_state.get(Keys.TOKEN)
+    if token:
+        _keys().pop(token_id(token), None)
+    if TOKEN_PARAM in st.query_params:
+        del st.query_params[TOKEN_PARAM]
     for key in list(st.session_state.keys()):
-        if key != Keys.PROJECT_DIR:
-            del st.session_state[key]
+        del st.session_state[key]
 
 
 def require(action: Action) -> Session:
@@ -183,11 +238,12 @@ def diversity(
 
 @st.cache_data(max_entries=4, show_spinner="Working out the clean set…")
 def clean_set_preview(_store: RecordStore, key: Stamp, include_unreviewed: bool) -> dict[str, Any]:
-    """What an export would contain now (training.clean_set.preview_clean_set), once per stamp."""
-    from training.clean_set import preview_clean_set
+    """What an export would contain now and whether it may start (training.preflight.export_preview),
+    once per stamp."""
     from training.export_config import ExportConfig
+    from training.preflight import export_preview
 
-    return preview_clean_set(_store, ExportConfig(include_unreviewed=include_unreviewed))
+    return export_preview(_store, ExportConfig(include_unreviewed=include_unreviewed))
 
 
 @st.cache_data(ttl=5, max_entries=64, show_spinner=False)

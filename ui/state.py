@@ -1,8 +1,8 @@
 """Every session-state key the app uses, in one place, and typed accessors for the common ones.
 
 Defaults are computed per session when first read (never at import), so two browser sessions
-never share a mutable default. The project directory comes from ``PAIRSMITH_PROJECT`` (set by
-`pairsmith ui DIR`) unless a session chose another one.
+never share a mutable default. The project directory is fixed when the server starts: it comes from
+``PAIRSMITH_PROJECT`` (set by `pairsmith ui DIR`) or the script's argument, never from a session.
 """
 
 from __future__ import annotations
@@ -18,13 +18,17 @@ from pydantic import SecretStr
 from curation.review.auth import Session
 
 PROJECT_ENV = "PAIRSMITH_PROJECT"
+HOST_ENV = "PAIRSMITH_HOST"  # the address `pairsmith ui` serves on (loopback when unset)
+IMPORT_ROOTS_ENV = "PAIRSMITH_IMPORT_ROOTS"  # folders owners may import from on a non-loopback server
+TOKEN_PARAM = "session"  # the URL query parameter holding the signed session token
 
 
 class Keys:
     """Session-state keys. Widget keys (stable, for tests and the browser test) are listed too."""
 
-    PROJECT_DIR = "project_dir"
     SESSION = "auth_session"  # curation.review.auth.Session of the signed-in person
+    TOKEN = "auth_token"  # the signed session token (curation.review.sessions), also in the URL
+    NEXT_PAGE = "next_page"  # the page a deep link asked for, opened once the person signs in
     API_KEY = "auth_api_key"  # pydantic.SecretStr: the Argilla key the person signed in with
     REVISION = "revision"  # bumped after every write this session makes (cache keys)
     JUST_SIGNED_IN = "just_signed_in"  # go to the review page on the next run
@@ -66,10 +70,7 @@ def put(key: str, value: Any) -> None:
 
 
 def project_dir() -> Path | None:
-    """The project directory of this session: chosen in the app, else ``$PAIRSMITH_PROJECT``."""
-    chosen = st.session_state.get(Keys.PROJECT_DIR)
-    if chosen:
-        return Path(chosen)
+    """The project this server serves: ``$PAIRSMITH_PROJECT``, else the script's argument."""
     env = os.environ.get(PROJECT_ENV)
     if env:
         return Path(env)
@@ -77,6 +78,16 @@ def project_dir() -> Path | None:
     if len(sys.argv) == 2 and sys.argv[0].endswith("app.py"):
         return Path(sys.argv[1])
     return None
+
+
+def server_host() -> str:
+    """The address this server listens on (``pairsmith ui --host``); loopback when not told."""
+    return os.environ.get(HOST_ENV) or "127.0.0.1"
+
+
+def import_roots() -> list[Path]:
+    """Folders owners may preview and import from on a server reachable from other machines."""
+    return [Path(p) for p in os.environ.get(IMPORT_ROOTS_ENV, "").split(os.pathsep) if p.strip()]
 
 
 def session() -> Session | None:

@@ -73,13 +73,18 @@ def import_file(
     split: str | None = None,
     progress: ProgressCallback | None = None,
     batch_size: int = 1000,
+    user: str | None = None,
 ) -> ImportReport:
     """Import the records of ``file`` into ``store``; rejected rows go to a quarantine JSONL file.
+
+    Only owners import: ``user`` is the signed-in person (None: the command line on a local
+    project); an annotator gets PermissionDeniedError before the file is read.
 
     ``format`` overrides the extension (any name of :func:`all_format_names`); ``mapping`` names
     columns (otherwise detected). Raises BadInputError for a file that cannot be imported at all
     (empty, not the format it claims, no input/output column); a bad row only rejects that row.
     """
+    store.require_owner("import files", user)
     path = Path(file)
     if not path.exists():
         raise NotFoundError(f"{path} does not exist; check the path")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -100,6 +100,18 @@ class DecisionQuery(BaseModel):
 
 
 BackendName = Literal["local", "argilla"]
+
+
+@runtime_checkable
+class PasswordStore(Protocol):
+    """A store that keeps its users' password hashes itself (the local store; Argilla users sign in
+    with their own API keys). Hashing and checking live in curation.review.auth."""
+
+    def set_password_hash(self, name: str, password_hash: str | None) -> None:
+        """Set (or, with None, remove) a user's password hash; NotFoundError for an unknown user."""
+
+    def password_hash(self, name: str) -> str | None:
+        """A user's password hash, None when they have none; NotFoundError for an unknown user."""
 
 
 class RecordStore(ABC):

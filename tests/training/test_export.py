@@ -212,10 +212,20 @@ def test_an_empty_clean_set_and_unknown_format_are_clear_errors(
         export_clean_set(store, tmp_path / "out", ExportConfig(formats=["csv"]))
     assert not (tmp_path / "out").exists()
     assert store.list_versions() == []
-    result = export_clean_set(
-        store, tmp_path / "out", ExportConfig(include_unreviewed=True, formats=["openai"])
+    # One record cannot fill validation and test: refused before a version or a file is written.
+    with pytest.raises(BadInputError, match=r"validation split would get 0.*needs at least 7 records"):
+        export_clean_set(store, tmp_path / "out", ExportConfig(include_unreviewed=True, formats=["openai"]))
+    assert store.list_versions() == [] and not (tmp_path / "out").exists()
+    train_only = ExportConfig.model_validate(
+        {
+            "include_unreviewed": True,
+            "formats": ["openai", "hf"],
+            "fractions": {"train": 1, "validation": 0, "test": 0},
+        }
     )
+    result = export_clean_set(store, tmp_path / "out", train_only)
     assert sum(result.counts.values()) == 1
+    assert list(datasets.load_from_disk(str(tmp_path / "out" / "hf"))) == ["train"]  # empty splits left out
 
 
 def test_preference_pairs_and_tool_messages_export(

@@ -21,13 +21,23 @@ def test_runs_are_listed_newest_first_with_stages_and_metric(tmp_path):
     assert [r["run"] for r in rows] == ["run-2", "run-1"]
     assert rows[0] | {"stages done": ""} == {
         "run": "run-2",
+        "status": "succeeded",
+        "error": "",
         "stages done": "",
         "metric": "chrf",
         "base": 10.0,
         "tuned": 30.0,
         "improved": True,
     }
-    assert rows[1] == {"run": "run-1", "stages done": "export", "metric": None, "base": None, "tuned": None}
+    assert rows[1] == {
+        "run": "run-1",
+        "status": "unknown",
+        "error": "",
+        "stages done": "export",
+        "metric": None,
+        "base": None,
+        "tuned": None,
+    }
     assert run_summaries(tmp_path / "empty") == []
 
 

@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from curation import metadata_keys
 from curation.model import Role, User
-from curation.project import init_project
-from curation.review.auth import sign_in
+from curation.project import init_project, open_store
+from curation.review.auth import Session
 from curation.store.base import RecordStore
 from tests.factories import make_chat_record, make_record
 from ui.state import PROJECT_ENV, Keys
@@ -57,8 +57,11 @@ def seeded_project(
 def app_as(project_dir: Path, user: str | None, page: str | None = None, timeout: float = 30) -> AppTest:
     """The app with ``user`` signed in (None: nobody), run once, then switched to ``page`` and run."""
     at = AppTest.from_file(str(APP), default_timeout=timeout)
-    if user is not None:
-        at.session_state[Keys.SESSION] = sign_in(project_dir, user_name=user)
+    if user is not None:  # signed in as the sign-in page would leave it (passwords are tested there)
+        store = open_store(project_dir)
+        at.session_state[Keys.SESSION] = Session(
+            store=store, user=store.get_user(user), project_dir=project_dir
+        )
     at.run()
     if page is not None:
         at.switch_page(page).run()

@@ -37,7 +37,10 @@ def test_init_users_and_stats_json_shape(tmp_path: Path) -> None:
     assert stats["labels"] == {"good": 1}
     assert stats["users"] == 2
     code, out, _ = invoke("users", "list", str(project), "--json")
-    assert json.loads(out) == [{"name": "ann", "role": "annotator"}, {"name": "dana", "role": "owner"}]
+    assert json.loads(out) == [
+        {"name": "ann", "role": "annotator", "password": False},
+        {"name": "dana", "role": "owner", "password": False},
+    ]
 
 
 def test_errors_are_clean_messages_not_tracebacks(tmp_path: Path) -> None:

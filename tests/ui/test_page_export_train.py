@@ -48,3 +48,32 @@ def test_a_running_job_survives_a_refresh_and_can_be_cancelled(seeded_project, t
     finally:
         if jobs.get_job(root, job_id)["status"] in jobs.ACTIVE:
             jobs.cancel_job(root, job_id)
+
+
+def test_a_clean_set_too_small_for_its_splits_cannot_start(seeded_project):
+    root, store = seeded_project([make_record(id=f"r{i}") for i in range(3)])
+    for i in range(3):
+        store.save_response(
+            Response(record_id=f"r{i}", user="ann", values={"label": "good"}, status="submitted")
+        )
+    at = app_as(root, OWNER, PAGE)
+    no_exception(at)
+    assert at.button(key="train_start").disabled
+    assert "The clean set has 3 records" in at.error[0].value and "at least 7 records" in at.error[0].value
+    assert any("Splits: train 3, validation 0, test 0" in c.value for c in at.caption)
+
+
+def test_a_failed_job_shows_its_error_and_resume_only_when_it_can_work(seeded_project, tmp_path):
+    root, _ = seeded_project()
+    job_id = jobs.start_job(
+        root,
+        "sleep",
+        {"run_dir": str(tmp_path / "run"), "steps": "missing.yaml"},  # fails inside the job
+    )
+    job = jobs.wait_job(root, job_id, timeout=120)
+    assert job["status"] == "failed" and not job["resumable"]
+    at = app_as(root, OWNER, PAGE)
+    no_exception(at)
+    assert "missing.yaml" in at.error[-1].value.replace("\\", "") and "failed" in at.error[-1].value
+    assert not [b for b in at.button if b.key == "train_resume"]
+    assert any("A resume would fail the same way" in c.value for c in at.caption)

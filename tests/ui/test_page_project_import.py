@@ -67,9 +67,16 @@ def test_adding_a_person(seeded_project):
     root, store = seeded_project([])
     at = app_as(root, OWNER, PAGE)
     at.text_input(key="people_name").input("carol")
+    at.text_input(key="people_password").input("short")
+    at.button(key="people_add").click().run()
+    assert "at least 8 characters" in at.error[0].value
+    assert [u.name for u in store.list_users()].count("carol") == 0  # nobody without a password
+    at.text_input(key="people_name").input("carol")
+    at.text_input(key="people_password").input("carols-secret")
     at.button(key="people_add").click().run()
     no_exception(at)
     assert store.get_user("carol").role == "annotator"
+    assert store.password_hash("carol").startswith("$argon2id$")
 
 
 def test_analysis_starts_as_a_background_job_and_can_be_cancelled(seeded_project):

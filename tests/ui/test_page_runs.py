@@ -48,3 +48,24 @@ def test_no_runs_yet(seeded_project):
     at = app_as(root, ANNOTATOR, PAGE)
     no_exception(at)
     assert "No runs yet" in at.info[0].value
+
+
+def test_a_failed_run_shows_status_error_and_log(seeded_project, tmp_path):
+    from training import jobs
+
+    root, _ = seeded_project()
+    run = ProjectPaths(root).runs / "run-2"
+    job_id = jobs.start_job(
+        root,
+        "sleep",
+        {"run_dir": str(run.resolve()), "steps": "gone.yaml"},  # fails inside the job
+    )
+    jobs.wait_job(root, job_id, timeout=120)
+    run.mkdir(parents=True, exist_ok=True)
+    at = app_as(root, ANNOTATOR, PAGE)
+    no_exception(at)
+    [row] = at.dataframe[0].value.to_dict("records")
+    assert row["status"] == "failed" and "gone.yaml" in row["error"]
+    assert "Run run-2 failed" in at.error[0].value.replace("\\", "")
+    assert "gone.yaml" in at.code[0].value  # the log
+    assert not [b for b in at.button if b.key == "runs_resume"]

@@ -23,10 +23,13 @@ def test_signing_in_by_picking_a_user(seeded_project):
     assert at.title[0].value == "Review"  # the default page once signed in
 
 
-def test_an_unknown_project_directory_is_a_message_not_a_crash(seeded_project, tmp_path):
+def test_the_project_is_the_one_the_server_was_started_for(seeded_project, tmp_path, monkeypatch):
     seeded_project()
     at = app_as(tmp_path, None)
-    at.text_input(key="sign_in_project").input(str(tmp_path / "nowhere")).run()
+    no_exception(at)
+    assert not [t for t in at.text_input if t.key == "sign_in_project"]  # no way to open another path
+    monkeypatch.setenv("PAIRSMITH_PROJECT", str(tmp_path / "nowhere"))
+    at = app_as(tmp_path, None)
     no_exception(at)
     assert "not a pairsmith project" in at.error[0].value
 

@@ -19,6 +19,7 @@ from curation.errors import PermissionDeniedError
 from curation.files import ProjectPaths
 from curation.review.auth import Session
 from curation.store.base import RecordStore
+from tests.factories import make_chat_record, make_record
 from tests.ui.conftest import ANNOTATOR, APP, DESIGNER_PAGES, OWNER, no_exception
 from ui import services
 from ui.state import Keys
@@ -44,7 +45,8 @@ class FakeArgillaStore:
 @pytest.fixture
 def argilla_project(seeded_project, monkeypatch):
     """A seeded project whose config says Argilla; returns (root, calls made to the fake sign_in)."""
-    root, store = seeded_project()
+    # Ten records: enough for every split, so an export may start (training.preflight).
+    root, store = seeded_project([make_record() for _ in range(9)] + [make_chat_record()])
     config = ProjectPaths(root).config
     settings = json.loads(config.read_text(encoding="utf-8"))
     settings.update(backend="argilla", backend_options={"api_url": "http://127.0.0.1:9", "workspace": "w"})
@@ -52,7 +54,7 @@ def argilla_project(seeded_project, monkeypatch):
     calls: list[dict[str, Any]] = []
 
     def fake_sign_in(
-        project_dir: Path, *, user_name: str | None = None, api_key: str | None = None
+        project_dir: Path, *, user_name: str | None = None, api_key: str | None = None, **_: Any
     ) -> Session:
         calls.append({"user_name": user_name, "api_key": api_key})
         if api_key == "explode":

@@ -61,8 +61,12 @@ if figures:
     )
 elif not services.has_analysis(project_dir):
     st.caption("Diversity figures appear after analysis (`pairsmith analyze DIR`).")
+splits = preview["splits"]
+st.caption("Splits: " + ", ".join(f"{name} {count}" for name, count in splits["counts"].items()))
 for warning in preview["warnings"]:
     st.warning(render.md_escape(warning))
+if preview["blocked"]:
+    st.error(render.md_escape(preview["blocked"]))
 
 
 # --- the job -----------------------------------------------------------------------------------
@@ -94,7 +98,7 @@ def cancel(job_id: str) -> None:
     except PairsmithError as exc:
         state.flash("error", str(exc))
         return
-    state.flash("warning", f"Job {job_id} cancelled; resume it to continue where it stopped.")
+    state.flash("warning", f"Job {job_id} cancelled; *Resume* continues where it stopped.")
 
 
 def resume(job_id: str) -> None:
@@ -114,7 +118,7 @@ st.button(
     key="train_start",
     type="primary",
     on_click=start,
-    disabled=active or preview["included"] == 0,
+    disabled=active or bool(preview["blocked"]),
     help="Runs in the background; you can leave this page or refresh it.",
 )
 
@@ -122,14 +126,21 @@ st.button(
 def job_view(job_id: str) -> None:
     current = jobs.get_job(project_dir, job_id)
     running = current["status"] in jobs.ACTIVE
-    render.job_progress(current, jobs.log_tail(current["log_path"]), expanded=running)
+    render.job_progress(
+        current, jobs.log_tail(current["log_path"]), expanded=running or current["status"] == "failed"
+    )
     st.caption(
         f"Job {current['id']} ({current['kind']}) · started {current['started'] or current['created']}"
     )
     if running:
         st.button("Cancel", key="train_cancel", on_click=cancel, args=(job_id,))
     elif current["status"] in ("failed", "cancelled"):
-        st.button("Resume", key="train_resume", on_click=resume, args=(job_id,))
+        if current["status"] == "failed":
+            st.error(render.md_escape(f"Job {current['id']} failed: {current['message']}"))
+        if current["resumable"]:
+            st.button("Resume", key="train_resume", on_click=resume, args=(job_id,))
+        else:
+            st.caption("A resume would fail the same way: fix the cause and start a new job.")
     elif current["status"] == "succeeded" and current["result"]:
         st.success(f"Done: {render.as_cell(current['result'].get('run_dir', ''))}. See Runs & evaluation.")
     if running != active:

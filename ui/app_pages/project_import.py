@@ -13,8 +13,8 @@ from curation.errors import PairsmithError
 from curation.files import ProjectPaths
 from curation.importing import CHAT_FORMATS, ColumnMapping, all_format_names, import_file, preview_file
 from curation.importing.preview import read_quarantine, save_upload
-from curation.model import Role, User
-from curation.review.auth import Action
+from curation.model import Role
+from curation.review.auth import MIN_PASSWORD, Action, add_person, check_server_path, is_loopback
 from training import jobs
 from ui import render, services, state
 from ui.state import Keys
@@ -58,7 +58,9 @@ def start_analysis() -> None:
         params: dict[str, Any] = {"run_dir": str(paths.analysis.resolve())}
         if state.get(Keys.W_ANALYSIS_INT8):
             params["settings"] = {"embedder_settings": {"precision": "int8"}}
-        job_id = jobs.start_job(session.project_dir, ANALYSIS_KIND, params, api_key=state.api_key())
+        job_id = jobs.start_job(
+            session.project_dir, ANALYSIS_KIND, params, user=session.user.name, api_key=state.api_key()
+        )
     except PairsmithError as exc:
         state.flash("error", f"Analysis not started: {exc}")
         return
@@ -114,12 +116,20 @@ if job is not None:
 
 with st.expander("People"):
     st.dataframe([{"name": u.name, "role": str(u.role)} for u in store.list_users()], hide_index=True)
-    with st.form("people_form"):
+    local = session.backend == "local"
+    with st.form("people_form", clear_on_submit=True):
         name = st.text_input("Name", key="people_name")
         role = st.selectbox("Role", [Role.annotator, Role.owner], format_func=str, key="people_role")
+        password = (
+            st.text_input(
+                f"Password (at least {MIN_PASSWORD} characters)", type="password", key="people_password"
+            )
+            if local
+            else None
+        )
         if st.form_submit_button("Add person", key="people_add"):
             try:
-                store.add_user(User(name=name.strip(), role=role))
+                add_person(store, name, role, password=password if local else None, by=session.user.name)
             except (PairsmithError, ValueError) as exc:
                 st.error(str(exc))
             else:
@@ -130,7 +140,12 @@ with st.expander("People"):
 # --- import -------------------------------------------------------------------------------------
 
 st.header("Import a file")
-source = st.radio("Source", ["Upload", "Path on this machine"], horizontal=True, key="import_source")
+# Reading the server's disk is for owners on a loopback server, or under the roots it allows.
+server_paths = session.can(Action.import_data) and (
+    is_loopback(state.server_host()) or bool(state.import_roots())
+)
+sources = ["Upload", "Path on this machine"] if server_paths else ["Upload"]
+source = st.radio("Source", sources, horizontal=True, key="import_source")
 path: Path | None = None
 if source == "Upload":
     upload = st.file_uploader(
@@ -143,7 +158,17 @@ if source == "Upload":
         path = save_upload(session.project_dir, upload.name, upload.getvalue())
 else:
     typed = st.text_input("File path (or a Hugging Face dataset folder)", key="import_path")
-    path = Path(typed).expanduser() if typed.strip() else None
+    if typed.strip():
+        try:
+            path = check_server_path(
+                typed.strip(),
+                session.user,
+                loopback=is_loopback(state.server_host()),
+                allowed_roots=state.import_roots(),
+            )
+        except PairsmithError as exc:
+            st.error(str(exc))
+            st.stop()
 
 if path is None:
     st.stop()
@@ -225,6 +250,7 @@ if submitted:
         report = import_file(
             store,
             path,
+            user=session.user.name,
             quarantine_dir=paths.quarantine,
             mapping=mapping,
             format=chosen_format,

@@ -1,4 +1,5 @@
-"""Runs & evaluation: the list of runs, their metrics, and base vs. tuned outputs per test record.
+"""Runs & evaluation: the list of runs with their status, a failed or cancelled run's error and log
+(and *Resume* where it can work), their metrics, and base vs. tuned outputs per test record.
 
 Everyone may look (annotators read-only). A run is a folder under ``DIR/runs/`` with
 ``eval/report.json`` (training.evaluate); runs still in progress show their stages.
@@ -8,11 +9,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from curation.errors import PairsmithError
 from curation.files import ProjectPaths
 from curation.review.auth import Action
+from training import jobs
 from training.report import load_report
-from training.runs import run_dirs, run_summary
-from ui import render, services
+from training.runs import run_details, run_dirs, run_summaries
+from ui import render, services, state
 
 PER_PAGE = 5
 
@@ -28,16 +31,43 @@ if not runs:
     )
     st.stop()
 
-rows = [run_summary(run) for run in runs]
+rows = run_summaries(session.project_dir)
 st.dataframe(rows, hide_index=True, width="stretch")
 
-evaluated = [run for run, row in zip(runs, rows, strict=True) if row.get("metric")]
-if not evaluated:
-    st.caption("No run has been evaluated yet.")
-    st.stop()
-chosen_name = st.selectbox("Run", [r.name for r in evaluated], key="runs_run")
+
+def resume(job_id: str) -> None:
+    try:
+        jobs.resume_job(session.project_dir, job_id, user=session.user.name, api_key=state.api_key())
+    except PairsmithError as exc:
+        state.flash("error", f"Not resumed: {exc}")
+        return
+    state.flash("success", f"Job {job_id} resumed; it continues where it stopped.")
+
+
+chosen_name = st.selectbox("Run", [r.name for r in runs], key="runs_run")
 run = runs_dir / chosen_name
-report = load_report(run)
+details = run_details(session.project_dir, run)
+if details["status"] in ("failed", "cancelled", "interrupted"):
+    where = f" in {details['failed_stage']}" if details.get("failed_stage") else ""
+    st.error(
+        render.md_escape(
+            f"Run {chosen_name} {details['status']}{where}: {details['error'] or 'no error recorded'}"
+        )
+    )
+    if details["log"]:
+        with st.expander("Log", expanded=True):
+            st.code(jobs.log_tail(details["log"], lines=60) or "(empty log)", language=None)
+    if details["job"] and details["resumable"] and session.can(Action.train):
+        st.button("Resume", key="runs_resume", on_click=resume, args=(details["job"],))
+    elif details["job"] and not details["resumable"]:
+        st.caption("A resume would fail the same way: fix the cause and start a new run.")
+elif details["status"] in jobs.ACTIVE:
+    st.info(f"Run {chosen_name} is {details['status']}; follow it on the Export & train page.")
+try:
+    report = load_report(run)
+except PairsmithError:
+    st.caption("This run has not been evaluated yet.")
+    st.stop()
 
 st.header("Metrics")
 names = sorted(set(report["base"]) | set(report["tuned"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -9,8 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from curation.importing.example_project import create_example_project
-from curation.model import Role, User
+from curation.model import Role
 from curation.project import init_project, open_store
+from curation.review.auth import add_person, set_password, users_without_password
 from curation.review.stats import project_stats
 from ui.commands.common import console, print_json, user_errors
 
@@ -68,28 +70,71 @@ def stats(directory: Path = DirArg, as_json: bool = JsonOpt) -> None:
     Console().print(table)
 
 
+PasswordStdin = typer.Option(
+    False, "--password-stdin", help="Read the password from the first line of standard input (for scripts)."
+)
+
+
+def _read_password(name: str, from_stdin: bool) -> str:
+    """The new password: from stdin, or asked twice without echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True))
+
+
 @users_app.command("add")
 def users_add(
     directory: Path = DirArg,
     name: str = typer.Argument(..., help="User name (letters, digits, _ . @ -)."),
     role: Role = typer.Option(Role.annotator, "--role", help="owner (designer) or annotator."),
+    password_stdin: bool = PasswordStdin,
 ) -> None:
-    """Add a user to the project."""
+    """Add a user to the project (the first owner is created here, never in the web app)."""
     with user_errors():
-        user = open_store(directory).add_user(User(name=name, role=role))
+        store = open_store(directory)
+        try:
+            password = _read_password(name, True) if password_stdin else None
+            user = add_person(store, name, role, password=password)
+        finally:
+            store.close()
     console.print(f"Added {user.name} ({user.role}).")
+    if not password_stdin and store.backend == "local":
+        console.print(f"Set a password with `pairsmith users passwd {directory} {user.name}`.")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    directory: Path = DirArg,
+    name: str = typer.Argument(..., help="The user whose password to set."),
+    password_stdin: bool = PasswordStdin,
+    remove: bool = typer.Option(False, "--remove", help="Remove the password instead of setting one."),
+) -> None:
+    """Set a local user's password (hashed with argon2); the web app then asks for it at sign-in."""
+    with user_errors():
+        store = open_store(directory)
+        try:
+            store.get_user(name)
+            set_password(store, name, None if remove else _read_password(name, password_stdin))
+        finally:
+            store.close()
+    console.print(f"{'Removed' if remove else 'Set'} the password of {name}.")
 
 
 @users_app.command("list")
 def users_list(directory: Path = DirArg, as_json: bool = JsonOpt) -> None:
-    """List the project's users and their roles."""
+    """List the project's users, their roles and whether they have a password."""
     with user_errors():
-        users = open_store(directory).list_users()
+        store = open_store(directory)
+        try:
+            users = store.list_users()
+            without = set(users_without_password(store))
+        finally:
+            store.close()
     if as_json:
-        print_json([{"name": u.name, "role": str(u.role)} for u in users])
+        print_json([{"name": u.name, "role": str(u.role), "password": u.name not in without} for u in users])
         return
     for user in users:
-        typer.echo(f"{user.name}\t{user.role}")
+        typer.echo(f"{user.name}\t{user.role}" + ("\tno password" if user.name in without else ""))
 
 
 @versions_app.command("create")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from curation.project import read_config
+from curation.review.auth import check_servable
 from ui.commands.common import user_errors
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -43,21 +43,27 @@ def ui(
     host: str = typer.Option(
         LOCALHOST,
         "--host",
-        help="Address to listen on. The default serves this machine only; 0.0.0.0 serves your network "
-        "(see docs/ui.md for the risks: local projects have no passwords).",
+        help="Address to listen on. The default serves this machine only; another address (0.0.0.0) "
+        "serves your network and needs a password for every user of a local project (docs/ui.md).",
     ),
     port: int = typer.Option(8501, "--port", help="Port to listen on."),
+    import_roots: list[Path] = typer.Option(
+        [],
+        "--import-root",
+        help="A folder owners may import files from by path when serving beyond this machine (repeatable).",
+        file_okay=False,
+    ),
 ) -> None:
     """Start the web app for a project (review, duplicates, clusters, export & train)."""
     with user_errors():
-        read_config(directory)  # a clear error now rather than a broken page later
-    if host not in (LOCALHOST, "localhost", "::1"):
-        typer.echo(
-            f"Warning: serving on {host}: anyone who can reach this port can sign in as any user of a "
-            "local project. Use it only on a trusted network, or put an authenticating proxy in front.",
-            err=True,
-        )
-    env = dict(os.environ, PAIRSMITH_PROJECT=str(directory.resolve()), HF_HUB_OFFLINE="1")
+        check_servable(directory, host)  # a clear refusal now rather than an open door later
+    env = dict(
+        os.environ,
+        PAIRSMITH_PROJECT=str(directory.resolve()),
+        PAIRSMITH_HOST=host,
+        PAIRSMITH_IMPORT_ROOTS=os.pathsep.join(str(r.resolve()) for r in import_roots),
+        HF_HUB_OFFLINE="1",
+    )
     env.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
     typer.echo(f"Serving {directory} on http://{host}:{port} (Ctrl+C stops it)", err=True)
     command = streamlit_command(directory.resolve(), host, port)

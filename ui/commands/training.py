@@ -13,19 +13,20 @@ from ui.commands.common import API_KEY, USER, console, print_json, user_errors
 
 
 def _printer(enabled: bool) -> Any:
-    """A progress callback that prints one line per stage change and every ~10% of a stage."""
-    last: dict[str, Any] = {"stage": None, "tenth": -1}
+    """A progress callback that prints a line (step, loss, ETA) at each new phase and every ~10%."""
+    from training.progress import describe
+
+    last: dict[str, Any] = {"phase": None, "tenth": -1}
 
     def show(info: dict[str, Any]) -> None:
         if not enabled:
             return
+        phase = (info.get("stage"), info.get("message"))
         tenth = int(10 * float(info.get("fraction") or 0))
-        if info.get("stage") != last["stage"] or tenth != last["tenth"]:
-            last.update(stage=info.get("stage"), tenth=tenth)
-            eta = f", ETA {info['eta_s']:.0f}s" if info.get("eta_s") is not None else ""
-            step = f" {info['step']}/{info['total']}" if "step" in info else ""
+        if phase != last["phase"] or tenth != last["tenth"]:
+            last.update(phase=phase, tenth=tenth)
             # markup=False: "[train]" would otherwise be read as a rich style tag and vanish.
-            console.print(f"[{info.get('stage')}]{step} {tenth * 10}%{eta}", markup=False, highlight=False)
+            console.print(f"{tenth * 10:3d}% {describe(info)}", markup=False, highlight=False)
 
     return show
 

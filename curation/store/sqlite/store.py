@@ -163,6 +163,20 @@ class SQLiteStore(RecordStore):
             )
         return User(name=rows[0]["name"], id=rows[0]["id"], role=rows[0]["role"])
 
+    def set_password_hash(self, name: str, password_hash: str | None) -> None:
+        with self._write() as conn:
+            changed = conn.execute(
+                "UPDATE users SET password_hash=? WHERE name=?", (password_hash, name)
+            ).rowcount
+        if not changed:
+            self.get_user(name)  # raises NotFoundError with the usual message
+
+    def password_hash(self, name: str) -> str | None:
+        rows = self._read("SELECT password_hash FROM users WHERE name=?", (name,))
+        if not rows:
+            self.get_user(name)
+        return rows[0]["password_hash"] if rows else None
+
     # --- records ----------------------------------------------------------------------------------
     def upsert_records(self, records: Iterable[Record], *, batch_size: int = 1000) -> UpsertResult:
         result = UpsertResult()
