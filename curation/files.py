@@ -35,15 +35,47 @@ def atomic_write_json(path: Path | str, obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _recover(target: Path) -> None:
+    """Tidy what a killed writer of ``target`` left: its staging folders, and a half-done swap.
+
+    Staging folders carry their writer's pid (``.<name>.<pid>.<random>.partial``); those of dead
+    processes are removed. If a writer died between moving the old directory aside and moving the
+    new one in, the old one is put back, so a finished export is never lost nor replaced by a
+    partial one.
+    """
+    for leftover in target.parent.glob(f".{target.name}.*.partial"):
+        parts = leftover.name[len(target.name) + 2 :].split(".")
+        pid = int(parts[0]) if parts and parts[0].isdigit() else None
+        if pid is not None and pid != os.getpid() and not _pid_alive(pid):
+            shutil.rmtree(leftover, ignore_errors=True)
+    old = target.with_name(f".{target.name}.old")
+    if old.exists() and not target.exists():
+        os.replace(old, target)
+
+
 @contextmanager
 def atomic_directory(path: Path | str) -> Iterator[Path]:
     """Build a directory under a temporary name and move it into place only when the block succeeds.
 
-    An existing directory at ``path`` is replaced. If the block raises, ``path`` is untouched.
+    An existing directory at ``path`` is replaced. If the block raises, ``path`` is untouched; if
+    the process is killed, ``path`` is untouched too, and the next call tidies what it left.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    _recover(target)
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".partial", dir=target.parent)
+    )
     try:
         yield staging
     except BaseException:

@@ -78,15 +78,21 @@ def load_splits(export_dir: Path | str) -> Any:
     return splits
 
 
+def _complete(checkpoint: Path) -> bool:
+    """The Trainer writes ``trainer_state.json`` last, and not atomically: a checkpoint is complete
+    when that file is there and reads as JSON naming its step."""
+    state = checkpoint / "trainer_state.json"
+    try:
+        return "global_step" in json.loads(state.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+
+
 def latest_checkpoint(checkpoints: Path) -> str | None:
     """The newest complete ``checkpoint-N`` folder, or None (a crash mid-save leaves an incomplete one)."""
     if not checkpoints.exists():
         return None
-    done = [
-        p
-        for p in checkpoints.glob("checkpoint-*")
-        if p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").exists()
-    ]
+    done = [p for p in checkpoints.glob("checkpoint-*") if p.name.split("-")[-1].isdigit() and _complete(p)]
     return str(max(done, key=lambda p: int(p.name.split("-")[-1]))) if done else None
 
 
