@@ -67,7 +67,7 @@ def sidebar() -> None:
         st.caption(f"Signed in as {session.user.name} ({session.user.role})")
         if st.button("Sign out", key="sign_out"):
             services.sign_out()
-            st.rerun()
+            st.switch_page(SIGN_IN)  # the next person starts on the sign-in page, not on this one
 
 
 st.set_page_config(page_title="pairsmith", page_icon=":material/handyman:", layout="wide")

@@ -74,3 +74,13 @@ def test_sign_out_forgets_the_session(seeded_project):
     no_exception(at)
     assert Keys.SESSION not in at.session_state
     assert at.title[0].value == "Sign in"
+
+
+def test_after_sign_out_the_next_person_starts_on_the_sign_in_page(seeded_project):
+    root, _ = seeded_project()
+    at = app_as(root, OWNER, "app_pages/agreement.py")
+    at.sidebar.button(key="sign_out").click().run()
+    at.selectbox(key="sign_in_user").select(ANNOTATOR)
+    at.button(key="sign_in_submit").click().run()
+    no_exception(at)
+    assert at.title[0].value == "Review"  # not the page the previous person was on
