@@ -84,3 +84,27 @@ def test_undo_through_the_library_brings_dropped_records_back(store: RecordStore
     undo_decision(store, result.decision_id or "")
     assert {r.metadata.get(F.DUP_RESOLUTION) for r in store.query_records().records} == {None}
     assert store.list_decisions()[0].undone
+
+
+def test_an_adjudication_and_a_label_are_logged_and_undone(store: RecordStore) -> None:
+    from curation.model import Role, User
+    from curation.review.agreement import adjudicate
+    from curation.review.answers import save_review
+
+    store.add_user(User(name="olivia", role=Role.owner))
+    store.upsert_records([make_record(id="a1"), make_record(id="a2")])
+    store.save_response(make_response("a1", "ann", values={"label": "good"}))
+    store.save_response(make_response("a1", "bob", values={"label": "bad"}))
+    adjudicate(store, "a1", "olivia", {"label": "bad"}, why="bob is right")
+    assert store.get_record("a1").metadata[F.FINAL_ANSWER]["values"] == {"label": "bad"}
+    save_review(store, store.get_record("a2"), "olivia", {"label": "good"}, "submitted", expected_version=0)
+    label, adjudication = store.list_decisions()
+    assert (label.kind, adjudication.kind, adjudication.why) == ("label", "adjudication", "bob is right")
+    undo_decision(store, label.id)
+    assert store.get_responses(record_ids=["a2"]) == []
+    undo_decision(store, adjudication.id)
+    assert F.FINAL_ANSWER not in store.get_record("a1").metadata
+    assert {r.user: r.values["label"] for r in store.get_responses(record_ids=["a1"])} == {
+        "ann": "good",
+        "bob": "bad",
+    }

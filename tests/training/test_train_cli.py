@@ -23,3 +23,17 @@ def test_train_json_prints_only_json(tmp_path: Path) -> None:
     assert [
         json.loads(line)["step"] for line in (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()
     ]
+
+
+@pytest.mark.slow
+def test_train_progress_shows_steps_loss_and_eta(tmp_path: Path) -> None:
+    export = write_export(tmp_path / "export", n_train=8, n_val=2, n_test=2)
+    config = tmp_path / "train.yaml"
+    config.write_text("logging_steps: 1\neval_steps: 10\nsave_steps: 10\nearly_stopping_patience: 0\n")
+    args = ["train", str(export), "--out", str(tmp_path / "run"), "--config", str(config), "--max-steps", "3"]
+    result = CliRunner().invoke(app, [*args, "--batch-size", "2", "--max-length", "96", "--r", "4"])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert any("train: loading the base model" in line for line in lines)
+    assert any("train: step 3/3" in line for line in lines)
+    assert any("loss " in line and "ETA " in line for line in lines), lines

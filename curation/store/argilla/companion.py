@@ -128,3 +128,30 @@ class SideRecords:
         found = self._search(filters)
         found.sort(key=lambda r: (r.get("inserted_at") or "", (r.get("metadata") or {}).get("n") or 0))
         return [(r.get("metadata") or {}, json.loads(r["fields"]["payload"])) for r in found]
+
+
+# --- the decision log ----------------------------------------------------------------------------
+# One record per decision (``decision:<id>``, key = its batch) and one per undo (``undo:<id>``), so
+# marking a decision undone never rewrites it. Filters run in Python over the (small) log.
+
+
+def put_decisions(side: SideRecords, decisions: list[dict[str, Any]]) -> None:
+    """Append decisions (``Decision.model_dump(mode="json")`` without the undo fields)."""
+    side.put([(f"decision:{d['id']}", "decision", {"key": d.get("batch") or ""}, d) for d in decisions])
+
+
+def put_undone(side: SideRecords, decision_ids: list[str], by: str | None, at: str) -> None:
+    side.put([(f"undo:{i}", "undo", {"key": i}, {"id": i, "by": by, "at": at}) for i in decision_ids])
+
+
+def read_decisions(side: SideRecords) -> list[dict[str, Any]]:
+    """Every decision with ``undone_at`` / ``undone_by`` filled from its undo record, newest first."""
+    undone = {p["id"]: p for _, p in side.by_kind("undo")}
+    out = []
+    for _, payload in side.by_kind("decision"):
+        mark = undone.get(payload["id"])
+        out.append(
+            {**payload, "undone_at": mark["at"] if mark else None, "undone_by": mark["by"] if mark else None}
+        )
+    out.sort(key=lambda d: str(d["at"]), reverse=True)
+    return out

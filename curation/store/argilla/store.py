@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from curation.errors import BackendError, BadInputError, NotFoundError, PermissionDeniedError
+from curation.errors import BadInputError, NotFoundError, PermissionDeniedError
 from curation.files import ProjectPaths
 from curation.model import (
     DatasetVersion,
@@ -47,6 +47,9 @@ from curation.store.argilla.companion import (
     SIDE_QUESTIONS,
     SIDE_SUFFIX,
     SideRecords,
+    put_decisions,
+    put_undone,
+    read_decisions,
 )
 from curation.store.argilla.http import ArgillaHTTP
 from curation.store.base import DecisionQuery, RecordPage, RecordQuery, RecordStore, ResponseCounts
@@ -534,16 +537,55 @@ class ArgillaStore(RecordStore):
         return counts
 
     def delete_response(self, record_id: str, user: str) -> bool:
-        raise BackendError("undo is not available on Argilla projects yet")
+        raw = self._by_ids([record_id], include=("responses",)).get(record_id)
+        if raw is None:
+            raise NotFoundError(f"no record with id '{record_id}' in dataset '{self.dataset_name}'")
+        user_id = str(self._me["id"]) if user == self._me["username"] else self._user_id(user)
+        found = next((x for x in raw.get("responses") or [] if str(x["user_id"]) == user_id), None)
+        if found is None:
+            return False
+        if user != self._me["username"]:
+            self.require_owner("delete other people's responses")
+        self.http.request("DELETE", f"/api/v1/responses/{found['id']}", what="delete response")
+        return True
 
+    # --- the decision log (in the companion dataset: ``decision:<id>`` and ``undo:<id>``) ---------
     def log_decisions(self, decisions: Sequence[Decision]) -> None:
-        return None  # TEMPORARY: the Argilla decision log lands with the Argilla rework
+        if not self.is_manager:
+            # Annotators cannot write the companion dataset; their labels stay as Argilla responses.
+            return
+        put_decisions(
+            self._side_records(),
+            [d.model_dump(mode="json", exclude={"undone_at", "undone_by"}) for d in decisions],
+        )
 
     def list_decisions(self, query: DecisionQuery | None = None) -> list[Decision]:
-        return []
+        query = query or DecisionQuery()
+        if not self.is_manager:
+            return []
+        found = [Decision.model_validate(d) for d in read_decisions(self._side_records())]
+        if query.ids is not None:
+            found = [d for d in found if d.id in set(query.ids)]
+        if query.record_id is not None:
+            found = [d for d in found if query.record_id in d.record_ids]
+        for name in ("user", "kind", "batch"):
+            wanted = getattr(query, name)
+            if wanted is not None:
+                found = [d for d in found if getattr(d, name) == wanted]
+        if not query.include_undone:
+            found = [d for d in found if not d.undone]
+        end = None if query.limit is None else query.offset + query.limit
+        return found[query.offset : end]
 
     def mark_undone(self, decision_ids: Sequence[str], *, by: str | None, at: datetime) -> None:
-        raise BackendError("undo is not available on Argilla projects yet")
+        self.require_owner("undo decisions")
+        known = {d.id for d in self.list_decisions(DecisionQuery(ids=list(decision_ids), limit=None))}
+        missing = [i for i in decision_ids if i not in known]
+        if missing:
+            raise NotFoundError(
+                f"no decision '{missing[0]}' in the log; list them with `pairsmith decisions DIR`"
+            )
+        put_undone(self._side_records(), list(decision_ids), by, at.isoformat())
 
     def progress(self) -> dict[str, Any]:
         """Argilla's own progress report for the dataset (total, completed, pending, per user)."""
