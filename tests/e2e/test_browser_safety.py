@@ -41,7 +41,7 @@ def build_project(root: Path) -> None:
             input=f"Do you deliver to town number {g}?",
             output=f"Yes, town {g} in 3 days.",
             source=RecordSource(file="faq.csv", row=g * 3 + c),
-        )  # fmt: skip
+        )
         for g in range(COPIES)
         for c in range(3)
     ]
@@ -51,7 +51,7 @@ def build_project(root: Path) -> None:
             input=f"Distinct question {i} about {topic}",
             output=f"Answer {i}",
             source=RecordSource(file="faq.csv", row=100 + i),
-        )  # fmt: skip
+        )
         for i, topic in enumerate(["refunds", "plants", "pots", "soil", "light", "water"])
     ]
     store.upsert_records(records)
