@@ -18,10 +18,16 @@ the person and calls again with ``confirm=True``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from curation.errors import BadInputError, ConfirmationRequiredError, ConflictError, NotFoundError
+from curation.errors import (
+    BadInputError,
+    ConfirmationRequiredError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from curation.model import Change, ChangeTarget, Decision, DecisionKind, Response, ResponseStatus, utc_now
 from curation.store.base import DecisionQuery, RecordQuery, RecordStore
 
@@ -201,8 +207,6 @@ def _put_back(store: RecordStore, restore: Mapping[tuple[str, str, str], Any]) -
 
 
 def _is_owner(store: RecordStore, user: str) -> bool:
-    from curation.errors import PermissionDeniedError
-
     try:
         store.require_owner("read the decision log", user)
     except PermissionDeniedError:
@@ -223,10 +227,6 @@ def _show(value: Any) -> str:
         return "unset"
     text = value if isinstance(value, str) else _canonical(value)
     return text if len(text) <= 60 else text[:59] + "…"
-
-
-def ids_of(changes: Iterable[Change]) -> list[str]:
-    return list(dict.fromkeys(c.record_id for c in changes))
 
 
 def check_reason(why: str | None) -> str:
