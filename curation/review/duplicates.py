@@ -23,6 +23,7 @@ from curation.store.base import RecordQuery, RecordStore
 
 KEEP, DROP, CONFLICT = "keep", "drop", "conflict"
 RESOLVE_ACTION = "resolve duplicates"
+_GROUP_CHUNK = 500
 
 
 class Resolution(BaseModel):
@@ -202,17 +203,26 @@ def bulk_resolve_exact(
     """
     store.require_owner(RESOLVE_ACTION, user)
     reason = check_reason(why) or "bulk resolve: keep the suggested keeper of each exact group"
-    candidates: set[str] = set()
+    seen: dict[str, None] = {}
     query = RecordQuery(metadata_terms={metadata_keys.DUP_TIER: ["exact"]})
     for batch in store.iter_records(batch_size=batch_size, query=query):
         for record in batch:
             gid = record.metadata.get(metadata_keys.DUP_GROUP)
             if gid:
-                candidates.add(str(gid))
+                seen[str(gid)] = None
+    candidates = list(seen)
+    # Every member of the candidate groups in one pass (a query per chunk of groups, not per group).
+    members_of: dict[str, list[Record]] = {gid: [] for gid in candidates}
+    for start in range(0, len(candidates), _GROUP_CHUNK):
+        chunk = candidates[start : start + _GROUP_CHUNK]
+        group_query = RecordQuery(metadata_terms={metadata_keys.DUP_GROUP: chunk})
+        for batch in store.iter_records(batch_size=batch_size, query=group_query):
+            for record in batch:
+                members_of[str(record.metadata[metadata_keys.DUP_GROUP])].append(record)
     skipped: list[SkippedGroup] = []
     plans: list[tuple[str, list[Record], str, dict[str, str | None]]] = []
     for gid in sorted(candidates):
-        members = group_members(store, gid)
+        members = members_of[gid]
         tiers = sorted({str(m.metadata.get(metadata_keys.DUP_TIER)) for m in members} - {"exact"})
         if tiers:
             skipped.append(
