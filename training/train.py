@@ -80,10 +80,10 @@ def load_splits(export_dir: Path | str) -> Any:
 
 def _complete(checkpoint: Path) -> bool:
     """The Trainer writes ``trainer_state.json`` last, and not atomically: a checkpoint is complete
-    when that file is there and reads as JSON naming its step."""
+    when that file is there and reads as a JSON object (a kill mid-write leaves it cut short)."""
     state = checkpoint / "trainer_state.json"
     try:
-        return "global_step" in json.loads(state.read_text(encoding="utf-8"))
+        return isinstance(json.loads(state.read_text(encoding="utf-8")), dict)
     except (OSError, ValueError):
         return False
 
