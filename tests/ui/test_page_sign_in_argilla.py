@@ -204,3 +204,26 @@ def _job(job_id: str) -> dict[str, Any]:
         "log_path": "/nonexistent.log",
         "params": {},
     }
+
+
+def test_a_refresh_keeps_an_argilla_session_without_the_key_in_the_url(argilla_project, monkeypatch):
+    from ui.state import TOKEN_PARAM
+
+    root, _ = argilla_project
+    key = "olivia-key-fedcba9876543210"
+    at = sign_in_with_key(key)
+    token = at.query_params[TOKEN_PARAM]
+    assert token and key not in token and key not in str(dict(at.query_params))
+    reopened: list[str | None] = []
+
+    def fake_session_from_token(project_dir: Path, token_: str, *, api_key: str | None = None) -> Session:
+        reopened.append(api_key)  # the key comes from the server's memory, never from the URL
+        return at.session_state[Keys.SESSION]
+
+    monkeypatch.setattr(services, "session_from_token", fake_session_from_token)
+    fresh = AppTest.from_file(str(APP), default_timeout=30)
+    fresh.query_params[TOKEN_PARAM] = token
+    fresh.run()
+    no_exception(fresh)
+    assert reopened == [key] and fresh.title[0].value == "Review"
+    assert fresh.session_state[Keys.API_KEY].get_secret_value() == key
