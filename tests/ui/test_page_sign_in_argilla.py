@@ -209,7 +209,7 @@ def _job(job_id: str) -> dict[str, Any]:
 def test_a_refresh_keeps_an_argilla_session_without_the_key_in_the_url(argilla_project, monkeypatch):
     from ui.state import TOKEN_PARAM
 
-    root, _ = argilla_project
+    _root, _ = argilla_project
     key = "olivia-key-fedcba9876543210"
     at = sign_in_with_key(key)
     token = at.query_params[TOKEN_PARAM]
