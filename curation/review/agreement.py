@@ -42,7 +42,8 @@ class QuestionAgreement(BaseModel):
     kind: str
     annotators: list[str] = Field(description="Everyone who answered the question")
     compared_annotators: list[str] = Field(
-        default_factory=list, description="Annotators who share records with someone; they pick Cohen or Fleiss"
+        default_factory=list,
+        description="Annotators who share records with someone; they pick Cohen or Fleiss",
     )
     records_compared: int = Field(description="Records with answers from two or more annotators")
     percent_agreement: float | None = None

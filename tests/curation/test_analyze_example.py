@@ -141,12 +141,18 @@ def test_the_documented_clustering_quality_is_what_the_analysis_gives(
         if name == metadata_keys.VECTOR_PAIR:
             clusters = [int(records[i].metadata[metadata_keys.CLUSTER]) for i in ids]
         else:
-            clusters = cluster_records(ids, vectors, [record_texts(records[i])[0] for i in ids]).labels.tolist()
-        scored = [(c, _category(records[i])) for i, c in zip(ids, clusters, strict=True) if _category(records[i])]
+            clusters = cluster_records(
+                ids, vectors, [record_texts(records[i])[0] for i in ids]
+            ).labels.tolist()
+        scored = [
+            (c, _category(records[i])) for i, c in zip(ids, clusters, strict=True) if _category(records[i])
+        ]
         measured[name] = adjusted_mutual_info_score([t for _, t in scored], [c for c, _ in scored])
     store.close()
     docs = (Path(__file__).resolve().parents[2] / "docs" / "curation.md").read_text(encoding="utf-8")
-    found = re.search(r"pair vectors give AMI (\d\.\d\d)[^.]*?input vectors (\d\.\d\d)", docs.replace("\n", " "))
+    found = re.search(
+        r"pair vectors give AMI (\d\.\d\d)[^.]*?input vectors (\d\.\d\d)", docs.replace("\n", " ")
+    )
     assert found, "docs/curation.md no longer quotes the pair and input AMI"
     assert measured[metadata_keys.VECTOR_PAIR] > measured[metadata_keys.VECTOR_INPUT]
     assert measured[metadata_keys.VECTOR_PAIR] == pytest.approx(float(found[1]), abs=0.006)

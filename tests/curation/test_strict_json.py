@@ -61,7 +61,11 @@ def test_the_quality_signal_flags_nan_as_invalid_json_even_with_a_number_schema(
         name="p",
         output_schema={"type": "object", "properties": {"a": {"type": "number"}}, "required": ["a"]},
     )
-    records = [make_record(output='{"a": NaN}'), make_record(output='{"a": Infinity}'), make_record(output='{"a": 1.5}')]
+    records = [
+        make_record(output='{"a": NaN}'),
+        make_record(output='{"a": Infinity}'),
+        make_record(output='{"a": 1.5}'),
+    ]
     found = compute_quality_signals(records, project, tokenizer=None)
     flags = [found[r.id][metadata_keys.FLAGS] for r in records]
     assert flags == [["invalid_json"], ["invalid_json"], []]

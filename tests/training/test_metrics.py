@@ -50,7 +50,9 @@ def test_unspaced_scripts_are_scored_per_character() -> None:
     assert UnicodeTokenizer().tokenize("हिन्दी भाषा") == ["हिन्दी", "भाषा"]  # vowel signs stay in the word
 
 
-@pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity", '{"a": NaN}', '{"a": Infinity}', "[1, NaN]"])
+@pytest.mark.parametrize(
+    "text", ["NaN", "Infinity", "-Infinity", '{"a": NaN}', '{"a": Infinity}', "[1, NaN]"]
+)
 def test_nan_and_infinity_are_not_valid_json_nor_schema_conformant(text: str) -> None:
     schema = {"type": "object", "properties": {"a": {"type": "number"}}}
     number = {"type": "number"}

@@ -133,7 +133,10 @@ def test_contamination_with_tfidf_finds_the_near_copy() -> None:
 
 def test_contamination_with_tfidf_ignores_accents() -> None:
     """Without same-input groups, an accent-only variant in test is still reported as contaminated."""
-    train = [item(input="Vielen Dank und schöne Grüße", output="Gern geschehen."), item(input="Paket verfolgen")]
+    train = [
+        item(input="Vielen Dank und schöne Grüße", output="Gern geschehen."),
+        item(input="Paket verfolgen"),
+    ]
     test_item = item(input="Vielen Dank und schone Grusse", output="Gern geschehen.")
     splits = assign_splits([*train, test_item], ExportConfig(group_same_input=False))
     splits.train, splits.validation, splits.test = train, [], [test_item]
