@@ -63,6 +63,14 @@ def test_nan_and_infinity_are_not_valid_json_nor_schema_conformant(text: str) ->
     assert aggregate([text, '{"a": 2.5}'], ['{"a": 1}'] * 2, schema)["json_valid"] == 0.5
 
 
+def test_the_schema_check_alone_would_let_nan_through() -> None:
+    """Why parsing must be strict: jsonschema (the reference validator) accepts a NaN float as a number."""
+    import jsonschema
+
+    jsonschema.validate(float("nan"), {"type": "number"})  # no error: NaN is a Python float
+    assert record_scores("NaN", "1", {"type": "number"})["json_valid_schema"] == 0.0
+
+
 def test_json_strings_naming_nan_stay_valid() -> None:
     assert parse_json(' {"note": "NaN"} ') == (True, {"note": "NaN"})
     assert record_scores("1e5", "1", {"type": "number"})["json_valid_schema"] == 1.0
