@@ -5,25 +5,84 @@ Pure functions over (prediction, reference) pairs so they are cheap to test and 
 
 from __future__ import annotations
 
-import json
+import unicodedata
 from functools import cache
 from typing import Any
 
+from curation.strict_json import loads_strict
+
 METRICS = ("exact_match", "rouge_l", "chrf", "json_valid", "json_valid_schema", "length_ratio")
+
+
+# Scripts written without spaces between words: each character is a token (as sacrebleu and the
+# Chinese ROUGE variants do), since a whole sentence would otherwise be one token.
+_UNSPACED_RANGES = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x31F0, 0x31FF),  # Katakana phonetic extensions
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0x20000, 0x3134F),  # CJK extensions B-G
+)
+
+
+def _unspaced(char: str) -> bool:
+    code = ord(char)
+    return any(low <= code <= high for low, high in _UNSPACED_RANGES)
+
+
+class UnicodeTokenizer:
+    """ROUGE tokens for text in any script: lower-cased words of letters, digits and their marks.
+
+    rouge-score's default tokenizer keeps only a-z and 0-9, so identical Chinese or Greek text has
+    no tokens and scores 0. This one keeps every script (NFKC, case-folded; combining marks stay
+    with their letter, as in Devanagari or Thai) and makes each character of an unspaced script
+    (Chinese, Japanese, Thai, Lao, Khmer, Myanmar) its own token. On ASCII text it gives the same
+    tokens as rouge-score's default without stemming.
+    """
+
+    def tokenize(self, text: str) -> list[str]:
+        tokens: list[str] = []
+        word: list[str] = []
+        single = False  # the current word is one character of an unspaced script
+        for char in unicodedata.normalize("NFKC", text).casefold():
+            kind = unicodedata.category(char)[0]
+            if kind == "M":  # a combining mark belongs to the letter before it
+                if word:
+                    word.append(char)
+                continue
+            if kind in "LN" and not single and not _unspaced(char):
+                word.append(char)
+                continue
+            if word:
+                tokens.append("".join(word))
+            word, single = [], False
+            if kind in "LN":
+                word, single = [char], _unspaced(char)
+        if word:
+            tokens.append("".join(word))
+        return tokens
 
 
 @cache
 def _rouge() -> Any:
     from rouge_score import rouge_scorer  # imported on first use: generation alone does not need it
 
-    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
+    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False, tokenizer=UnicodeTokenizer())
 
 
 def parse_json(text: str) -> tuple[bool, Any]:
-    """(valid, value): the whole text (whitespace trimmed) must be one JSON value."""
+    """(valid, value): the whole text (whitespace trimmed) must be one JSON value, per RFC 8259.
+
+    ``NaN`` and ``Infinity`` (which Python's json module accepts) are not JSON, so they make the
+    text invalid, and it then fails the schema check too.
+    """
     try:
-        return True, json.loads(text.strip())
-    except (json.JSONDecodeError, ValueError):
+        return True, loads_strict(text.strip())
+    except ValueError:  # json.JSONDecodeError is a ValueError
         return False, None
 
 

@@ -147,7 +147,26 @@ def _progress_callback(log_path: Path, progress: ProgressCallback | None) -> Any
     return _Progress()
 
 
-def _sft_config(config: TrainConfig, checkpoints: Path, device: str, bf16: bool) -> Any:
+def build_lora_config(config: TrainConfig) -> Any:
+    """The peft ``LoraConfig`` of a run: rank, alpha, dropout and target modules from ``config``."""
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=config.r,
+        lora_alpha=config.alpha,
+        lora_dropout=config.dropout,
+        target_modules=config.target_modules,
+        task_type="CAUSAL_LM",
+    )
+
+
+def build_sft_config(config: TrainConfig, checkpoints: Path, device: str, bf16: bool) -> Any:
+    """The TRL ``SFTConfig`` :func:`train_adapter` trains with, from ``config``.
+
+    Public so that benchmarks/bench_training.py gives a plain TRL trainer exactly these arguments.
+    Next to the hyperparameters it sets the two speed flags TRL defaults otherwise:
+    ``gradient_checkpointing`` (TRL: on) and ``group_by_length`` (TRL: random batches).
+    """
     from trl import SFTConfig
 
     # Early stopping restores the best checkpoint, so saves must land on evaluation steps.
@@ -202,7 +221,6 @@ def train_adapter(
     after a crash or a kill resumes from the newest one.
     """
     import torch
-    from peft import LoraConfig
     from transformers import AutoModelForCausalLM, AutoTokenizer, EarlyStoppingCallback, PrinterCallback
     from trl import SFTTrainer
 
@@ -231,13 +249,7 @@ def train_adapter(
     model = AutoModelForCausalLM.from_pretrained(base_path, dtype=dtype)
 
     # 3. LoRA on the attention and MLP projections.
-    lora = LoraConfig(
-        r=config.r,
-        lora_alpha=config.alpha,
-        lora_dropout=config.dropout,
-        target_modules=config.target_modules,
-        task_type="CAUSAL_LM",
-    )
+    lora = build_lora_config(config)
 
     # 4. Trainer: loss on completions only, periodic checkpoints, early stopping on validation loss.
     log_path = out / "train_log.jsonl"
@@ -247,7 +259,7 @@ def train_adapter(
     say({"stage": "train", "message": f"tokenizing {len(train_set)} training examples", "fraction": 0.0})
     trainer = SFTTrainer(
         model=model,
-        args=_sft_config(config, checkpoints, device, bf16),
+        args=build_sft_config(config, checkpoints, device, bf16),
         train_dataset=train_set,
         eval_dataset=eval_set,
         processing_class=tokenizer,

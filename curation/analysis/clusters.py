@@ -1,4 +1,4 @@
-"""Topic clusters over input embeddings: k, names from distinctive terms, descriptions and a 2-D map.
+"""Topic clusters over record embeddings (pair vectors by default): k, names from distinctive terms, descriptions and a 2-D map.
 
 - k is chosen by the silhouette score of k-means on a sample over a range of candidates, or set by
   the user.
@@ -266,7 +266,12 @@ def cluster_records(
     flags_by_id: Mapping[str, Sequence[str]] | None = None,
     settings: ClusterSettings | None = None,
 ) -> ClusterResult:
-    """Cluster records by their (normalised) input vectors, name and describe each cluster, map them.
+    """Cluster records by the given vectors (normalised here), name and describe each cluster, map them.
+
+    ``vectors`` are one row per id. Analysis passes the *pair* vectors (input + output: what a record
+    teaches) by default, or the input vectors with ``cluster_vector="input"`` (what is asked); see
+    :class:`curation.analysis.pipeline.AnalysisSettings`. ``texts`` (analysis passes the inputs) name the
+    clusters.
 
     ``labels_by_id`` (a reviewer's label per record) and ``flags_by_id`` (quality flags) fill each
     cluster's label and quality mix.

@@ -76,7 +76,9 @@ def balance(counts: Sequence[int], total_clusters: int) -> float | None:
     if total_clusters <= 1:
         return 1.0
     p = np.asarray([c for c in counts if c > 0], dtype=np.float64) / n
-    return float(-(p * np.log(p)).sum() / math.log(total_clusters))
+    entropy = float(-(p * np.log(p)).sum())
+    # One cluster gives -(1 · log 1) = -0.0, which would print as "-0.0".
+    return entropy / math.log(total_clusters) if entropy > 0 else 0.0
 
 
 def diversity_figures(

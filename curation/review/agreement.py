@@ -3,11 +3,17 @@
 Agreement is computed on submitted responses to label and rating questions (free text has no
 agreement statistic worth showing):
 
-- exactly two annotators: Cohen's kappa on the records both answered (quadratic weights for
-  ratings, which are ordinal);
-- three or more: Fleiss' kappa on the records answered by the most common number of annotators
-  (Fleiss needs the same count per record), and Krippendorff's alpha, which uses every record
-  with two or more answers (nominal for labels, ordinal for ratings).
+- exactly two annotators *share records* (answered a record that someone else answered too):
+  Cohen's kappa on the records both answered (quadratic weights for ratings, which are ordinal).
+  Annotators who share no record with anyone are not compared, so they do not switch the figure;
+- three or more share records: Fleiss' kappa on the records answered by the most common number of
+  annotators (Fleiss needs the same count per record);
+- in both cases Krippendorff's alpha, which uses every record with two or more answers (nominal for
+  labels, ordinal for ratings).
+
+When every compared answer is the same value, kappa and alpha are 0/0: undefined, not perfect.
+They are then None and the hint says there is no variation to measure (percent agreement is still
+100 %): a question everyone answers the same way tells nothing about how well people agree.
 
 For the label question, two needs_fix answers whose corrected outputs differ are a disagreement
 too (the count, the percent agreement and the list; kappa and alpha stay on the labels alone).
@@ -60,7 +66,11 @@ class QuestionAgreement(BaseModel):
 
     question: str
     kind: str
-    annotators: list[str]
+    annotators: list[str] = Field(description="Everyone who answered the question")
+    compared_annotators: list[str] = Field(
+        default_factory=list,
+        description="Annotators who share records with someone; they pick Cohen or Fleiss",
+    )
     records_compared: int = Field(description="Records with answers from two or more annotators")
     percent_agreement: float | None = None
     cohen_kappa: float | None = None
@@ -159,18 +169,24 @@ def _disagrees(question: str, values: Mapping[str, Any], corrections: Mapping[st
 
 
 def cohen_kappa(a: Sequence[Any], b: Sequence[Any], *, weights: str | None = None) -> float | None:
-    """Cohen's kappa of two annotators' paired answers; None when undefined (fewer than 2 pairs)."""
+    """Cohen's kappa of two annotators' paired answers; None when undefined.
+
+    Undefined with fewer than 2 pairs, and when both always gave the same single answer: chance
+    agreement is then 1 and kappa is 0/0 (sklearn gives NaN).
+    """
     from sklearn.metrics import cohen_kappa_score
 
-    if len(a) < 2:
+    if len(a) < 2 or len(set(a) | set(b)) == 1:
         return None
-    if len(set(a) | set(b)) == 1:
-        return 1.0  # both always gave the same single answer: perfect, though kappa is 0/0
     return float(cohen_kappa_score(list(a), list(b), weights=weights))
 
 
 def fleiss_kappa(table: np.ndarray) -> float | None:
-    """Fleiss' kappa from a (records × categories) count table with the same row sums."""
+    """Fleiss' kappa from a (records × categories) count table with the same row sums.
+
+    None when undefined: fewer than 2 records, unequal or < 2 raters per record, or one category
+    only (chance agreement 1, kappa 0/0).
+    """
     if table.shape[0] < 2:
         return None
     n = table.sum(axis=1)
@@ -181,12 +197,16 @@ def fleiss_kappa(table: np.ndarray) -> float | None:
     p_i = ((table * (table - 1)).sum(axis=1)) / (raters * (raters - 1))
     p_bar, p_e = p_i.mean(), float((p_j**2).sum())
     if p_e >= 1.0:
-        return 1.0
+        return None
     return float((p_bar - p_e) / (1 - p_e))
 
 
 def krippendorff_alpha(matrix: np.ndarray, level: Literal["nominal", "ordinal"]) -> float | None:
-    """Krippendorff's alpha of an (annotators × records) matrix with NaN for missing answers."""
+    """Krippendorff's alpha of an (annotators × records) matrix with NaN for missing answers.
+
+    None when undefined: fewer than 2 records with two answers, or one value everywhere (expected
+    disagreement 0, alpha 0/0; the krippendorff package refuses it).
+    """
     import krippendorff
 
     pairable = (~np.isnan(matrix)).sum(axis=0) >= 2
@@ -194,7 +214,7 @@ def krippendorff_alpha(matrix: np.ndarray, level: Literal["nominal", "ordinal"])
         return None
     values = matrix[:, pairable]
     if len(np.unique(values[~np.isnan(values)])) == 1:
-        return 1.0  # one value everywhere: alpha is 0/0, but nobody disagrees
+        return None
     return float(krippendorff.alpha(reliability_data=values, level_of_measurement=level))
 
 
@@ -212,8 +232,13 @@ def question_agreement(
     corrections = corrections or {}
     shared = {rid: a for rid, a in answers.items() if len(a) >= 2}
     annotators = sorted({user for a in answers.values() for user in a})
+    compared = sorted({user for a in shared.values() for user in a})
     result = QuestionAgreement(
-        question=question, kind=str(kind), annotators=annotators, records_compared=len(shared)
+        question=question,
+        kind=str(kind),
+        annotators=annotators,
+        compared_annotators=compared,
+        records_compared=len(shared),
     )
     if not shared:
         result.hint = (
@@ -225,8 +250,8 @@ def question_agreement(
     )
     result.percent_agreement = round(1 - result.disagreements / len(shared), 4)
     ordinal = kind == QuestionKind.rating
-    if len(annotators) == 2:
-        first, second = annotators
+    if len(compared) == 2:
+        first, second = compared
         pairs = [(a[first], a[second]) for a in shared.values() if first in a and second in a]
         coded = [(int(x), int(y)) if ordinal else (_key(x), _key(y)) for x, y in pairs]
         kappa = cohen_kappa(
@@ -241,8 +266,9 @@ def question_agreement(
         table = np.array([[sum(1 for v in a.values() if _key(v) == c) for c in categories] for a in rows])
         result.fleiss_kappa = _round(fleiss_kappa(table))
         result.fleiss_records = len(rows)
-    result.krippendorff_alpha = _round(_alpha(shared, annotators, ordinal))
-    result.hint = _hint(result)
+    result.krippendorff_alpha = _round(_alpha(shared, compared, ordinal))
+    values = {_key(v) for a in shared.values() for v in a.values()}
+    result.hint = _no_variation_hint(result, values.pop()) if len(values) == 1 else _hint(result)
     return result
 
 
@@ -267,6 +293,14 @@ def _key(value: Any) -> str:
 
 def _round(value: float | None) -> float | None:
     return None if value is None or np.isnan(value) else round(value, 4)
+
+
+def _no_variation_hint(result: QuestionAgreement, value: str) -> str:
+    return (
+        f"no variation to measure on '{result.question}': every compared answer is '{value}' "
+        f"({result.records_compared} records), so kappa and alpha are undefined; agreement shows only "
+        "once annotators give different answers somewhere"
+    )
 
 
 def _hint(result: QuestionAgreement) -> str:

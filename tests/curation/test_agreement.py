@@ -82,3 +82,59 @@ def test_adjudicate_sets_the_final_answer_and_only_owners_may(make_local_project
     [settled] = disagreements(store, include_adjudicated=True)
     assert settled.adjudicated_by == "olivia" and settled.final == {"label": "bad"}
     assert settled.values == {"ann": "good", "bob": "bad"}  # people's answers, untouched
+
+
+def test_one_constant_answer_is_no_variation_to_measure_not_perfect_agreement() -> None:
+    """kappa and alpha are 0/0 when everyone gives one answer; the references agree they are undefined."""
+    import warnings
+
+    import krippendorff
+    from sklearn.metrics import cohen_kappa_score
+
+    two = {f"r{i}": {"ann": "good", "bob": "good"} for i in range(5)}
+    result = question_agreement(two, "label", QuestionKind.label)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # sklearn warns about the single label, then returns NaN
+        assert np.isnan(cohen_kappa_score(["good"] * 5, ["good"] * 5))
+    with pytest.raises(ValueError):
+        krippendorff.alpha(reliability_data=np.zeros((2, 5)), level_of_measurement="nominal")
+    assert (result.cohen_kappa, result.krippendorff_alpha) == (None, None)
+    assert result.percent_agreement == 1.0 and result.disagreements == 0
+    assert result.hint.startswith("no variation to measure on 'label'")
+    assert "almost perfect" not in result.hint
+
+    three = {f"r{i}": {"a": 4, "b": 4, "c": 4} for i in range(4)}
+    rating = question_agreement(three, "rating", QuestionKind.rating)
+    assert (rating.fleiss_kappa, rating.krippendorff_alpha, rating.fleiss_records) == (None, None, 4)
+    assert rating.hint.startswith("no variation to measure on 'rating'") and "'4'" in rating.hint
+    assert fleiss_kappa(np.array([[3, 0], [3, 0]])) is None
+
+
+def test_some_variation_gives_figures_again() -> None:
+    answers = {f"r{i}": {"ann": "good", "bob": "good"} for i in range(5)}
+    answers["r5"] = {"ann": "bad", "bob": "bad"}
+    result = question_agreement(answers, "label", QuestionKind.label)
+    assert result.cohen_kappa == 1.0 and result.krippendorff_alpha == 1.0
+    assert result.hint.startswith("almost perfect agreement")
+
+
+def test_an_annotator_who_shares_no_record_does_not_switch_cohen_to_fleiss() -> None:
+    """The rule: Cohen when exactly two annotators share records; a loner is listed but not compared."""
+    from sklearn.metrics import cohen_kappa_score
+
+    ann = ["good", "good", "bad", "bad", "good", "needs_fix"]
+    bob = ["good", "good", "bad", "good", "good", "needs_fix"]
+    answers: dict[str, dict[str, str]] = {
+        f"r{i}": {"ann": a, "bob": b} for i, (a, b) in enumerate(zip(ann, bob, strict=True))
+    }
+    answers |= {f"solo{i}": {"cara": "bad"} for i in range(3)}
+    result = question_agreement(answers, "label", QuestionKind.label)
+    assert result.annotators == ["ann", "bob", "cara"]
+    assert result.compared_annotators == ["ann", "bob"]
+    assert result.cohen_kappa == pytest.approx(round(cohen_kappa_score(ann, bob), 4))
+    assert (result.fleiss_kappa, result.fleiss_records) == (None, 0)
+
+    answers["r0"] = {"ann": "good", "bob": "good", "cara": "good"}  # now cara shares a record
+    shared = question_agreement(answers, "label", QuestionKind.label)
+    assert shared.compared_annotators == ["ann", "bob", "cara"]
+    assert shared.cohen_kappa is None and shared.fleiss_kappa is not None

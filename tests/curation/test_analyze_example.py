@@ -115,3 +115,45 @@ def test_the_largest_cluster_is_the_planted_over_represented_topic(
     assert majority[listing["clusters"][0]["id"]] == topics["over_represented"]
     # The thin gift_card topic is the majority of a cluster of its own, so it shows up by name.
     assert "gift_card" in majority.values()
+
+
+def test_the_documented_clustering_quality_is_what_the_analysis_gives(
+    analysed: tuple[Path, dict[str, Record], AnalysisReport],
+) -> None:
+    """docs/curation.md quotes AMI against the planted categories for pair and input vectors.
+
+    Measured as benchmarks/bench_clusters_example.py does: on records whose output names a category,
+    pair vectors from the analysis' own clusters, input vectors clustered with the same settings.
+    """
+    import re
+
+    from sklearn.metrics import adjusted_mutual_info_score
+
+    from curation.analysis.clusters import cluster_records
+    from curation.analysis.embeddings.cache import record_texts
+    from curation.project import open_store
+
+    root, records, _ = analysed
+    store = open_store(root)
+    measured = {}
+    for name in (metadata_keys.VECTOR_PAIR, metadata_keys.VECTOR_INPUT):
+        ids, vectors = store.get_vectors(name)
+        if name == metadata_keys.VECTOR_PAIR:
+            clusters = [int(records[i].metadata[metadata_keys.CLUSTER]) for i in ids]
+        else:
+            clusters = cluster_records(
+                ids, vectors, [record_texts(records[i])[0] for i in ids]
+            ).labels.tolist()
+        scored = [
+            (c, _category(records[i])) for i, c in zip(ids, clusters, strict=True) if _category(records[i])
+        ]
+        measured[name] = adjusted_mutual_info_score([t for _, t in scored], [c for c, _ in scored])
+    store.close()
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "curation.md").read_text(encoding="utf-8")
+    found = re.search(
+        r"pair vectors give AMI (\d\.\d\d)[^.]*?input vectors (\d\.\d\d)", docs.replace("\n", " ")
+    )
+    assert found, "docs/curation.md no longer quotes the pair and input AMI"
+    assert measured[metadata_keys.VECTOR_PAIR] > measured[metadata_keys.VECTOR_INPUT]
+    assert measured[metadata_keys.VECTOR_PAIR] == pytest.approx(float(found[1]), abs=0.006)
+    assert measured[metadata_keys.VECTOR_INPUT] == pytest.approx(float(found[2]), abs=0.006)

@@ -207,6 +207,20 @@ def test_vendi_score_counts_effective_distinct_items() -> None:
     assert balance([30, 0, 0], 3) == pytest.approx(0.0)
 
 
+def test_balance_matches_scipy_and_a_single_cluster_is_plain_zero() -> None:
+    import json
+    import math
+
+    from scipy.stats import entropy
+
+    for counts, total in (([5, 3, 2], 3), ([40, 1], 6), ([7, 7, 7, 1], 4)):
+        assert balance(counts, total) == pytest.approx(entropy(counts) / math.log(total))
+    alone = balance([12], 5)
+    assert alone == 0.0 and math.copysign(1.0, alone) == 1.0  # not -0.0
+    figures = diversity_figures(["a", "b"], normalise(np.eye(2, 4)), {"a": 1, "b": 1}, {0: "x", 1: "y"})
+    assert json.dumps(figures["balance"]) == "0.0" and f"{figures['balance']:.2f}" == "0.00"
+
+
 def test_k_center_greedy_covers_every_topic_first() -> None:
     rng = np.random.default_rng(1)
     centres = normalise(rng.normal(size=(4, 32)))

@@ -82,6 +82,24 @@ def test_normalised_input_ignores_case_spacing_and_punctuation() -> None:
     assert normalise_input("order 1") != normalise_input("order 2")
 
 
+def test_normalised_input_folds_accents_as_the_docs_promise() -> None:
+    assert normalise_input("Café") == "cafe"
+    assert normalise_input("…schöne Grüße") == normalise_input("…schone Grusse") == "schone grusse"
+    assert normalise_input("NAÏVE  Façade!") == normalise_input("naive facade")
+    assert normalise_input("Ｃａｆé") == "cafe"  # full-width letters too
+
+
+def test_inputs_differing_only_in_accents_share_a_split() -> None:
+    accented = [item(input=f"Anfrage {n}: viele schöne Grüße aus Köln") for n in range(30)]
+    plain = [item(input=f"Anfrage {n}: viele schone Grusse aus Koln") for n in range(30)]
+    items = accented + plain
+    assert len(leakage_groups(items)) == 30
+    for seed in range(3):
+        splits = assign_splits(items, ExportConfig(seed=seed))
+        where = {i.record.id: s for s in SPLITS for i in splits.items(s)}
+        assert all(where[a.record.id] == where[p.record.id] for a, p in zip(accented, plain, strict=True))
+
+
 def test_golden_records_are_pinned_to_test_with_their_group() -> None:
     items = [item(input=f"q {n}") for n in range(50)]
     golden = item(input="golden one", golden=True, metadata={F.DUP_GROUP: "gg"})
@@ -111,6 +129,20 @@ def test_contamination_with_tfidf_finds_the_near_copy() -> None:
     assert row["nearest_train_id"] == train[0].record.id
     assert row["similarity"] > 0.9
     assert report["summary"]["above_threshold"] == 1 and report["summary"]["test_records"] == 1
+
+
+def test_contamination_with_tfidf_ignores_accents() -> None:
+    """Without same-input groups, an accent-only variant in test is still reported as contaminated."""
+    train = [
+        item(input="Vielen Dank und schöne Grüße", output="Gern geschehen."),
+        item(input="Paket verfolgen"),
+    ]
+    test_item = item(input="Vielen Dank und schone Grusse", output="Gern geschehen.")
+    splits = assign_splits([*train, test_item], ExportConfig(group_same_input=False))
+    splits.train, splits.validation, splits.test = train, [], [test_item]
+    report = contamination_report(splits, threshold=0.9)
+    assert report["records"][0]["nearest_train_id"] == train[0].record.id
+    assert report["records"][0]["similarity"] > 0.9 and report["summary"]["above_threshold"] == 1
 
 
 def test_contamination_uses_stored_pair_vectors(

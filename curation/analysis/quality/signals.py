@@ -26,6 +26,7 @@ from curation.analysis.quality.text_checks import is_refusal, looks_like_json, l
 from curation.analysis.quality.tokens import TokenCounter, load_tokenizer, token_counter
 from curation.errors import BadInputError
 from curation.model import LABEL_BAD, LABEL_QUESTION, Project, Record, Suggestion
+from curation.strict_json import loads_strict
 
 AGENT = "pairsmith.quality"
 """The agent name on the suggestions this module makes."""
@@ -163,7 +164,10 @@ class PiiSignal(QualitySignal):
 @register_signal
 class JsonSignal(QualitySignal):
     """``invalid_json`` for JSON-like outputs that do not parse (or any output, when the project has a
-    schema); ``schema_mismatch`` when a parsed output breaks the project's output schema."""
+    schema); ``schema_mismatch`` when a parsed output breaks the project's output schema.
+
+    Parsed per RFC 8259: ``NaN`` and ``Infinity`` make an output invalid, as for any other parser.
+    """
 
     name: ClassVar[str] = "json"
 
@@ -177,7 +181,7 @@ class JsonSignal(QualitySignal):
                 out.append(SignalOutput())
                 continue
             try:
-                value = json.loads(text)
+                value = loads_strict(text)
             except ValueError:
                 out.append(SignalOutput(flags=["invalid_json"]))
                 continue

@@ -11,6 +11,7 @@ from typing import Any
 from curation.errors import NotFoundError
 from curation.model import Decision
 from curation.store.base import DecisionQuery
+from curation.store.sqlite.database import in_list, list_param
 
 
 def insert_decisions(conn: sqlite3.Connection, decisions: Sequence[Decision]) -> None:
@@ -43,8 +44,8 @@ def select_decisions(conn: sqlite3.Connection, query: DecisionQuery) -> list[Dec
     if query.ids is not None:
         if not query.ids:
             return []
-        clauses.append(f"d.id IN ({','.join('?' * len(query.ids))})")
-        params += query.ids
+        clauses.append(in_list("d.id"))
+        params.append(list_param(query.ids))
     if query.record_id is not None:
         clauses.append(
             "EXISTS (SELECT 1 FROM decision_records r WHERE r.decision_id = d.id AND r.record_id = ?)"

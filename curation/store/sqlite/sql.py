@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
 from curation.errors import BadInputError
 from curation.store.base import RecordQuery
+from curation.store.sqlite.database import in_list, list_param
 
 _KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 
@@ -19,7 +21,13 @@ def _json_path(key: str) -> str:
 
 
 def _sql_value(value: Any) -> Any:
-    """JSON booleans come back from json_each as 1/0; dicts and lists compare as JSON text."""
+    """JSON booleans come back from json_each as 1/0; dicts and lists compare as JSON text.
+
+    NaN and infinities are not JSON (they could not travel in :func:`list_param`) and equal nothing
+    stored: None (SQL NULL) matches nothing either.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, bool):
         return 1 if value else 0
     if isinstance(value, dict | list):
@@ -28,24 +36,25 @@ def _sql_value(value: Any) -> Any:
 
 
 def build_where(query: RecordQuery) -> tuple[str, list[Any]]:
-    """A WHERE clause over ``records`` and its parameters; every part combines with AND."""
+    """A WHERE clause over ``records`` and its parameters; every part combines with AND.
+
+    Id lists and term values are one parameter each (:func:`in_list`), so they may be of any length.
+    """
     clauses: list[str] = []
     params: list[Any] = []
     if query.ids is not None:
         if not query.ids:
             return "0", []
-        clauses.append(f"id IN ({','.join('?' * len(query.ids))})")
-        params += query.ids
+        clauses.append(in_list("records.id"))
+        params.append(list_param(query.ids))
     for key, values in query.metadata_terms.items():
         if not values:
             clauses.append("0")
             continue
         # json_each yields the value itself for scalars and each element for lists, so a term filter
         # matches a scalar equal to one of the values or a list (such as flags) containing one.
-        clauses.append(
-            f"EXISTS (SELECT 1 FROM json_each(records.metadata, ?) m WHERE m.value IN ({','.join('?' * len(values))}))"
-        )
-        params += [_json_path(key), *[_sql_value(v) for v in values]]
+        clauses.append(f"EXISTS (SELECT 1 FROM json_each(records.metadata, ?) m WHERE {in_list('m.value')})")
+        params += [_json_path(key), list_param(_sql_value(v) for v in values)]
     for rng in query.metadata_ranges:
         expr = "CAST(json_extract(records.metadata, ?) AS REAL)"
         path = _json_path(rng.key)
