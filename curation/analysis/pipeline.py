@@ -30,12 +30,13 @@ from curation.analysis.dedup.conflicts import (
     find_conflicts,
 )
 from curation.analysis.dedup.exact import exact_pairs
-from curation.analysis.dedup.groups import DuplicateGroup, build_groups, group_metadata
+from curation.analysis.dedup.groups import DuplicateGroup, build_groups, group_metadata, pair_dict
+from curation.analysis.dedup.judge import tier_judge
 from curation.analysis.dedup.links import DuplicatePair
-from curation.analysis.dedup.near import NearSettings, near_pairs
-from curation.analysis.dedup.semantic import SemanticSettings, agreement_check, semantic_pairs
+from curation.analysis.dedup.near import NearSettings, near_pairs_sides, near_sides, output_keys
+from curation.analysis.dedup.semantic import SemanticSettings, semantic_pairs
 from curation.analysis.diversity import DiversitySettings, diversity_figures, with_output_coverage
-from curation.analysis.embeddings.cache import EmbeddingCache, embed_records, record_texts
+from curation.analysis.embeddings.cache import EmbedCounts, EmbeddingCache, embed_records, record_texts
 from curation.analysis.embeddings.models import Embedder, get_embedder
 from curation.analysis.quality.signals import AGENT as QUALITY_AGENT
 from curation.analysis.quality.signals import compute_quality
@@ -78,8 +79,10 @@ class AnalysisReport(BaseModel):
 
     report_version: int = REPORT_VERSION
     records: int
-    embedded_texts: int = Field(description="Texts embedded in this run (the rest came from the cache)")
-    cached_texts: int
+    embedded_texts: int = Field(description="Distinct texts embedded in this run")
+    cached_texts: int = Field(
+        description="Distinct texts found in the embedding cache (a text repeated in this run is not a hit)"
+    )
     embedder: str
     duplicate_groups: dict[str, int] = Field(description="Groups per tier (exact, near, semantic)")
     duplicate_pairs: dict[str, int]
@@ -110,7 +113,7 @@ class _Collected:
         self.vectors: dict[str, list[np.ndarray]] = {}
         self.quality: dict[str, dict[str, Any]] = {}
         self.suggestions: dict[str, list[Suggestion]] = {}
-        self.embedded = 0
+        self.counts = EmbedCounts()
 
     def matrix(self, name: str) -> np.ndarray:
         parts = self.vectors.get(name) or []
@@ -185,8 +188,8 @@ def analyze_project(
             flag_counts.update(flags)
         result = AnalysisReport(
             records=len(records),
-            embedded_texts=collected.embedded,
-            cached_texts=2 * len(records) - collected.embedded,
+            embedded_texts=collected.counts.embedded,
+            cached_texts=collected.counts.cached,
             embedder=embedder.key,
             duplicate_groups=dict(Counter(g.tier for g in groups)),
             duplicate_pairs=dict(Counter(p.tier for p in pairs)),
@@ -222,12 +225,12 @@ def _process_batch(
     collected: _Collected,
 ) -> None:
     """The per-partition step: embed (through the cache), store vectors, compute quality signals."""
-    vectors, fresh = embed_records(batch, embedder, cache)
+    vectors, counts = embed_records(batch, embedder, cache)
     batch_ids = [r.id for r in batch]
     for name, matrix in vectors.items():
         store.set_vectors(name, batch_ids, matrix)
         collected.vectors.setdefault(name, []).append(matrix)
-    collected.embedded += fresh
+    collected.counts += counts
     quality = compute_quality(batch, project, tokenizer=tokenizer)
     collected.quality.update(quality.metadata)
     collected.suggestions.update(quality.suggestions)
@@ -243,28 +246,30 @@ def _dedup(
 ) -> tuple[list[DuplicatePair], list[DuplicateGroup], list[ConflictGroup]]:
     """Pairs from the three tiers, their groups (each with a suggested keeper) and conflicts.
 
-    Semantic links inside a conflict group are dropped: those records share an input but disagree on
-    the output, which is a conflict to resolve, not a duplicate to drop.
+    Inputs and outputs are judged separately by every tier; groups are stars around a keeper
+    (curation.analysis.dedup.groups). Semantic links inside a conflict group are dropped: those
+    records share an input but disagree on the output, which is a conflict to resolve, not a
+    duplicate to drop.
     """
+    ids = [r.id for r in records]
     pairs = exact_pairs(records)
     report("dedup", 1, 3)
-    pairs += near_pairs(records, settings.near)
+    sides, sigs = near_sides(records, settings.near)
+    pairs += near_pairs_sides(ids, sides, sigs, settings.near, output_keys=output_keys(records))
     report("dedup", 2, 3)
     conflicts = find_conflicts(records, settings.conflicts)
     conflict_of = {m: c.id for c in conflicts for m in c.members}
-    check = agreement_check(
-        collected.matrix(metadata_keys.VECTOR_OUTPUT),
-        [record_texts(r)[0] for r in records],
-        settings.semantic,
-    )
+    inputs = collected.matrix(metadata_keys.VECTOR_INPUT)
+    outputs = collected.matrix(metadata_keys.VECTOR_OUTPUT)
     semantic = semantic_pairs(
-        [r.id for r in records], collected.matrix(metadata_keys.VECTOR_PAIR), settings.semantic, check=check
+        ids, inputs, settings.semantic, output_vectors=outputs if len(outputs) else None, sides=sides
     )
     pairs += [
         p for p in semantic if conflict_of.get(p.a) is None or conflict_of.get(p.a) != conflict_of.get(p.b)
     ]
     report("dedup", 3, 3)
-    groups = build_groups(pairs, records, responses)
+    judge = tier_judge(sides, inputs, outputs, settings.near, settings.semantic)
+    groups = build_groups(pairs, records, responses, judge=judge)
     return pairs, groups, conflicts
 
 
@@ -336,7 +341,7 @@ def _write_artifacts(
                 "records": [{"id": m, "source_row": row.get(m)} for m in g.members],
                 "keeper": g.keeper,
                 "max_score": g.max_score,
-                "pairs": [{"a": p.a, "b": p.b, "tier": p.tier, "score": p.score} for p in g.pairs],
+                "pairs": [pair_dict(p) for p in g.pairs],
             }
             for g in groups
         ],

@@ -115,14 +115,42 @@ def test_near_finds_small_edits_and_scores_with_true_jaccard() -> None:
     other = make_record(id="z", input="How do I water a cactus?", output="Once every two weeks in summer.")
     pairs = near_pairs([a, b, other])
     assert [(p.a, p.b, p.tier) for p in pairs] == [("a", "b", "near")]
-    assert 0.7 <= pairs[0].score < 1.0
+    # The input and the output are scored on their own: the same input, an edited output.
+    assert pairs[0].score == 1.0 and pairs[0].output_score is not None and 0.7 <= pairs[0].output_score < 1.0
 
 
-def test_near_threshold_is_respected() -> None:
-    a = make_record(id="a", output=BASE)
-    b = make_record(id="b", output=BASE.replace("cracked pot", "broken planter").replace("soaked", "wet"))
-    score = near_pairs([a, b], NearSettings(threshold=0.3))[0].score
-    assert near_pairs([a, b], NearSettings(threshold=min(score + 0.05, 1.0))) == []
+def test_near_thresholds_are_respected_on_each_side() -> None:
+    a = make_record(id="a", input="My plant arrived broken", output=BASE)
+    b = make_record(
+        id="b",
+        input="My plant arrived broken",
+        output=BASE.replace("cracked pot", "broken planter").replace("soaked", "wet"),
+    )
+    loose = NearSettings(threshold=0.3, output_threshold=0.3)
+    output_score = near_pairs([a, b], loose)[0].output_score
+    assert output_score is not None
+    assert near_pairs([a, b], loose.model_copy(update={"output_threshold": min(output_score + 0.05, 1.0)})) == []
+
+
+def test_a_shared_output_never_makes_different_inputs_near_duplicates() -> None:
+    reply = "Thanks for reaching out! Your request has been routed to the right team, who will reply within two working days."
+    questions = [
+        "How do I top up my card with a bank transfer?",
+        "Why was my card payment declined at the shop?",
+        "Can I change the PIN of my debit card online?",
+        "My card has not arrived yet, what should I do?",
+    ]
+    records = [make_record(id=f"q{i}", input=q, output=reply) for i, q in enumerate(questions)]
+    assert near_pairs(records) == []
+    copy = make_record(id="q9", input=questions[0].replace("bank", "bnak"), output=reply)
+    assert [(p.a, p.b) for p in near_pairs([*records, copy])] == [("q0", "q9")]
+
+
+def test_inputs_whose_numbers_contradict_are_not_near_duplicates() -> None:
+    a = make_record(id="a", input="Please refund order FW-10482, it arrived broken.", output="ok")
+    b = make_record(id="b", input="Please refund order FW-20931, it arrived broken.", output="ok")
+    c = make_record(id="c", input="Please refund order FW-10482, it arrived broken!!", output="ok")
+    assert [(p.a, p.b) for p in near_pairs([a, b, c])] == [("a", "c")]
 
 
 def test_near_handles_non_english_long_and_identical_texts() -> None:
@@ -176,24 +204,57 @@ def _pair(a: str, b: str, tier: str, score: float) -> DuplicatePair:
     return DuplicatePair(a=a, b=b, tier=tier, score=score)
 
 
-def test_groups_are_connected_components_with_strongest_tier() -> None:
+def test_groups_are_stars_around_the_keeper_and_their_tier_is_the_weakest_link() -> None:
     records = [make_record(id=x) for x in "abcdef"]
     pairs = [
         _pair("a", "b", "semantic", 0.93),
         _pair("a", "b", "exact", 1.0),
-        _pair("b", "c", "near", 0.8),
+        _pair("a", "c", "near", 0.8),
         _pair("e", "f", "semantic", 0.95),
     ]
     groups = build_groups(pairs, records, [])
     assert [g.members for g in groups] == [["a", "b", "c"], ["e", "f"]]
     first = groups[0]
-    assert first.tier == "exact" and first.min_score == 0.8 and first.max_score == 1.0
+    assert first.keeper == "a" and first.tier == "near" and first.min_score == 0.8 and first.max_score == 1.0
     assert first.tier_of("c") == "near" and first.tier_of("b") == "exact" and first.score_of("c") == 0.8
-    assert [(p.a, p.b, p.tier) for p in first.pairs] == [("a", "b", "exact"), ("b", "c", "near")]
+    assert [(p.a, p.b, p.tier) for p in first.pairs] == [("a", "b", "exact"), ("a", "c", "near")]
     assert first.id == group_id(["c", "b", "a"]) and first.id.startswith("dup-")
     meta = group_metadata(groups)
     assert meta["a"][metadata_keys.DUP_GROUP] == first.id and meta["c"][metadata_keys.DUP_TIER] == "near"
     assert sum(1 for m in meta.values() if m[metadata_keys.DUP_KEEPER] == "yes") == 2
+
+
+def test_a_chain_of_neighbours_is_split_not_merged() -> None:
+    # r0 ~ r1 ~ r2 ~ ... ~ r9: each only like its neighbours. Connected components would make one
+    # group of ten and keep one record; stars keep every other one.
+    records = [make_record(id=f"r{i}") for i in range(10)]
+    pairs = [_pair(f"r{i}", f"r{i + 1}", "semantic", 0.9) for i in range(9)]
+    groups = build_groups(pairs, records, [])
+    assert [g.members for g in groups] == [[f"r{i}", f"r{i + 1}"] for i in range(0, 10, 2)]
+    assert all(g.keeper == g.members[0] and g.tier == "semantic" for g in groups)
+    # A member joins the keeper it is most like when two are within reach.
+    # (r0 and r1 are unlike, so both keep; r2 is a semantic copy of r0 but a near copy of r1.)
+    hub = [_pair("r0", "r2", "semantic", 0.95), _pair("r1", "r2", "near", 0.75)]
+    assert [g.members for g in build_groups(hub, records, [])] == [["r1", "r2"]]
+
+
+def test_exact_means_identical_to_the_keeper() -> None:
+    records = [make_record(id=x) for x in "abc"]
+    # The exact tier's star links b and c to a; a semantic link c-b is not needed for c to be exact.
+    pairs = [_pair("a", "b", "exact", 1.0), _pair("a", "c", "exact", 1.0), _pair("b", "c", "semantic", 0.99)]
+    (group,) = build_groups(pairs, records, [])
+    assert group.tier == "exact" and group.score == 1.0 and {p.tier for p in group.pairs} == {"exact"}
+
+
+def test_members_failing_the_keeper_check_leave_the_group() -> None:
+    records = [make_record(id=x) for x in "abc"]
+    pairs = [_pair("a", "b", "semantic", 0.9), _pair("a", "c", "semantic", 0.9)]
+
+    def judge(tier: str, rows: np.ndarray, keepers: np.ndarray) -> tuple[np.ndarray, np.ndarray, None]:
+        return rows != 2, np.full(len(rows), 0.91), None  # c (row 2) is not within reach of a
+
+    (group,) = build_groups(pairs, records, [], judge=judge)
+    assert group.members == ["a", "b"] and group.score == 0.91
 
 
 def test_keeper_prefers_review_then_rating_then_completeness_then_order() -> None:

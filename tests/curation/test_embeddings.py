@@ -63,11 +63,11 @@ def test_cache_is_keyed_by_model(tmp_path: Path) -> None:
 
 def test_embed_records_gives_three_vectors_and_pair_is_normalised() -> None:
     records = [make_record(), make_chat_record(), make_record(input="日本語の質問", output="")]
-    vectors, fresh = embed_records(records, get_embedder("hashing"), None)
+    vectors, counts = embed_records(records, get_embedder("hashing"), None)
     assert set(vectors) == {VECTOR_INPUT, VECTOR_OUTPUT, VECTOR_PAIR}
     assert all(v.shape == (3, 256) for v in vectors.values())
     np.testing.assert_allclose(np.linalg.norm(vectors[VECTOR_PAIR], axis=1), 1.0, rtol=1e-5)
-    assert fresh == 6
+    assert counts.embedded == 6 and counts.cached == 0
 
 
 def test_registry_accepts_new_embedders_and_rejects_unknown_names() -> None:

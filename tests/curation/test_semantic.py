@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from curation.analysis.dedup.links import DuplicatePair
-from curation.analysis.dedup.semantic import SemanticSettings, agreement_check, semantic_pairs, specifics_key
+from curation.analysis.dedup.semantic import SemanticSettings, semantic_pairs
+from curation.analysis.dedup.sides import input_numbers, numbers_agree, record_sides
 from curation.analysis.embeddings.models import normalise
 from curation.errors import BadInputError
+from tests.factories import make_record
 
 
 def _planted(n: int, dim: int = 64, seed: int = 0) -> tuple[list[str], np.ndarray, set[tuple[str, str]]]:
@@ -52,19 +54,39 @@ def test_shape_mismatch_is_a_clear_error() -> None:
         semantic_pairs(["a", "b", "c"], np.ones((2, 4), np.float32))
 
 
-def test_agreement_check_needs_close_outputs_and_the_same_numbers() -> None:
-    pair = normalise(np.array([[1.0, 0.0], [1.0, 0.05], [1.0, 0.04], [1.0, 0.03]]))
-    outputs = normalise(np.array([[1.0, 0.0], [1.0, 0.01], [0.0, 1.0], [1.0, 0.0]]))
-    inputs = [
+def test_outputs_and_numbers_are_judged_on_their_own() -> None:
+    inputs = normalise(np.array([[1.0, 0.0], [1.0, 0.05], [1.0, 0.04], [1.0, 0.03], [1.0, 0.02]]))
+    outputs = normalise(np.array([[1.0, 0.0], [1.0, 0.01], [0.0, 1.0], [1.0, 0.0], [1.0, 0.0]]))
+    texts = [
         "Order FW-123 is late",
         "FW-123 still has not arrived",
         "Order FW-123 is late!",
         "Order FW-999 is late",
+        "My order is late",
     ]
-    settings = SemanticSettings(threshold=0.9)
-    check = agreement_check(outputs, inputs, settings)
-    pairs = semantic_pairs(["a", "b", "c", "d"], pair, settings, check=check)
-    # a-b: same order, same output. a-c: different output. a-d: another order.
-    assert {(p.a, p.b) for p in pairs} == {("a", "b")}
-    assert specifics_key("no numbers") == specifics_key("none here either")
-    assert agreement_check(None, None, SemanticSettings(output_threshold=None, same_specifics=False)) is None
+    sides = record_sides([make_record(input=t, output="x") for t in texts])
+    settings = SemanticSettings(threshold=0.9, output_threshold=0.9)
+    pairs = semantic_pairs(["a", "b", "c", "d", "e"], inputs, settings, output_vectors=outputs, sides=sides)
+    # a-b: same order, same output. a-c: different output. a-d: another order. a-e: no number (nests).
+    linked = {(p.a, p.b) for p in pairs}
+    assert ("a", "b") in linked and ("a", "e") in linked
+    assert not {("a", "c"), ("a", "d"), ("b", "d")} & linked
+    assert all(p.output_score is not None and p.output_score >= 0.9 for p in pairs)
+
+
+def test_numbers_contradict_only_when_neither_set_holds_the_other() -> None:
+    numbers = [input_numbers(t) for t in ("sales rose in 2003", "sales rose", "refund 123", "refund 456", "1,500 units")]
+    left, right = np.array([0, 2, 4]), np.array([1, 3, 4])
+    assert numbers_agree(numbers, left, right).tolist() == [True, False, True]
+    assert input_numbers("1,500 units") == {"1500"}
+
+
+def test_a_constant_output_leaves_the_decision_to_the_inputs() -> None:
+    rng = np.random.default_rng(3)
+    inputs = normalise(rng.normal(size=(200, 16)))
+    constant = normalise(np.ones((200, 16)))
+    ids = [f"r{i:03d}" for i in range(200)]
+    settings = SemanticSettings(threshold=0.5, k=20)
+    alone = {(p.a, p.b) for p in semantic_pairs(ids, inputs, settings)}
+    with_constant = {(p.a, p.b) for p in semantic_pairs(ids, inputs, settings, output_vectors=constant)}
+    assert alone == with_constant

@@ -4,7 +4,8 @@ Inconsistent targets teach a model two answers to one question, so they are thei
 issue rather than duplicates. Two records conflict when
 
 - their inputs are equal after normalisation, or near-duplicates on the input alone (MinHash LSH,
-  Jaccard ≥ ``input_threshold``), and
+  Jaccard ≥ ``input_threshold``) whose numbers do not contradict (two maths problems that differ
+  only in their numbers are different questions, not one question answered twice), and
 - their normalised outputs differ and either both parse as JSON and give a different value to a
   label-like field (a number, boolean, null or a string of at most 4 words; free-text fields such
   as a summary vary naturally and are ignored), or the outputs' shingle Jaccard is below
@@ -29,6 +30,7 @@ from curation.analysis.dedup.groups import group_id
 from curation.analysis.dedup.links import UnionFind
 from curation.analysis.dedup.near import NearSettings, near_pairs_from, signatures
 from curation.analysis.dedup.shingles import Shingles, pair_jaccard, shingle_texts
+from curation.analysis.dedup.sides import input_numbers, numbers_agree
 from curation.analysis.dedup.text import normalize_text
 from curation.model import Record
 from curation.store.base import RecordStore
@@ -97,8 +99,11 @@ def _input_links(
         [r.input_text for r in records], word_ngram=near.word_ngram, char_ngram=near.char_ngram
     )
     index = [str(i) for i in range(len(records))]
-    for pair in near_pairs_from(index, shingles, signatures(shingles, near), near):
-        links.append((int(pair.a), int(pair.b)))
+    near_links = [(int(p.a), int(p.b)) for p in near_pairs_from(index, shingles, signatures(shingles, near), near)]
+    if near_links:
+        numbers = [input_numbers(r.input_text) for r in records]
+        agree = numbers_agree(numbers, np.array([a for a, _ in near_links]), np.array([b for _, b in near_links]))
+        links += [link for link, ok in zip(near_links, agree.tolist(), strict=True) if ok]
     return links, shingles
 
 

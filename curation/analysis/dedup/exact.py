@@ -1,7 +1,7 @@
-"""Exact duplicates: records whose input and output are equal after normalisation.
+"""Exact duplicates: records whose input, output and system prompt are equal after normalisation.
 
 Normalisation (:func:`curation.analysis.dedup.text.normalize_text`) is Unicode NFKC, case fold, collapsed
-whitespace and punctuation trimmed at both ends, applied to input and output separately. The step
+whitespace and punctuation trimmed at both ends, applied to each part separately. The step
 is a map over batches (:func:`exact_hashes`) whose results merge by key (:func:`merge_hash_groups`),
 so partitions can be hashed on separate workers; pairs come from the merged map.
 """
@@ -18,9 +18,11 @@ from curation.model import Record
 TIER = "exact"
 
 
-def normalized_hash(input_text: str, output: str) -> str:
-    """A stable digest of the normalised input and output (blake2b, 16 bytes, hex)."""
+def normalized_hash(input_text: str, output: str, system: str | None = None) -> str:
+    """A stable digest of the normalised input, output and system prompt (blake2b, 16 bytes, hex)."""
     payload = f"{normalize_text(input_text)}\x1f{normalize_text(output)}"
+    if system:
+        payload += f"\x1f{normalize_text(system)}"
     return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -28,7 +30,8 @@ def exact_hashes(records: Iterable[Record]) -> dict[str, list[str]]:
     """One batch: normalised hash → ids of the batch's records with that hash, in batch order."""
     groups: dict[str, list[str]] = {}
     for record in records:
-        groups.setdefault(normalized_hash(record.input_text, record.output), []).append(record.id)
+        key = normalized_hash(record.input_text, record.output, record.system_prompt)
+        groups.setdefault(key, []).append(record.id)
     return groups
 
 

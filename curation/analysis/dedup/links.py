@@ -53,10 +53,13 @@ class UnionFind(Generic[K]):
 class DuplicatePair:
     """Two records linked by one dedup tier, with the similarity that linked them.
 
-    ``tier`` is "exact", "near" or "semantic"; ids are ordered so that ``a < b``.
+    ``tier`` is "exact", "near" or "semantic"; ids are ordered so that ``a < b``. ``score`` is the
+    inputs' similarity (Jaccard for near, cosine for semantic, 1.0 for exact) and ``output_score``
+    the outputs' (None where the tier does not measure it): the two sides are judged separately.
     """
 
     a: str
     b: str
     tier: str
     score: float
+    output_score: float | None = None

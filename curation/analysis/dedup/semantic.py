@@ -1,50 +1,52 @@
-"""Semantic duplicates: pairs of records whose embeddings have a cosine at or above a threshold.
+"""Semantic duplicates: records whose inputs mean the same and whose outputs mean the same.
 
+The input and the output are judged on their own vectors (:func:`semantic_verdicts`): a pair links
+when the inputs' cosine ≥ ``threshold``, the outputs' cosine ≥ ``output_threshold``, their numbers do
+not contradict and their system prompts are equal. The thresholds are calibrated on public gold
+pairs (benchmarks/bench_dedup_gold.py, docs/benchmarks.md), not on the bundled example.
+
+Candidates are each record's ``k`` nearest **inputs**.
 Neighbours come from a faiss index: exact inner product (``IndexFlatIP``) for small sets, and for
 large ones an inverted-file index (IVF) whose cells hold ~``cell_size`` records each; a query scans a
 fixed number of cells (``nprobe``), so the cost per record stays constant and the total grows linearly
 with n instead of n². No Python loop runs over pairs. (HNSW is available too; on 384-d vectors and two
-cores it builds slower than IVF trains, measured in benchmarks/bench_semantic.py.) Each record looks at its ``k`` nearest neighbours only; a denser clump of duplicates still
-ends up in one group because grouping takes connected components over the pairs.
+cores it builds slower than IVF trains, measured in benchmarks/bench_semantic.py.) Each record looks
+at its ``k`` nearest neighbours only; grouping (:mod:`curation.analysis.dedup.groups`) then puts every
+member within the threshold of its group's keeper, never in a group through a chain of neighbours.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from curation.analysis.dedup.links import DuplicatePair
+from curation.analysis.dedup.sides import RecordSides, numbers_agree
 from curation.errors import BadInputError
 
 TIER = "semantic"
 
-Check = Callable[[np.ndarray, np.ndarray], np.ndarray]
-"""``check(i, j) -> bool mask``: keeps candidate links between rows i[n] and j[n]."""
-
-_SPECIFIC = re.compile(r"\d(?:[\d.,:/-]*\d)?")
-
 
 class SemanticSettings(BaseModel):
-    """How the semantic tier links records; the defaults suit all-MiniLM-L6-v2 pair vectors."""
+    """How the semantic tier links records; the defaults are calibrated for all-MiniLM-L6-v2."""
 
     model_config = ConfigDict(extra="forbid")
 
     threshold: float = Field(
-        default=0.82, ge=-1.0, le=1.0, description="Minimum cosine of the pair (input + output) vectors"
+        default=0.85, ge=-1.0, le=1.0, description="Minimum cosine of the input vectors"
     )
     output_threshold: float | None = Field(
-        default=0.95,
+        default=0.85,
         ge=-1.0,
         le=1.0,
         description="Minimum cosine of the output vectors; None skips the check",
     )
     same_specifics: bool = Field(
-        default=True, description="Require the same numbers (ids, amounts) in inputs"
+        default=True,
+        description="Inputs whose numbers contradict (each holds one the other lacks) never link",
     )
     k: int = Field(default=10, ge=1, le=1000, description="Neighbours looked at per record")
     index: Literal["auto", "flat", "ivf", "hnsw"] = "auto"
@@ -106,35 +108,26 @@ def neighbour_links(
     return np.minimum(i, j), np.maximum(i, j), s.astype(np.float32)
 
 
-def specifics_key(text: str) -> int:
-    """A 63-bit hash of the set of numbers in ``text`` (equal sets, equal keys; no numbers, one key)."""
-    numbers = sorted({m for m in _SPECIFIC.findall(text)})
-    digest = hashlib.blake2b("\x1f".join(numbers).encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
-
-
-def agreement_check(
-    output_vectors: np.ndarray | None, input_texts: Sequence[str] | None, settings: SemanticSettings
-) -> Check | None:
-    """The check of :class:`SemanticSettings`: outputs close and inputs' numbers equal (vectorised)."""
-    outputs = None if settings.output_threshold is None else output_vectors
-    keys = (
-        np.array([specifics_key(t) for t in input_texts], dtype=np.int64)
-        if settings.same_specifics and input_texts is not None
-        else None
-    )
-    if outputs is None and keys is None:
-        return None
-
-    def check(i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        keep = np.ones(len(i), dtype=bool)
-        if outputs is not None and settings.output_threshold is not None:
-            keep &= np.einsum("ij,ij->i", outputs[i], outputs[j]) >= settings.output_threshold
-        if keys is not None:
-            keep &= keys[i] == keys[j]
-        return keep
-
-    return check
+def semantic_verdicts(
+    in_sim: np.ndarray,
+    out_sim: np.ndarray | None,
+    numbers_ok: np.ndarray | None,
+    same_system: np.ndarray | None,
+    settings: SemanticSettings,
+) -> np.ndarray:
+    """The semantic tier's rule on candidate pairs: input cosine ≥ ``threshold`` **and** output
+    cosine ≥ ``output_threshold`` **and** numbers that do not contradict **and** the same system
+    prompt. Each side is judged on its own vector, so a constant or near-constant output (a template
+    reply, a class label) leaves the decision to the inputs, exactly as a plain input cosine would
+    decide it. The benchmark scores gold pairs with this same function."""
+    keep = in_sim >= settings.threshold
+    if out_sim is not None and settings.output_threshold is not None:
+        keep &= out_sim >= settings.output_threshold
+    if numbers_ok is not None and settings.same_specifics:
+        keep &= numbers_ok
+    if same_system is not None:
+        keep &= same_system
+    return keep
 
 
 def semantic_pairs(
@@ -142,18 +135,24 @@ def semantic_pairs(
     vectors: np.ndarray,
     settings: SemanticSettings | None = None,
     *,
-    check: Check | None = None,
+    output_vectors: np.ndarray | None = None,
+    sides: RecordSides | None = None,
 ) -> list[DuplicatePair]:
-    """Every pair of records among each one's k nearest neighbours with cosine ≥ the threshold.
+    """Pairs among each record's k nearest inputs that pass :func:`semantic_verdicts`.
 
-    ``vectors`` holds one L2-normalised row per id (the pair vector in the pipeline); ``check``
-    (e.g. :func:`agreement_check`) filters the candidate links.
+    ``vectors`` holds one L2-normalised **input** vector per id; ``output_vectors`` (same rows) the
+    output vectors; ``sides`` the inputs' numbers and system prompts. A pair's ``score`` is the
+    inputs' cosine and ``output_score`` the outputs'.
     """
     settings = settings or SemanticSettings()
     matrix = np.ascontiguousarray(vectors, dtype=np.float32)
     if matrix.ndim != 2 or matrix.shape[0] != len(ids):
         raise BadInputError(
             f"semantic dedup: expected {len(ids)} vectors, got an array of shape {matrix.shape}"
+        )
+    if output_vectors is not None and len(output_vectors) != len(ids):
+        raise BadInputError(
+            f"semantic dedup: expected {len(ids)} output vectors, got {len(output_vectors)}"
         )
     if len(ids) < 2:
         return []
@@ -165,18 +164,29 @@ def semantic_pairs(
     left = np.concatenate([p[0] for p in parts])
     right = np.concatenate([p[1] for p in parts])
     score = np.concatenate([p[2] for p in parts])
-    if check is not None and len(left):
-        keep = check(left, right)
-        left, right, score = left[keep], right[keep], score[keep]
     if not len(left):
         return []
-    # A link found from both ends appears twice; keep one, with the higher score.
+    # A link found from both ends appears twice; keep one.
     key = left.astype(np.int64) * len(ids) + right
-    order = np.lexsort((-score, key))
-    key, left, right, score = key[order], left[order], right[order], score[order]
-    first = np.concatenate(([True], key[1:] != key[:-1]))
+    _, first = np.unique(key, return_index=True)
+    left, right, score = left[first], right[first], score[first]
+    out_sim = (
+        np.einsum("ij,ij->i", output_vectors[left], output_vectors[right]) if output_vectors is not None else None
+    )
+    numbers_ok = numbers_agree(sides.numbers, left, right) if sides is not None else None
+    same_system = sides.systems[left] == sides.systems[right] if sides is not None else None
+    keep = semantic_verdicts(score, out_sim, numbers_ok, same_system, settings)
     pairs = []
-    for i, j, s in zip(left[first].tolist(), right[first].tolist(), score[first].tolist(), strict=True):
+    outs = out_sim[keep].tolist() if out_sim is not None else [None] * int(keep.sum())
+    for i, j, s, o in zip(left[keep].tolist(), right[keep].tolist(), score[keep].tolist(), outs, strict=True):
         a, b = (ids[i], ids[j]) if ids[i] < ids[j] else (ids[j], ids[i])
-        pairs.append(DuplicatePair(a=a, b=b, tier=TIER, score=round(min(float(s), 1.0), 6)))
+        pairs.append(
+            DuplicatePair(
+                a=a,
+                b=b,
+                tier=TIER,
+                score=round(min(float(s), 1.0), 6),
+                output_score=None if o is None else round(min(float(o), 1.0), 6),
+            )
+        )
     return pairs

@@ -8,8 +8,6 @@ import string
 import unicodedata
 from typing import Any
 
-from curation.model import Record
-
 _WS = re.compile(r"\s+")
 
 
@@ -53,9 +51,3 @@ def content_text(output: str) -> str:
         except ValueError:
             pass
     return output
-
-
-def record_text(record: Record) -> str:
-    """Input and output of a record as one text for near-dup shingles (chat turns joined; the
-    system prompt left out; a JSON output reduced to its values)."""
-    return f"{record.input_text}\n{content_text(record.output)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -69,17 +70,30 @@ class EmbeddingCache:
         self._conn.close()
 
 
-def embed_cached(
-    texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache | None
-) -> tuple[np.ndarray, int]:
-    """Vectors for ``texts``, embedding only texts not in the cache (each distinct text once).
+@dataclass(frozen=True)
+class EmbedCounts:
+    """Distinct texts of one call: embedded now, and found in the cache (cache hits).
 
-    Returns (matrix, how many texts were embedded now).
+    A text repeated within the call (a constant reply shared by many records) counts once, in
+    whichever of the two it falls: reusing it is neither an embedding nor a cache hit.
     """
+
+    embedded: int = 0
+    cached: int = 0
+
+    def __add__(self, other: EmbedCounts) -> EmbedCounts:
+        return EmbedCounts(self.embedded + other.embedded, self.cached + other.cached)
+
+
+def embed_cached_counts(
+    texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache | None
+) -> tuple[np.ndarray, EmbedCounts]:
+    """Vectors for ``texts``, embedding only distinct texts not in the cache; with the counts."""
     if not texts:
-        return np.zeros((0, embedder.dim), dtype=np.float32), 0
+        return np.zeros((0, embedder.dim), dtype=np.float32), EmbedCounts()
     hashes = [text_hash(t) for t in texts]
     known = cache.get_many(embedder.key, hashes) if cache is not None else {}
+    hits = len(known)
     missing: dict[str, str] = {}
     for h, text in zip(hashes, texts, strict=True):
         if h not in known and h not in missing:
@@ -89,29 +103,42 @@ def embed_cached(
         if cache is not None:
             cache.put_many(embedder.key, list(missing), fresh)
         known.update(zip(missing, fresh, strict=True))
-    return np.stack([known[h] for h in hashes]).astype(np.float32, copy=False), len(missing)
+    matrix = np.stack([known[h] for h in hashes]).astype(np.float32, copy=False)
+    return matrix, EmbedCounts(embedded=len(missing), cached=hits)
+
+
+def embed_cached(
+    texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache | None
+) -> tuple[np.ndarray, int]:
+    """Vectors for ``texts``, embedding only texts not in the cache (each distinct text once).
+
+    Returns (matrix, how many texts were embedded now).
+    """
+    matrix, counts = embed_cached_counts(texts, embedder, cache)
+    return matrix, counts.embedded
 
 
 def record_texts(record: Record) -> tuple[str, str]:
-    """The texts embedded for a record: its input (system prompt first, when any) and its output."""
-    system = record.system_prompt
-    text = record.input_text
-    return (f"{system}\n{text}" if system else text), record.output
+    """The texts embedded for a record: its input (the chat turns, without the system prompt) and its
+    output. A system prompt is shared by many records and often long: embedded with the input it
+    would fill the model's 128-token window and make every input look alike, so dedup compares it
+    for equality instead (curation.analysis.dedup.sides)."""
+    return record.input_text, record.output
 
 
 def embed_records(
     records: Sequence[Record], embedder: Embedder, cache: EmbeddingCache | None
-) -> tuple[dict[str, np.ndarray], int]:
+) -> tuple[dict[str, np.ndarray], EmbedCounts]:
     """Input, output and pair vectors for one batch of records (a mergeable, per-partition step).
 
     The pair vector is the normalised sum of the input and output vectors: it is high only when both
     sides are alike, and costs no third pass of the model over long concatenated texts.
-    Returns ({VECTOR_INPUT: m, VECTOR_OUTPUT: m, VECTOR_PAIR: m}, texts embedded now).
+    Returns ({VECTOR_INPUT: m, VECTOR_OUTPUT: m, VECTOR_PAIR: m}, distinct texts embedded / cached).
     """
     from curation.metadata_keys import VECTOR_INPUT, VECTOR_OUTPUT, VECTOR_PAIR
 
     inputs, outputs = zip(*(record_texts(r) for r in records), strict=True) if records else ((), ())
-    both, fresh = embed_cached([*inputs, *outputs], embedder, cache)
+    both, counts = embed_cached_counts([*inputs, *outputs], embedder, cache)
     n = len(records)
     vin, vout = both[:n], both[n:]
-    return {VECTOR_INPUT: vin, VECTOR_OUTPUT: vout, VECTOR_PAIR: normalise(vin + vout)}, fresh
+    return {VECTOR_INPUT: vin, VECTOR_OUTPUT: vout, VECTOR_PAIR: normalise(vin + vout)}, counts

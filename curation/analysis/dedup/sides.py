@@ -1,0 +1,98 @@
+"""What the dedup tiers compare, side by side: a record's input and its output are judged separately.
+
+A duplicate is a copy of a record: the same question **and** the same answer. Comparing the two
+sides as one text (or one summed vector) lets a shared side vouch for the other: with a constant
+reply ("Thanks, routing your request."), a class label or a long template answer, distinct inputs
+look alike because their outputs are identical. So every tier scores the input and the output on
+their own, and a link needs both to pass (see docs/curation-dedup-quality.md for the data behind
+this rule).
+
+:func:`record_sides` is the per-batch step (shingles of each side, the numbers and the system prompt
+of each input); batches merge with :meth:`RecordSides.concat`. :func:`numbers_agree` is the check that
+keeps "order FW-123 is late" and "order FW-456 is late" apart without vetoing a paraphrase that
+merely leaves a year out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from curation.analysis.dedup.shingles import Shingles, shingle_texts
+from curation.analysis.dedup.text import content_text, normalize_text
+from curation.model import Record
+
+_NUMBER = re.compile(r"\d(?:[\d.,:/-]*\d)?")
+
+
+def input_numbers(text: str) -> frozenset[str]:
+    """The numbers written in ``text`` (ids, amounts, dates), thousands separators dropped."""
+    return frozenset(m.replace(",", "") for m in _NUMBER.findall(text))
+
+
+def system_key(record: Record) -> int:
+    """A 63-bit hash of the normalised system prompt (0 without one): records under different
+    system prompts are never copies of each other, and a long shared prompt must not make
+    different inputs look alike, so it is compared for equality, not for similarity."""
+    system = record.system_prompt
+    if not system:
+        return 0
+    digest = hashlib.blake2b(normalize_text(system).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
+
+
+@dataclass(frozen=True)
+class RecordSides:
+    """Per record, in record order: input shingles, output shingles, input numbers, system-prompt key."""
+
+    input_shingles: Shingles
+    output_shingles: Shingles
+    numbers: list[frozenset[str]]
+    systems: np.ndarray  # int64
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    @staticmethod
+    def concat(parts: Sequence[RecordSides]) -> RecordSides:
+        """Merge per-batch sides (rows in the order of ``parts``)."""
+        return RecordSides(
+            Shingles.concat([p.input_shingles for p in parts]),
+            Shingles.concat([p.output_shingles for p in parts]),
+            [n for p in parts for n in p.numbers],
+            np.concatenate([p.systems for p in parts]) if parts else np.zeros(0, dtype=np.int64),
+        )
+
+
+def record_sides(records: Sequence[Record], *, word_ngram: int = 0, char_ngram: int = 4) -> RecordSides:
+    """One batch: shingles of each input and of each output (a JSON output reduced to its values),
+    the numbers in each input and its system prompt's key."""
+    inputs = [r.input_text for r in records]
+    return RecordSides(
+        shingle_texts(inputs, word_ngram=word_ngram, char_ngram=char_ngram),
+        shingle_texts(
+            [content_text(r.output) for r in records], word_ngram=word_ngram, char_ngram=char_ngram
+        ),
+        [input_numbers(t) for t in inputs],
+        np.array([system_key(r) for r in records], dtype=np.int64),
+    )
+
+
+def numbers_agree(numbers: Sequence[frozenset[str]], left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Per pair: True unless both inputs hold a number the other lacks.
+
+    "Refund order 123" and "refund order 456" name different orders, so they are not copies; but a
+    paraphrase that drops a year or an amount ("in 2003, sales rose" / "sales rose") has numbers
+    that nest, and a sentence model is right to call it the same. (The earlier rule, equal sets,
+    vetoed 350 true MRPC paraphrases.)
+    """
+    out = np.ones(len(left), dtype=bool)
+    for k, (i, j) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
+        a, b = numbers[i], numbers[j]
+        if a != b and not (a <= b or b <= a):
+            out[k] = False
+    return out
