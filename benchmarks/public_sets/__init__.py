@@ -98,7 +98,11 @@ def rows(name: str) -> list[Row]:
 def _mirror(repo: str) -> Path | None:
     root = Path(os.environ.get("PAIRSMITH_MIRROR", "/work/.mirror"))
     candidate = root / repo.replace("/", "+") / "repo"
-    return candidate if (candidate / "HEAD").exists() else None
+    # A bare mirror (repo/HEAD) or a clone without a work tree (repo/.git/HEAD).
+    for git_dir in (candidate, candidate / ".git"):
+        if (git_dir / "HEAD").exists():
+            return git_dir
+    return None
 
 
 def _git(*args: str, cwd: Path | None = None) -> bytes:

@@ -33,7 +33,7 @@ from curation.analysis.dedup.exact import exact_pairs
 from curation.analysis.dedup.groups import DuplicateGroup, build_groups, group_metadata, pair_dict
 from curation.analysis.dedup.judge import tier_judge
 from curation.analysis.dedup.links import DuplicatePair
-from curation.analysis.dedup.near import NearSettings, near_pairs_sides, near_sides, output_keys
+from curation.analysis.dedup.near import NearSettings, near_pairs_sides, near_sides
 from curation.analysis.dedup.semantic import SemanticSettings, semantic_pairs
 from curation.analysis.diversity import DiversitySettings, diversity_figures, with_output_coverage
 from curation.analysis.embeddings.cache import EmbedCounts, EmbeddingCache, embed_records, record_texts
@@ -255,7 +255,7 @@ def _dedup(
     pairs = exact_pairs(records)
     report("dedup", 1, 3)
     sides, sigs = near_sides(records, settings.near)
-    pairs += near_pairs_sides(ids, sides, sigs, settings.near, output_keys=output_keys(records))
+    pairs += near_pairs_sides(ids, sides, sigs, settings.near)
     report("dedup", 2, 3)
     conflicts = find_conflicts(records, settings.conflicts)
     conflict_of = {m: c.id for c in conflicts for m in c.members}

@@ -129,7 +129,9 @@ def test_near_thresholds_are_respected_on_each_side() -> None:
     loose = NearSettings(threshold=0.3, output_threshold=0.3)
     output_score = near_pairs([a, b], loose)[0].output_score
     assert output_score is not None
-    assert near_pairs([a, b], loose.model_copy(update={"output_threshold": min(output_score + 0.05, 1.0)})) == []
+    assert (
+        near_pairs([a, b], loose.model_copy(update={"output_threshold": min(output_score + 0.05, 1.0)})) == []
+    )
 
 
 def test_a_shared_output_never_makes_different_inputs_near_duplicates() -> None:

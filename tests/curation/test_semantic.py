@@ -75,7 +75,10 @@ def test_outputs_and_numbers_are_judged_on_their_own() -> None:
 
 
 def test_numbers_contradict_only_when_neither_set_holds_the_other() -> None:
-    numbers = [input_numbers(t) for t in ("sales rose in 2003", "sales rose", "refund 123", "refund 456", "1,500 units")]
+    numbers = [
+        input_numbers(t)
+        for t in ("sales rose in 2003", "sales rose", "refund 123", "refund 456", "1,500 units")
+    ]
     left, right = np.array([0, 2, 4]), np.array([1, 3, 4])
     assert numbers_agree(numbers, left, right).tolist() == [True, False, True]
     assert input_numbers("1,500 units") == {"1500"}

@@ -99,10 +99,14 @@ def _input_links(
         [r.input_text for r in records], word_ngram=near.word_ngram, char_ngram=near.char_ngram
     )
     index = [str(i) for i in range(len(records))]
-    near_links = [(int(p.a), int(p.b)) for p in near_pairs_from(index, shingles, signatures(shingles, near), near)]
+    near_links = [
+        (int(p.a), int(p.b)) for p in near_pairs_from(index, shingles, signatures(shingles, near), near)
+    ]
     if near_links:
         numbers = [input_numbers(r.input_text) for r in records]
-        agree = numbers_agree(numbers, np.array([a for a, _ in near_links]), np.array([b for _, b in near_links]))
+        agree = numbers_agree(
+            numbers, np.array([a for a, _ in near_links]), np.array([b for _, b in near_links])
+        )
         links += [link for link, ok in zip(near_links, agree.tolist(), strict=True) if ok]
     return links, shingles
 

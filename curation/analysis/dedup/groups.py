@@ -110,7 +110,13 @@ class DuplicateGroup:
 
 def pair_dict(pair: DuplicatePair) -> dict[str, Any]:
     """A pair as JSON: ``{"a", "b", "tier", "score", "output_score"}``."""
-    return {"a": pair.a, "b": pair.b, "tier": pair.tier, "score": pair.score, "output_score": pair.output_score}
+    return {
+        "a": pair.a,
+        "b": pair.b,
+        "tier": pair.tier,
+        "score": pair.score,
+        "output_score": pair.output_score,
+    }
 
 
 def group_id(members: Iterable[str], prefix: str = "dup") -> str:

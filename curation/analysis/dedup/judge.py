@@ -6,7 +6,7 @@ import numpy as np
 
 from curation.analysis.dedup.groups import Judge
 from curation.analysis.dedup.near import NearSettings, near_verdicts
-from curation.analysis.dedup.semantic import SemanticSettings, semantic_verdicts
+from curation.analysis.dedup.semantic import SemanticSettings, same_answer, semantic_verdicts
 from curation.analysis.dedup.sides import RecordSides, numbers_agree
 
 
@@ -19,7 +19,9 @@ def tier_judge(
 ) -> Judge:
     """``judge(tier, rows, keeper_rows)`` applying the near or semantic rule (rows index ``sides``)."""
 
-    def judge(tier: str, left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def judge(
+        tier: str, left: np.ndarray, right: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         if tier == "near":
             return near_verdicts(sides, left, right, near)
         if tier == "semantic" and input_vectors is not None and len(input_vectors):
@@ -35,6 +37,7 @@ def tier_judge(
                 numbers_agree(sides.numbers, left, right),
                 sides.systems[left] == sides.systems[right],
                 semantic,
+                same_answer(sides, left, right, semantic),
             )
             return keep, in_sim, out_sim
         return np.zeros(len(left), dtype=bool), np.zeros(len(left)), None

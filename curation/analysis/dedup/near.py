@@ -36,7 +36,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from curation.analysis.dedup.links import DuplicatePair
 from curation.analysis.dedup.shingles import Shingles, pair_jaccard
 from curation.analysis.dedup.sides import RecordSides, numbers_agree, record_sides
-from curation.analysis.dedup.text import normalize_text
 from curation.model import Record
 
 TIER = "near"
@@ -269,31 +268,23 @@ def near_verdicts(
     return keep, in_sim, out_sim
 
 
-def output_keys(records: Sequence[Record]) -> np.ndarray:
-    import hashlib
-
-    return np.array(
-        [
-            int.from_bytes(hashlib.blake2b(normalize_text(r.output).encode(), digest_size=8).digest(), "little")
-            for r in records
-        ],
-        dtype=np.uint64,
-    )
-
-
 def near_pairs_sides(
     ids: Sequence[str],
     sides: RecordSides,
     sigs: np.ndarray,
     settings: NearSettings | None = None,
-    *,
-    output_keys: np.ndarray | None = None,
 ) -> list[DuplicatePair]:
-    """Verified two-sided near pairs from merged sides and input signatures (rows aligned with ids)."""
+    """Verified two-sided near pairs from merged sides and input signatures (rows aligned with ids).
+
+    Records with identical inputs are collapsed only when their outputs are equal too, so records
+    sharing an input but not an output are still compared with each other.
+    """
     settings = settings or NearSettings()
     if len(ids) < 2:
         return []
-    left, right = candidate_pairs(sigs, sides.input_shingles.sizes() > 0, settings, collapse_key=output_keys)
+    left, right = candidate_pairs(
+        sigs, sides.input_shingles.sizes() > 0, settings, collapse_key=sides.output_keys
+    )
     if not len(left):
         return []
     keep, in_sim, out_sim = near_verdicts(sides, left, right, settings)
@@ -302,7 +293,9 @@ def near_pairs_sides(
         left[keep].tolist(), right[keep].tolist(), in_sim[keep].tolist(), out_sim[keep].tolist(), strict=True
     ):
         a, b = (ids[i], ids[j]) if ids[i] < ids[j] else (ids[j], ids[i])
-        pairs.append(DuplicatePair(a=a, b=b, tier=TIER, score=round(float(s), 6), output_score=round(float(o), 6)))
+        pairs.append(
+            DuplicatePair(a=a, b=b, tier=TIER, score=round(float(s), 6), output_score=round(float(o), 6))
+        )
     return pairs
 
 
@@ -315,7 +308,9 @@ def near_sides(
     sig_parts: list[np.ndarray] = []
     for start in range(0, len(records), batch_size):
         part = record_sides(
-            records[start : start + batch_size], word_ngram=settings.word_ngram, char_ngram=settings.char_ngram
+            records[start : start + batch_size],
+            word_ngram=settings.word_ngram,
+            char_ngram=settings.char_ngram,
         )
         parts.append(part)
         sig_parts.append(signatures(part.input_shingles, settings))
@@ -331,4 +326,4 @@ def near_pairs(
     threshold, numbers not contradicting."""
     settings = settings or NearSettings()
     sides, sigs = near_sides(records, settings, batch_size=batch_size)
-    return near_pairs_sides([r.id for r in records], sides, sigs, settings, output_keys=output_keys(records))
+    return near_pairs_sides([r.id for r in records], sides, sigs, settings)

@@ -35,9 +35,7 @@ class SemanticSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    threshold: float = Field(
-        default=0.85, ge=-1.0, le=1.0, description="Minimum cosine of the input vectors"
-    )
+    threshold: float = Field(default=0.85, ge=-1.0, le=1.0, description="Minimum cosine of the input vectors")
     output_threshold: float | None = Field(
         default=0.85,
         ge=-1.0,
@@ -47,6 +45,18 @@ class SemanticSettings(BaseModel):
     same_specifics: bool = Field(
         default=True,
         description="Inputs whose numbers contradict (each holds one the other lacks) never link",
+    )
+    same_answer_threshold: float | None = Field(
+        default=0.5,
+        ge=-1.0,
+        le=1.0,
+        description="Input cosine enough when both give the same specific answer; None turns the rule off",
+    )
+    same_answer_max_share: int = Field(
+        default=10, ge=2, description="A specific answer is given by at most this many records"
+    )
+    same_answer_min_words: int = Field(
+        default=8, ge=1, description="A specific answer has at least this many words"
     )
     k: int = Field(default=10, ge=1, le=1000, description="Neighbours looked at per record")
     index: Literal["auto", "flat", "ivf", "hnsw"] = "auto"
@@ -108,26 +118,69 @@ def neighbour_links(
     return np.minimum(i, j), np.maximum(i, j), s.astype(np.float32)
 
 
+def same_answer(
+    sides: RecordSides, left: np.ndarray, right: np.ndarray, settings: SemanticSettings
+) -> np.ndarray:
+    """Per pair: both records give the same *specific* answer: equal after normalisation, at least
+    ``same_answer_min_words`` words, and given by at most ``same_answer_max_share`` records. A
+    constant reply, a class label or a short answer ("Noted.", "18") never qualifies."""
+    share = sides.output_share()
+    return (
+        (sides.output_keys[left] == sides.output_keys[right])
+        & (share[left] <= settings.same_answer_max_share)
+        & (sides.output_words[left] >= settings.same_answer_min_words)
+    )
+
+
 def semantic_verdicts(
     in_sim: np.ndarray,
     out_sim: np.ndarray | None,
     numbers_ok: np.ndarray | None,
     same_system: np.ndarray | None,
     settings: SemanticSettings,
+    answer: np.ndarray | None = None,
 ) -> np.ndarray:
     """The semantic tier's rule on candidate pairs: input cosine ≥ ``threshold`` **and** output
     cosine ≥ ``output_threshold`` **and** numbers that do not contradict **and** the same system
     prompt. Each side is judged on its own vector, so a constant or near-constant output (a template
     reply, a class label) leaves the decision to the inputs, exactly as a plain input cosine would
-    decide it. The benchmark scores gold pairs with this same function."""
+    decide it. The benchmark scores gold pairs with this same function.
+
+    ``answer`` (from :func:`same_answer`) marks pairs giving the same specific answer; for those an
+    input cosine ≥ ``same_answer_threshold`` is enough: an identical, rare, worded answer is itself
+    evidence that the two questions are one.
+    """
     keep = in_sim >= settings.threshold
     if out_sim is not None and settings.output_threshold is not None:
         keep &= out_sim >= settings.output_threshold
+    if answer is not None and settings.same_answer_threshold is not None:
+        keep |= answer & (in_sim >= settings.same_answer_threshold)
     if numbers_ok is not None and settings.same_specifics:
         keep &= numbers_ok
     if same_system is not None:
         keep &= same_system
     return keep
+
+
+def same_answer_candidates(sides: RecordSides, settings: SemanticSettings) -> tuple[np.ndarray, np.ndarray]:
+    """(i, j), i < j: every pair of records giving the same specific answer (see :func:`same_answer`)."""
+    share = sides.output_share()
+    rows = np.flatnonzero(
+        (share >= 2)
+        & (share <= settings.same_answer_max_share)
+        & (sides.output_words >= settings.same_answer_min_words)
+    )
+    order = rows[np.argsort(sides.output_keys[rows], kind="stable")]
+    lefts: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    rights: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    keys = sides.output_keys[order]
+    edges = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1], [True])))
+    for start, stop in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+        members = np.sort(order[start:stop])
+        iu, ju = np.triu_indices(len(members), k=1)
+        lefts.append(members[iu])
+        rights.append(members[ju])
+    return np.concatenate(lefts), np.concatenate(rights)
 
 
 def semantic_pairs(
@@ -151,9 +204,7 @@ def semantic_pairs(
             f"semantic dedup: expected {len(ids)} vectors, got an array of shape {matrix.shape}"
         )
     if output_vectors is not None and len(output_vectors) != len(ids):
-        raise BadInputError(
-            f"semantic dedup: expected {len(ids)} output vectors, got {len(output_vectors)}"
-        )
+        raise BadInputError(f"semantic dedup: expected {len(ids)} output vectors, got {len(output_vectors)}")
     if len(ids) < 2:
         return []
     index = build_index(matrix, settings)
@@ -161,21 +212,31 @@ def semantic_pairs(
         neighbour_links(index, matrix[start : start + settings.batch_size], start, settings)
         for start in range(0, len(ids), settings.batch_size)
     ]
-    left = np.concatenate([p[0] for p in parts])
-    right = np.concatenate([p[1] for p in parts])
-    score = np.concatenate([p[2] for p in parts])
+    lefts = [p[0] for p in parts]
+    rights = [p[1] for p in parts]
+    if sides is not None and settings.same_answer_threshold is not None:
+        # Every pair of records giving the same specific answer is a candidate, however far apart
+        # their inputs rank among each other's neighbours.
+        extra = same_answer_candidates(sides, settings)
+        lefts.append(extra[0])
+        rights.append(extra[1])
+    left = np.concatenate(lefts).astype(np.int64)
+    right = np.concatenate(rights).astype(np.int64)
     if not len(left):
         return []
-    # A link found from both ends appears twice; keep one.
-    key = left.astype(np.int64) * len(ids) + right
-    _, first = np.unique(key, return_index=True)
-    left, right, score = left[first], right[first], score[first]
+    # A link found from both ends (or by both routes) appears more than once; keep one.
+    key = np.unique(left * len(ids) + right)
+    left, right = key // len(ids), key % len(ids)
+    score = np.einsum("ij,ij->i", matrix[left], matrix[right])
     out_sim = (
-        np.einsum("ij,ij->i", output_vectors[left], output_vectors[right]) if output_vectors is not None else None
+        np.einsum("ij,ij->i", output_vectors[left], output_vectors[right])
+        if output_vectors is not None
+        else None
     )
     numbers_ok = numbers_agree(sides.numbers, left, right) if sides is not None else None
     same_system = sides.systems[left] == sides.systems[right] if sides is not None else None
-    keep = semantic_verdicts(score, out_sim, numbers_ok, same_system, settings)
+    answer = same_answer(sides, left, right, settings) if sides is not None else None
+    keep = semantic_verdicts(score, out_sim, numbers_ok, same_system, settings, answer)
     pairs = []
     outs = out_sim[keep].tolist() if out_sim is not None else [None] * int(keep.sum())
     for i, j, s, o in zip(left[keep].tolist(), right[keep].tolist(), score[keep].tolist(), outs, strict=True):

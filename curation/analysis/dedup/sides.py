@@ -39,32 +39,48 @@ def system_key(record: Record) -> int:
     system prompts are never copies of each other, and a long shared prompt must not make
     different inputs look alike, so it is compared for equality, not for similarity."""
     system = record.system_prompt
-    if not system:
-        return 0
-    digest = hashlib.blake2b(normalize_text(system).encode("utf-8"), digest_size=8).digest()
+    return _key(normalize_text(system)) if system else 0
+
+
+def _key(text: str) -> int:
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "little") >> 1
 
 
 @dataclass(frozen=True)
 class RecordSides:
-    """Per record, in record order: input shingles, output shingles, input numbers, system-prompt key."""
+    """Per record, in record order: input shingles, output shingles, input numbers, system-prompt
+    key, normalised-output key and the output's word count."""
 
     input_shingles: Shingles
     output_shingles: Shingles
     numbers: list[frozenset[str]]
     systems: np.ndarray  # int64
+    output_keys: np.ndarray  # int64: equal for outputs equal after normalisation
+    output_words: np.ndarray  # int64: words of the output's content (a JSON output's values)
 
     def __len__(self) -> int:
         return len(self.numbers)
 
+    def output_share(self) -> np.ndarray:
+        """Per record: how many records (itself included) give the same output after normalisation."""
+        _, inverse, counts = np.unique(self.output_keys, return_inverse=True, return_counts=True)
+        return counts[inverse]
+
     @staticmethod
     def concat(parts: Sequence[RecordSides]) -> RecordSides:
         """Merge per-batch sides (rows in the order of ``parts``)."""
+
+        def cat(name: str) -> np.ndarray:
+            return np.concatenate([getattr(p, name) for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+
         return RecordSides(
             Shingles.concat([p.input_shingles for p in parts]),
             Shingles.concat([p.output_shingles for p in parts]),
             [n for p in parts for n in p.numbers],
-            np.concatenate([p.systems for p in parts]) if parts else np.zeros(0, dtype=np.int64),
+            cat("systems"),
+            cat("output_keys"),
+            cat("output_words"),
         )
 
 
@@ -72,13 +88,14 @@ def record_sides(records: Sequence[Record], *, word_ngram: int = 0, char_ngram: 
     """One batch: shingles of each input and of each output (a JSON output reduced to its values),
     the numbers in each input and its system prompt's key."""
     inputs = [r.input_text for r in records]
+    contents = [content_text(r.output) for r in records]
     return RecordSides(
         shingle_texts(inputs, word_ngram=word_ngram, char_ngram=char_ngram),
-        shingle_texts(
-            [content_text(r.output) for r in records], word_ngram=word_ngram, char_ngram=char_ngram
-        ),
+        shingle_texts(contents, word_ngram=word_ngram, char_ngram=char_ngram),
         [input_numbers(t) for t in inputs],
         np.array([system_key(r) for r in records], dtype=np.int64),
+        np.array([_key(normalize_text(r.output)) for r in records], dtype=np.int64),
+        np.array([len(c.split()) for c in contents], dtype=np.int64),
     )
 
 
