@@ -11,9 +11,14 @@ How groups form (:func:`build_groups`), a greedy star clustering in keeper order
 
 1. Records identical after normalisation (the exact tier) form one unit: an equivalence class, so
    no chain is possible inside it.
-2. Units are visited best keeper first. A unit joins the already-started group whose keeper it is
-   linked to most strongly (tier, then score); a unit linked to no keeper starts a group of its own.
-   So a large candidate component is split into several groups, never merged into one.
+2. Star clustering (Aslam et al., 2004): units are visited best-reviewed first, then most
+   connected (most links), then by the rest of the keeper order below. A unit not yet grouped
+   becomes a keeper and takes every ungrouped unit linked to it directly; units linked only to
+   members (not keepers) wait for a keeper of their own. So a large candidate component is split
+   into several groups, never merged into one, and a group holds the records around its most
+   central one. (SemDeDup and NeMo Curator's semantic dedup drop a record when it is close to *any*
+   earlier one, even one that is itself dropped, so a dropped record's copy can be gone too;
+   text-dedup's and NeMo Curator's fuzzy dedup take connected components.)
 3. Each member is re-checked against the keeper itself (``judge``), since a link found between two
    members of exact-identical units is one of their copies.
 
@@ -270,17 +275,22 @@ def build_groups(
     for (ua, ub), pair in links.items():
         neighbours.setdefault(ua, []).append((ub, pair))
         neighbours.setdefault(ub, []).append((ua, pair))
-    # 3. Greedy stars in keeper order: join the best-linked started group, or start one.
-    order = sorted(unit_members, key=key)
-    rank = {unit: n for n, unit in enumerate(order)}
+
+    # 3. Star clustering: the best-reviewed, then most connected unit becomes a keeper and takes
+    # every ungrouped unit linked to it; repeat.
+    def centrality(unit: str) -> tuple[Any, ...]:
+        k = key(unit)
+        return (k[0], k[1], -len(neighbours.get(unit, [])), *k[2:])
+
     joined: dict[str, list[tuple[str, DuplicatePair | None]]] = {}
-    for unit in order:
-        centres = [(v, p) for v, p in neighbours.get(unit, []) if v in joined]
-        if centres:
-            centre, link = max(centres, key=lambda vp: (*_link_key(vp[1]), -rank[vp[0]]))
-            joined[centre].append((unit, link))
-        else:
-            joined[unit] = [(unit, None)]
+    grouped: set[str] = set()
+    for unit in sorted(unit_members, key=centrality):
+        if unit in grouped:
+            continue
+        takes = [(v, link) for v, link in neighbours.get(unit, []) if v not in grouped]
+        if takes or len(unit_members[unit]) > 1:
+            joined[unit] = [(unit, None), *takes]
+            grouped.update([unit, *(v for v, _ in takes)])
     # 4. Member → keeper links, re-checked against the keeper itself.
     groups = []
     for centre, units in joined.items():
