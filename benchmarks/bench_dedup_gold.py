@@ -21,7 +21,7 @@ record B = (p.b, q.b): a duplicate only when both p and q are paraphrases) and c
 combining the input and output similarity at matched recall: the data behind "input AND output".
 
 Embedding strategies are a registry (``EMBEDDINGS``): a later benchmark of faster embedders adds
-one entry and gets the same tables. Vectors are cached in ``$PAIRSMITH_CACHE/bench-embeddings.sqlite``.
+one entry and gets the same tables. Vectors are cached in ``$PAIRSMITH_CACHE/benchmarks/embeddings.sqlite``.
 
 Run: ``nice -n 5 .venv/bin/python benchmarks/bench_dedup_gold.py [--sets mrpc mqp ...] [--sample N]
 [--embedding minilm ...]`` (fetch the sets first: ``python -m benchmarks.public_sets fetch NAME``).
@@ -82,7 +82,7 @@ class Gold:
 
 
 def _ours(name: str, **settings: object) -> Callable[[list[str]], np.ndarray]:
-    cache = EmbeddingCache(user_cache_dir() / "bench-embeddings.sqlite")
+    cache = EmbeddingCache(user_cache_dir("benchmarks") / "embeddings.sqlite")
     embedder = get_embedder(name, **settings)
 
     def embed(texts: list[str]) -> np.ndarray:

@@ -28,6 +28,7 @@ from curation import metadata_keys as F
 from curation.model import Record, Response, ResponseStatus
 from curation.review.agreement import final_answer
 from curation.store.base import RecordStore
+from training.collapse import CollapseWarning, collapse_warning
 from training.export_config import ExportConfig
 
 # Reasons a record is left out (stable strings: the --json output and the dataset card use them).
@@ -92,6 +93,8 @@ class ExcludedItem:
 class CleanSet:
     included: list[CleanItem]
     excluded: list[ExcludedItem]
+    collapse: CollapseWarning | None = None
+    """Set when dedup and quality flags leave out more than 20 % of the records they judged."""
 
     def included_by(self) -> dict[str, int]:
         """How many included records came in as good, corrected, unreviewed, ..."""
@@ -119,6 +122,7 @@ class CleanSet:
             "excluded": len(self.excluded),
             "included_by": self.included_by(),
             "excluded_by": self.excluded_by(),
+            "collapse": self.collapse.as_dict() if self.collapse else None,
         }
         if per_record:
             rows: list[dict[str, Any]] = [
@@ -295,7 +299,12 @@ def select_from(records: Sequence[Record], responses: Iterable[Response], config
     included, duplicates = _deduplicate(candidates, records, config)
     position = {r.id: i for i, r in enumerate(records)}
     excluded = sorted(excluded + duplicates, key=lambda e: position[e.record_id])
-    return CleanSet(included=included, excluded=excluded)
+    warning = collapse_warning(
+        len(included),
+        [(e.record_id, e.reason, e.detail) for e in excluded],
+        {r.id: r.input_text for r in records},
+    )
+    return CleanSet(included=included, excluded=excluded, collapse=warning)
 
 
 def select_clean_set(store: RecordStore, config: ExportConfig | None = None) -> CleanSet:

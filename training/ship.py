@@ -26,6 +26,7 @@ from curation.errors import BadInputError, ConflictError, NotFoundError
 from curation.files import atomic_write_json, atomic_write_text
 from curation.project import open_store
 from curation.review.auth import require_owner_for
+from training.clean_set import select_clean_set
 from training.config import TrainConfig
 from training.evaluate import SCHEMA_FILE, evaluate_run
 from training.export import export_clean_set
@@ -83,6 +84,8 @@ class ShipResult:
     run_dir: Path
     stages: dict[str, dict[str, Any]]
     report: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """What the run said first: a clean set that dedup or quality flags would collapse."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +97,7 @@ class ShipResult:
             "primary_metric": self.report.get("primary_metric"),
             "base": self.report.get("base", {}).get(self.report.get("primary_metric", ""), None),
             "tuned": self.report.get("tuned", {}).get(self.report.get("primary_metric", ""), None),
+            "warnings": list(self.warnings),
         }
 
 
@@ -196,6 +200,12 @@ def ship(
                 say({"stage": "export", "message": "selecting the clean set", "fraction": 0.0, "eta_s": None})
                 store = open_store(project_dir, api_key=api_key)
                 try:
+                    collapse = select_clean_set(store, config.export).collapse
+                    if collapse is not None:
+                        # Said before anything is exported or trained, and kept with the run.
+                        state["warnings"] = [collapse.message()]
+                        atomic_write_json(run / STATE_FILE, state)
+                        say({"stage": "export", "fraction": 0.0, "eta_s": None, "warning": collapse.message()})
                     result = export_clean_set(
                         store, run / "export", config.export, project_dir=project_dir, user=user
                     )
@@ -235,4 +245,4 @@ def ship(
             )
             raise
         mark("succeeded", error=None, failed_stage=None)
-    return ShipResult(run_dir=run, stages=state["stages"], report=report)
+    return ShipResult(run_dir=run, stages=state["stages"], report=report, warnings=state.get("warnings", []))

@@ -77,3 +77,19 @@ def test_a_failed_job_shows_its_error_and_resume_only_when_it_can_work(seeded_pr
     assert "missing.yaml" in at.error[-1].value.replace("\\", "") and "failed" in at.error[-1].value
     assert not [b for b in at.button if b.key == "train_resume"]
     assert any("A resume would fail the same way" in c.value for c in at.caption)
+
+
+def test_a_collapsing_clean_set_is_said_first_with_examples(seeded_project):
+    from curation import metadata_keys as F
+
+    records = [
+        make_record(id=f"r{i}", metadata={F.DUP_GROUP: "dup-1", F.DUP_KEEPER: "yes" if i == 0 else None})
+        for i in range(6)
+    ] + [make_record(id="other")]
+    root, _ = seeded_project(records)
+    at = app_as(root, OWNER, PAGE)
+    at.toggle(key="train_unreviewed").set_value(True).run()
+    no_exception(at)
+    assert "would leave out 5 of the 7" in at.warning[0].value
+    examples = at.dataframe[0].value  # the first table on the page
+    assert list(examples["reason"]) == ["duplicate"] * 3 and list(examples["example"]) == ["r1", "r2", "r3"]

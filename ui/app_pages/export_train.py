@@ -35,6 +35,19 @@ include_unreviewed = st.toggle(
     key="train_unreviewed",
 )
 preview: dict[str, Any] = services.clean_set_preview(store, services.stamp(session), include_unreviewed)
+collapse = preview.get("collapse")
+if collapse:
+    # Said first, before any figure: dedup or quality flags would drop a large share of the data.
+    st.warning(render.md_escape(collapse["message"]), icon="⚠️")
+    st.dataframe(
+        [
+            {"reason": r["reason"], "records": r["records"], "example": e["id"], "input": e["input"]}
+            for r in collapse["reasons"]
+            for e in r["examples"]
+        ],
+        hide_index=True,
+        width="stretch",
+    )
 cols = st.columns(3)
 cols[0].metric("Records", preview["records"])
 cols[1].metric("Would be exported", preview["included"])

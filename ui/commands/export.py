@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from curation.project import open_store
@@ -57,6 +58,10 @@ def export(
         if as_json:
             print_json(summary)
             return
+        out = Console()
+        if summary["collapse"]:
+            # Said first: a collapsing clean set is the thing to look at before any table.
+            out.print(f"[bold yellow]Warning:[/] {escape(summary['collapse']['message'])}\n")
         table = Table(title=f"Clean set: {summary['included']} of {summary['records']} records included")
         table.add_column("outcome")
         table.add_column("reason")
@@ -65,7 +70,7 @@ def export(
             table.add_row("included", reason, str(n))
         for reason, n in summary["excluded_by"].items():
             table.add_row("excluded", reason, str(n))
-        Console().print(table)
+        out.print(table)
         return
     if as_json:
         print_json(result)

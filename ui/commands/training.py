@@ -21,6 +21,8 @@ def _printer(enabled: bool) -> Any:
     def show(info: dict[str, Any]) -> None:
         if not enabled:
             return
+        if info.get("warning"):
+            console.print(f"Warning: {info['warning']}", style="bold yellow", markup=False, highlight=False)
         phase = (info.get("stage"), info.get("message"))
         tenth = int(10 * float(info.get("fraction") or 0))
         if phase != last["phase"] or tenth != last["tenth"]:
