@@ -135,11 +135,12 @@ class Scores:
 
 
 def precision_at_recall(similarity: np.ndarray, labels: np.ndarray, recall: float) -> float:
-    """The best precision any threshold on ``similarity`` reaches with recall ≥ ``recall``."""
+    """Interpolated precision: the best precision any threshold on ``similarity`` reaches with
+    recall ≥ ``recall`` (pairs scored -inf are never predicted)."""
     order = np.argsort(-similarity, kind="stable")
     hits = np.cumsum(labels[order] == 1)
     precision = hits / np.arange(1, len(order) + 1)
-    reached = hits / max(int(labels.sum()), 1) >= recall - 1e-9
+    reached = (hits / max(int(labels.sum()), 1) >= recall - 1e-9) & np.isfinite(similarity[order])
     return float(precision[reached].max()) if reached.any() else 0.0
 
 
@@ -153,7 +154,9 @@ class Sides:
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def constant_reply_sides(gold: Gold, vectors: np.ndarray, reply_vector: np.ndarray | None, near: NearSettings) -> Sides:
+def constant_reply_sides(
+    gold: Gold, vectors: np.ndarray, reply_vector: np.ndarray | None, near: NearSettings
+) -> Sides:
     records = [Record(input=t, output=CONSTANT_REPLY) for t in gold.texts]
     sides = record_sides(records, word_ngram=near.word_ngram, char_ngram=near.char_ngram)
     outputs = None if reply_vector is None else np.repeat(reply_vector[None, :], len(gold.texts), axis=0)
@@ -161,7 +164,9 @@ def constant_reply_sides(gold: Gold, vectors: np.ndarray, reply_vector: np.ndarr
 
 
 def semantic_decision(gold: Gold, s: Sides, settings: SemanticSettings) -> tuple[np.ndarray, np.ndarray]:
-    """(decision, input cosine) of the semantic tier on each gold pair."""
+    """(decision, curve score) of the semantic tier on each gold pair; the curve score is the input
+    cosine where every other condition holds, -inf where one vetoes the pair (so sweeping the input
+    threshold traces the tier's precision-recall curve)."""
     left, right = gold.left, gold.right
     in_sim = np.einsum("ij,ij->i", s.inputs[left], s.inputs[right])
     out_sim = None if s.outputs is None else np.einsum("ij,ij->i", s.outputs[left], s.outputs[right])
@@ -173,7 +178,14 @@ def semantic_decision(gold: Gold, s: Sides, settings: SemanticSettings) -> tuple
         settings,
         same_answer(s.sides, left, right, settings),
     )
-    return decision, in_sim
+    rest = semantic_verdicts(
+        np.ones(len(left)),
+        out_sim,
+        numbers_agree(s.sides.numbers, left, right),
+        s.sides.systems[left] == s.sides.systems[right],
+        settings,
+    )
+    return decision, np.where(rest, in_sim, -np.inf)
 
 
 def old_rule(gold: Gold, s: Sides) -> np.ndarray:
@@ -248,7 +260,7 @@ def run(
         f"semantic tier: input ≥ {semantic.threshold}, output ≥ {semantic.output_threshold}, numbers must not "
         f"contradict; near tier: char {near.char_ngram}-grams, Jaccard ≥ {near.threshold} on each side"
     )
-    header = "| set | pairs (dup) | method | P / R / F1 | plain cosine P at that R |"
+    header = "| set | pairs (dup) | method | P / R / F1 | interpolated P at that R: tier vs plain cosine |"
     print(header)
     print("|" + "---|" * 5)
     sided: dict[str, dict[str, tuple[float, float, float]]] = {}
@@ -263,23 +275,36 @@ def run(
         plain_sim = np.einsum("ij,ij->i", baseline[gold.left], baseline[gold.right])
         plain_s = time.perf_counter() - start
         at_threshold = Scores.of(plain_sim >= semantic.threshold, gold.labels)
-        print(f"| {label} | plain cosine ≥ {semantic.threshold} ({plain_s:.0f} s) | {at_threshold.cell()} | |")
+        print(
+            f"| {label} | plain cosine ≥ {semantic.threshold} ({plain_s:.0f} s) | {at_threshold.cell()} | |"
+        )
         for strategy, embed in strategies.items():
             start = time.perf_counter()
             vectors = embed(gold.texts)
             seconds = time.perf_counter() - start
             reply = embed([CONSTANT_REPLY])[0]
             with_reply = constant_reply_sides(gold, vectors, reply, near)
-            decision, in_sim = semantic_decision(gold, with_reply, semantic)
+            decision, curve = semantic_decision(gold, with_reply, semantic)
             tier = Scores.of(decision, gold.labels)
-            alone = Scores.of(semantic_decision(gold, constant_reply_sides(gold, vectors, None, near), semantic)[0], gold.labels)
+            tier_p = precision_at_recall(curve, gold.labels, tier.recall)
+            alone = Scores.of(
+                semantic_decision(gold, constant_reply_sides(gold, vectors, None, near), semantic)[0],
+                gold.labels,
+            )
             same = "same" if alone == tier else f"DIFFERENT without output: {alone.cell()}"
             baseline_p = precision_at_recall(plain_sim, gold.labels, tier.recall)
             print(
                 f"| {label} | semantic tier, {strategy} ({seconds:.0f} s; {same}) | {tier.cell()} | "
-                f"{baseline_p:.3f} ({'≥' if tier.precision >= baseline_p - 1e-9 else '<'}) |"
+                f"{tier_p:.4f} {'≥' if tier_p >= baseline_p - 1e-9 else '<'} {baseline_p:.4f} |"
             )
-            print(f"| {label} | old rule (pair vector ≥ 0.82), {strategy} | {Scores.of(old_rule(gold, with_reply), gold.labels).cell()} | |")
+            levels = " · ".join(
+                f"R {r}: {precision_at_recall(curve, gold.labels, r):.3f} vs {precision_at_recall(plain_sim, gold.labels, r):.3f}"
+                for r in (0.4, 0.5, 0.6, 0.7)
+            )
+            print(f"| {label} | curve, {strategy}: tier vs plain cosine | {levels} | |")
+            print(
+                f"| {label} | old rule (pair vector ≥ 0.82), {strategy} | {Scores.of(old_rule(gold, with_reply), gold.labels).cell()} | |"
+            )
             if strategy == embeddings[0]:
                 sided[name] = two_sided(gold, vectors)
         near_keep, _, _ = near_verdicts(with_reply.sides, gold.left, gold.right, near)
@@ -291,8 +316,10 @@ def run(
             f"| {Scores.of(found, gold.labels).cell()} | |"
         )
     if sided:
-        print("\nTwo-sided gold records (both sides from gold pairs; duplicate only when both are): "
-              "best F1 of each rule")
+        print(
+            "\nTwo-sided gold records (both sides from gold pairs; duplicate only when both are): "
+            "best F1 of each rule"
+        )
         print("| set | rule | recall | precision | F1 |")
         print("|---|---|---|---|---|")
         for name, rules in sided.items():

@@ -33,8 +33,6 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from benchmarks.public_sets import cached_dir
 from curation import metadata_keys
 from curation.analysis.dedup.text import canonical_words, content_text, normalize_text
@@ -42,7 +40,7 @@ from curation.analysis.pipeline import analyze_project
 from curation.errors import PairsmithError
 from curation.importing.importer import import_file
 from curation.importing.shapes import ColumnMapping
-from curation.project import init_project, open_store
+from curation.project import init_project
 from curation.store.base import RecordStore
 from training.clean_set import select_clean_set
 from training.export_config import ExportConfig
@@ -131,11 +129,21 @@ class RealSet:
 
 
 SETS = [
-    RealSet("banking77 + constant reply", "banking77", "classification, constant output", _banking77(CONSTANT_REPLY)),
+    RealSet(
+        "banking77 + constant reply",
+        "banking77",
+        "classification, constant output",
+        _banking77(CONSTANT_REPLY),
+    ),
     RealSet("banking77 + label as output", "banking77", "classification, label output", _banking77(None)),
     RealSet("gsm8k", "gsm8k", "maths, numeric answers", _file("grade_school_math/data/test.jsonl")),
     RealSet("fastchat-dummy", "fastchat-dummy", "multi-turn chat", _file("data/dummy_conversation.json")),
-    RealSet("glaive-toolcall-demo", "glaive-toolcall-demo", "tool calls", _file("data/glaive_toolcall_en_demo.json")),
+    RealSet(
+        "glaive-toolcall-demo",
+        "glaive-toolcall-demo",
+        "tool calls",
+        _file("data/glaive_toolcall_en_demo.json"),
+    ),
     RealSet("mrpc sentences + constant reply", "mrpc", "paraphrase set", _mrpc_sentences),
     RealSet("mrpc train file (tsv)", "mrpc", "paraphrase pairs as shipped", _mrpc_tsv),
     RealSet("alpaca-demo", "alpaca-demo", "long-form answers", _file("data/alpaca_en_demo.json")),
@@ -147,7 +155,11 @@ SETS = [
 
 def _grams(text: str, n: int) -> set[str]:
     canon = canonical_words(text)
-    return {canon[i : i + n] for i in range(len(canon) - n + 1)} if len(canon) >= n else ({canon} if canon else set())
+    return (
+        {canon[i : i + n] for i in range(len(canon) - n + 1)}
+        if len(canon) >= n
+        else ({canon} if canon else set())
+    )
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
@@ -170,21 +182,34 @@ def below_threshold(store: RecordStore, project_dir: Path) -> list[str]:
         for pair in group["pairs"]:
             member = records[pair["b"] if pair["a"] == keeper.id else pair["a"]]
             if pair["tier"] == "exact":
-                ok = normalize_text(member.input_text) == normalize_text(keeper.input_text) and normalize_text(
-                    member.output
-                ) == normalize_text(keeper.output)
+                ok = normalize_text(member.input_text) == normalize_text(
+                    keeper.input_text
+                ) and normalize_text(member.output) == normalize_text(keeper.output)
             elif pair["tier"] == "near":
                 n = near["char_ngram"]
-                ok = _jaccard(_grams(member.input_text, n), _grams(keeper.input_text, n)) >= near["threshold"] - 0.005
+                ok = (
+                    _jaccard(_grams(member.input_text, n), _grams(keeper.input_text, n))
+                    >= near["threshold"] - 0.005
+                )
                 ok &= (
                     _jaccard(_grams(content_text(member.output), n), _grams(content_text(keeper.output), n))
                     >= near["output_threshold"] - 0.005
                 )
             else:
-                cin = float(vectors[metadata_keys.VECTOR_INPUT][member.id] @ vectors[metadata_keys.VECTOR_INPUT][keeper.id])
-                cout = float(vectors[metadata_keys.VECTOR_OUTPUT][member.id] @ vectors[metadata_keys.VECTOR_OUTPUT][keeper.id])
+                cin = float(
+                    vectors[metadata_keys.VECTOR_INPUT][member.id]
+                    @ vectors[metadata_keys.VECTOR_INPUT][keeper.id]
+                )
+                cout = float(
+                    vectors[metadata_keys.VECTOR_OUTPUT][member.id]
+                    @ vectors[metadata_keys.VECTOR_OUTPUT][keeper.id]
+                )
                 same_answer = normalize_text(member.output) == normalize_text(keeper.output)
-                floor = min(semantic["threshold"], semantic["same_answer_threshold"] or 1.0) if same_answer else semantic["threshold"]
+                floor = (
+                    min(semantic["threshold"], semantic["same_answer_threshold"] or 1.0)
+                    if same_answer
+                    else semantic["threshold"]
+                )
                 ok = cin >= floor - 1e-4 and (same_answer or cout >= semantic["output_threshold"] - 1e-4)
             if not ok:
                 bad.append(f"{member.id} ({pair['tier']}) vs keeper {keeper.id}")
@@ -209,7 +234,10 @@ def purity(groups: list[dict[str, Any]], row_of: dict[str, int], prepared: Prepa
 def run_set(real: RealSet, sample: int | None) -> dict[str, Any]:
     folder = cached_dir(real.public_set)
     if folder is None:
-        return {"set": real.name, "error": f"not fetched: python -m benchmarks.public_sets fetch {real.public_set}"}
+        return {
+            "set": real.name,
+            "error": f"not fetched: python -m benchmarks.public_sets fetch {real.public_set}",
+        }
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         prepared = real.prepare(folder, work, sample)
@@ -218,11 +246,20 @@ def run_set(real: RealSet, sample: int | None) -> dict[str, Any]:
         start = time.perf_counter()
         try:
             report = import_file(
-                store, prepared.file, quarantine_dir=root / "quarantine", mapping=prepared.mapping, format=prepared.format
+                store,
+                prepared.file,
+                quarantine_dir=root / "quarantine",
+                mapping=prepared.mapping,
+                format=prepared.format,
             )
         except PairsmithError as exc:
             store.close()
-            return {"set": real.name, "shape": real.shape, "rows": prepared.data_rows, "error": f"import failed: {exc}"}
+            return {
+                "set": real.name,
+                "shape": real.shape,
+                "rows": prepared.data_rows,
+                "error": f"import failed: {exc}",
+            }
         row: dict[str, Any] = {
             "set": real.name,
             "shape": real.shape,
@@ -262,11 +299,28 @@ def run_set(real: RealSet, sample: int | None) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sets", nargs="+", default=[s.name for s in SETS])
-    parser.add_argument("--sample", type=int, default=None, help="Rows of the derived sets (default 4,000 / 6,000)")
+    parser.add_argument(
+        "--sample", type=int, default=None, help="Rows of the derived sets (default 4,000 / 6,000)"
+    )
     args = parser.parse_args()
     chosen = [s for s in SETS if s.name in args.sets]
-    columns = ["set", "shape", "rows", "imported", "quarantined", "rows_match", "kept", "dedup_excluded",
-               "classes_kept", "largest_group", "purity", "below_threshold", "flags", "collapse_warning", "seconds"]
+    columns = [
+        "set",
+        "shape",
+        "rows",
+        "imported",
+        "quarantined",
+        "rows_match",
+        "kept",
+        "dedup_excluded",
+        "classes_kept",
+        "largest_group",
+        "purity",
+        "below_threshold",
+        "flags",
+        "collapse_warning",
+        "seconds",
+    ]
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
     for real in chosen:

@@ -11,9 +11,10 @@ docs/export.md), applied in this order so every record gets exactly one reason:
    nobody reviewed are left out unless ``include_unreviewed``.
 2. quality: records carrying an excluded quality flag (metadata ``flags``) or an empty final output
    are left out.
-3. duplicates: one keeper per duplicate group (metadata ``dup_group``), chosen by the human
-   resolution (``dup_resolution``: keep / drop / conflict), then the suggested keeper
-   (``dup_keeper``), then the first reviewed member in import order.
+3. duplicates: per duplicate group (metadata ``dup_group``), the human resolution
+   (``dup_resolution``: keep / drop / conflict) first; without one, the suggested keeper
+   (``dup_keeper``) stays and members linked to it by a tier in ``dedup_tiers`` (exact and near by
+   default; semantic paraphrases wait for a reviewer) are left out.
 """
 
 from __future__ import annotations
@@ -270,12 +271,25 @@ def _deduplicate(
             continue
         if not alive:
             continue
+        auto = set(config.dedup_tiers)
         suggested = [m for m in alive if m.metadata.get(F.DUP_KEEPER) == "yes"]
-        reviewed = [m for m in alive if by_id[m.id].label is not None]
-        keeper = (suggested or reviewed or alive)[0]
-        for m in alive:
-            if m.id != keeper.id:
-                out[m.id] = ExcludedItem(m.id, DUPLICATE, f"group {group}: kept {keeper.id}")
+        if suggested:
+            # Every member is a copy of the keeper (groups are stars): drop those linked by an
+            # automatic tier; paraphrases (semantic, by default) wait for a reviewer.
+            keeper = suggested[0]
+            for m in alive:
+                if m.id != keeper.id and m.metadata.get(F.DUP_TIER, "exact") in auto:
+                    out[m.id] = ExcludedItem(m.id, DUPLICATE, f"group {group}: kept {keeper.id}")
+            continue
+        # The keeper itself is out (flagged, rejected): members are copies of it, not proven copies
+        # of each other, except exact ones (identical to it, so to each other).
+        exact = [m for m in alive if m.metadata.get(F.DUP_TIER, "exact") == "exact"]
+        if "exact" in auto:
+            reviewed = [m for m in exact if by_id[m.id].label is not None]
+            for m in exact:
+                first = (reviewed or exact)[0]
+                if m.id != first.id:
+                    out[m.id] = ExcludedItem(m.id, DUPLICATE, f"group {group}: kept {first.id}")
     return [i for i in candidates if i.record.id not in out], list(out.values())
 
 

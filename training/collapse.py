@@ -100,7 +100,11 @@ def collapse_warning(
     counts: Counter[str] = Counter()
     shown: dict[str, list[dict[str, str]]] = {}
     for rid, reason, detail in filtered:
-        keys = [f"{reason}: {flag.strip()}" for flag in detail.split(",")] if reason == "quality_flag" else [reason]
+        keys = (
+            [f"{reason}: {flag.strip()}" for flag in detail.split(",")]
+            if reason == "quality_flag"
+            else [reason]
+        )
         for key in keys:
             counts[key] += 1
             if len(shown.setdefault(key, [])) < examples:

@@ -233,3 +233,16 @@ def test_select_clean_set_reads_a_real_store(
     clean = select_clean_set(store, ExportConfig())
     assert kept(clean) == {good.id: good.output, fixed.id: "better"}
     assert reasons(clean) == {bad.id: LABEL_EXCLUDED}
+
+
+def test_copies_are_left_out_but_paraphrases_wait_for_a_reviewer() -> None:
+    keeper = group("g", **{F.DUP_KEEPER: "yes", F.DUP_TIER: "near"})
+    copy = group("g", **{F.DUP_TIER: "near"})
+    paraphrase = group("g", **{F.DUP_TIER: "semantic"})
+    records = [keeper, copy, paraphrase]
+    clean = select_from(records, [], ExportConfig(include_unreviewed=True))
+    assert set(kept(clean)) == {keeper.id, paraphrase.id} and reasons(clean) == {copy.id: DUPLICATE}
+    strict = select_from(
+        records, [], ExportConfig(include_unreviewed=True, dedup_tiers=["exact", "near", "semantic"])
+    )
+    assert set(kept(strict)) == {keeper.id}
