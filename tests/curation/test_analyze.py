@@ -89,7 +89,7 @@ def test_results_land_in_metadata_vectors_and_artifacts(make_local_project: Proj
         ]
     )
     report = _analyze(root, clusters={"k": 4})
-    assert report.clusters == 4 and report.duplicate_groups.get("exact") == 1
+    assert report.clusters == 4 and sum(report.duplicate_groups.values()) >= 1
     assert set(store.vector_names()) == {
         metadata_keys.VECTOR_INPUT,
         metadata_keys.VECTOR_OUTPUT,
@@ -105,8 +105,9 @@ def test_results_land_in_metadata_vectors_and_artifacts(make_local_project: Proj
     empty = store.get_record("empty")
     assert "empty_output" in empty.metadata[metadata_keys.FLAGS]
     assert [s.value for s in empty.suggestions] == ["bad"]
-    [group] = duplicate_groups(root, tier="exact")
-    assert {"r0000", "r0000-copy"} <= {r["id"] for r in group["records"]}  # plus near copies of the template
+    # The exact copy and near copies of the template form one star; its tier is its weakest link.
+    [group] = [g for g in duplicate_groups(root) if "r0000" in {r["id"] for r in g["records"]}]
+    assert {"r0000", "r0000-copy"} <= {r["id"] for r in group["records"]} and group["tier"] == "near"
     assert all(isinstance(r["source_row"], int) for r in group["records"]) and group["keeper"] in {
         r["id"] for r in group["records"]
     }
