@@ -197,3 +197,18 @@ def test_subset_diversity_and_sampler(make_local_project: ProjectFactory) -> Non
     picks = next_to_review(store, 3)
     topics = {int(p[1:]) % 4 for p in picks}
     assert len(picks) == 3 and 0 not in topics and len(topics) == 3
+
+
+def test_a_text_repeated_in_one_run_is_not_a_cache_hit(make_local_project: ProjectFactory) -> None:
+    root, store = make_local_project()
+    store.upsert_records(
+        [
+            make_record(id=f"c{i:02d}", input=f"question {i} about {TOPICS[i % 4]}", output="Noted.")
+            for i in range(20)
+        ]
+    )
+    first = _analyze(root)
+    # 20 inputs and one reply, all new: the reply's 19 repeats are neither embedded nor cache hits.
+    assert first.embedded_texts == 21 and first.cached_texts == 0
+    again = _analyze(root)
+    assert again.embedded_texts == 0 and again.cached_texts == 21
