@@ -178,10 +178,18 @@ for group in shown.groups:
             f"**Group {render.md_escape(gid)}** · tier {render.md_escape(str(group['tier']))} · "
             f"similarity {float(group['score']):.3f}" + (" · decided" if decided else "")
         )
+        # Every member is a copy of the keeper: show how close each one is to it, side by side.
+        links = {p["a"] if p["b"] == group.get("keeper") else p["b"]: p for p in group.get("pairs", [])}
         columns = st.columns(min(len(members), 4) or 1)
         for n, record in enumerate(members):
             with columns[n % len(columns)]:
                 keeper = " (suggested keeper)" if record.id == group.get("keeper") else ""
+                link = links.get(record.id)
+                if link:
+                    output = link.get("output_score")
+                    keeper = f" · {link['tier']} to the keeper: input {float(link['score']):.2f}" + (
+                        f", output {float(output):.2f}" if output is not None else ""
+                    )
                 decision = decisions.get(record.id)
                 st.caption(f"{render.md_escape(record.id)}{keeper}" + (f" · {decision}" if decision else ""))
                 st.text(render.snippet(record.input_text, 400))
