@@ -146,7 +146,14 @@ SETS = [
     ),
     RealSet("mrpc sentences + constant reply", "mrpc", "paraphrase set", _mrpc_sentences),
     RealSet("mrpc train file (tsv)", "mrpc", "paraphrase pairs as shipped", _mrpc_tsv),
-    RealSet("alpaca-demo", "alpaca-demo", "long-form answers", _file("data/alpaca_en_demo.json")),
+    RealSet("alpaca-en-demo", "alpaca-en-demo", "long-form answers", _file("data/alpaca_en_demo.json")),
+    RealSet(
+        "llamafactory-v1-sft-demo",
+        "llamafactory-v1-sft-demo",
+        "chat, content parts",
+        _file("data/v1_sft_demo.jsonl"),
+    ),
+    RealSet("dpo-en-demo", "dpo-en-demo", "preference pairs", _file("data/dpo_en_demo.json")),
 ]
 
 

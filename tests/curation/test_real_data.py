@@ -87,7 +87,9 @@ def test_mrpc_train_file_imports_every_data_row(tmp_path: Path) -> None:
     ("name", "relative", "max_dropped"),
     [
         ("gsm8k", "grade_school_math/data/test.jsonl", 0.05),
-        ("alpaca-demo", "data/alpaca_en_demo.json", 0.05),
+        ("alpaca-en-demo", "data/alpaca_en_demo.json", 0.05),
+        ("llamafactory-v1-sft-demo", "data/v1_sft_demo.jsonl", 0.05),
+        ("dpo-en-demo", "data/dpo_en_demo.json", 0.05),
         # FastChat's sample is ~167 identity questions x 3 closings: most chats are near copies.
         ("fastchat-dummy", "data/dummy_conversation.json", None),
         ("glaive-toolcall-demo", "data/glaive_toolcall_en_demo.json", 0.05),
