@@ -205,7 +205,9 @@ def ship(
                         # Said before anything is exported or trained, and kept with the run.
                         state["warnings"] = [collapse.message()]
                         atomic_write_json(run / STATE_FILE, state)
-                        say({"stage": "export", "fraction": 0.0, "eta_s": None, "warning": collapse.message()})
+                        say(
+                            {"stage": "export", "fraction": 0.0, "eta_s": None, "warning": collapse.message()}
+                        )
                     result = export_clean_set(
                         store, run / "export", config.export, project_dir=project_dir, user=user
                     )

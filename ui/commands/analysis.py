@@ -45,7 +45,7 @@ def analyze(
         "--semantic-threshold",
         min=-1.0,
         max=1.0,
-        help="Cosine of input+output vectors that links semantic duplicates (default 0.82).",
+        help="Cosine of the input vectors that links semantic duplicates (default 0.85; outputs are checked on their own).",
     ),
 ) -> None:
     """Embed, check quality, find duplicates (exact, near, semantic), cluster and measure diversity."""
