@@ -64,12 +64,6 @@ def test_mrpc_sentences_with_a_constant_reply(tmp_path: Path) -> None:
     assert members_below_threshold(run) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11 item 6 (import fidelity, another branch): the TSV reader glues rows at stray quotes "
-    "(3,917 imported + 45 quarantined of 4,076 data lines); strict, so the fix turns this into a failure "
-    "that asks to remove the marker",
-)
 def test_mrpc_train_file_imports_every_data_row(tmp_path: Path) -> None:
     path = public_set("mrpc") / "dataset/msr-paraphrase-corpus/msr_paraphrase_train.txt"
     data_rows = sum(1 for line in path.read_text(encoding="utf-8-sig").splitlines()[1:] if line.strip())
@@ -92,7 +86,8 @@ def test_mrpc_train_file_imports_every_data_row(tmp_path: Path) -> None:
         ("dpo-en-demo", "data/dpo_en_demo.json", 0.05),
         # FastChat's sample is ~167 identity questions x 3 closings: most chats are near copies.
         ("fastchat-dummy", "data/dummy_conversation.json", None),
-        ("glaive-toolcall-demo", "data/glaive_toolcall_en_demo.json", 0.05),
+        # The Glaive demo repeats whole chats: 38 exact copies among 300.
+        ("glaive-toolcall-demo", "data/glaive_toolcall_en_demo.json", None),
     ],
 )
 def test_every_row_is_imported_or_quarantined_and_groups_hold(
