@@ -51,7 +51,8 @@ REJECTED_OUTPUT = "rejected_output"
 # Review.
 ADJUDICATED_BY = "adjudicated_by"  # name of the owner who set this record's final answer
 FINAL_ANSWER = "final_answer"  # {"values": {question: answer}, "by": owner, "at": ISO time}: the adjudication
-REVIEW_KEYS = (DUP_RESOLUTION, ADJUDICATED_BY, FINAL_ANSWER)
+ASSIGNED_TO = "assigned_to"  # list[str]: who is to review this record (curation.review.assignment)
+REVIEW_KEYS = (DUP_RESOLUTION, ADJUDICATED_BY, FINAL_ANSWER, ASSIGNED_TO)
 """Keys review writes (decisions, not source data): analysis never touches them."""
 
 # Every key analysis owns: re-running analysis replaces these and nothing else.

@@ -13,13 +13,37 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from curation.errors import NotFoundError
+from curation.errors import BadInputError, NotFoundError
 from curation.files import user_cache_dir
 from curation.packaged_models import smollm2_gguf_path
 
 DEFAULT_BASE_MODEL = "smollm2-135m-instruct"
 """The name that selects the bundled model (also the default of every training config)."""
 _READY_MARKER = "config.json"
+
+
+def check_base_model(name: str) -> str:
+    """The base model to train from, checked before a run starts: the bundled name, a local Hugging
+    Face model folder (it must hold ``config.json``; returned as an absolute path), or a hub id when
+    downloads are allowed. BadInputError says which it is not."""
+    name = name.strip()
+    if not name:
+        raise BadInputError(f"choose a base model (the bundled one is '{DEFAULT_BASE_MODEL}')")
+    if name == DEFAULT_BASE_MODEL:
+        return name
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise BadInputError(f"{path} holds no config.json: it is not a Hugging Face model folder")
+        return str(path.resolve())
+    if path.is_absolute() or name.startswith((".", "~")) or name.count("/") != 1:
+        raise BadInputError(f"{name} is not a model folder on this machine")
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        raise BadInputError(
+            f"{name} is not a folder on this machine, and model downloads are off (HF_HUB_OFFLINE=1): "
+            f"use '{DEFAULT_BASE_MODEL}' or a local model folder"
+        )
+    return name
 
 
 def cache_root() -> Path:

@@ -56,6 +56,35 @@ REASONS = (
     DUP_CONFLICT,
 )
 
+REASON_NAMES = {
+    UNREVIEWED: "not reviewed yet",
+    DISCARDED: "discarded by a reviewer",
+    LABEL_EXCLUDED: "labelled bad",
+    NO_CORRECTION: "needs a fix, but no corrected output was written",
+    DISAGREEMENT: "reviewers disagree (no final answer yet)",
+    QUALITY_FLAG: "has a quality problem (flag)",
+    EMPTY: "empty input or output",
+    DUP_DROPPED: "duplicate a reviewer chose to drop",
+    DUPLICATE: "duplicate: another copy is kept",
+    DUP_CONFLICT: "duplicates that disagree (marked as conflict)",
+}
+"""What each reason means, in words for the Export page (the codes stay stable for --json)."""
+INCLUDED_NAMES = {
+    "good": "labelled good",
+    "needs_fix_corrected": "corrected by a reviewer",
+    "unreviewed": "not reviewed (included on request)",
+}
+
+
+def plain_reason(code: str) -> str:
+    """The plain words for a reason code (left out) or an inclusion (``good``, ``needs_fix_corrected``);
+    an unknown code (a label the project added) is shown with its underscores as spaces. A code with a
+    detail (``quality_flag: truncated_output``) keeps its detail."""
+    code, _, detail = code.partition(": ")
+    words = REASON_NAMES.get(code) or INCLUDED_NAMES.get(code) or code.replace("_", " ")
+    return f"{words}: {detail}" if detail else words
+
+
 _DISCARD = "(discarded)"
 _NO_LABEL = "(no label)"
 
@@ -136,6 +165,23 @@ class CleanSet:
             ]
             out["per_record"] = rows
         return out
+
+
+def dry_run_csv(clean: CleanSet) -> str:
+    """The dry run as a spreadsheet: one row per record with whether it would be exported, the reason
+    in plain words, its code (as in `pairsmith export --dry-run --json`) and the detail."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "exported", "why", "reason_code", "detail"])
+    for row in clean.summary(per_record=True)["per_record"]:
+        code = str(row["reason"])
+        writer.writerow(
+            [row["id"], "yes" if row["included"] else "no", plain_reason(code), code, row["detail"]]
+        )
+    return out.getvalue()
 
 
 def _verdict(response: Response, config: ExportConfig) -> str:

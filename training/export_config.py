@@ -18,6 +18,15 @@ from curation.model import CORRECTION_QUESTION, LABEL_GOOD, LABEL_NEEDS_FIX, LAB
 
 DEFAULT_EXCLUDED_FLAGS = ["empty_output", "truncated_output", "too_long", "invalid_json", "schema_mismatch"]
 FORMAT_NAMES = ("hf", "parquet", "openai", "alpaca", "sharegpt")
+FORMAT_DESCRIPTIONS = {
+    "hf": "Hugging Face dataset",
+    "parquet": "Parquet",
+    "openai": "OpenAI chat JSONL",
+    "alpaca": "Alpaca JSON",
+    "sharegpt": "ShareGPT JSON",
+    "preference": "Preference pairs (DPO)",
+}
+"""What each export format is, in a few words (the Export page's choice)."""
 
 
 class SplitFractions(BaseModel):

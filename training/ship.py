@@ -60,6 +60,50 @@ def project_ship_config(project_dir: Path | str) -> ShipConfig:
     return load_ship_config(path) if path.exists() else ShipConfig()
 
 
+def ship_config_with(
+    base: ShipConfig,
+    *,
+    formats: list[str] | None = None,
+    fractions: dict[str, float] | None = None,
+    base_model: str | None = None,
+    include_unreviewed: bool | None = None,
+) -> ShipConfig:
+    """``base`` (the project's ship.yaml) with what a person chose on the Export page.
+
+    The Hugging Face dataset (``hf``) is always written, since training reads it. Bad choices raise
+    BadInputError naming them (fractions that do not add up to 1, an unknown format, a base model
+    that is neither the bundled one nor a model folder; see :func:`training.base_model.check_base_model`).
+    """
+    from training.base_model import check_base_model
+    from training.export_formats import format_names
+
+    export = base.export.model_dump()
+    train = base.train.model_dump()
+    if formats is not None:
+        unknown = [f for f in formats if f not in format_names()]
+        if unknown:
+            raise BadInputError(
+                f"unknown export format {', '.join(unknown)}; choose from {', '.join(format_names())}"
+            )
+        export["formats"] = list(dict.fromkeys(["hf", *formats]))
+    if fractions is not None:
+        export["fractions"] = fractions
+    if include_unreviewed is not None:
+        export["include_unreviewed"] = include_unreviewed
+    if base_model is not None:
+        train["base_model"] = check_base_model(base_model)
+    try:
+        return ShipConfig.model_validate({"export": export, "train": train})
+    except ValidationError as exc:
+        problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        raise BadInputError(f"these settings cannot be used: {problems}") from None
+
+
+def write_ship_config(config: ShipConfig, path: Path | str) -> Path:
+    """Save a ship config as YAML (what a background ship job reads with ``params["config"]``)."""
+    return atomic_write_text(path, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+
+
 def load_ship_config(path: Path | str | None = None) -> ShipConfig:
     """Read a ship config from YAML (sections ``export`` and ``train``), or the defaults."""
     if path is None:

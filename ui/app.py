@@ -24,7 +24,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import streamlit as st  # noqa: E402
 
 from curation.review.auth import Action  # noqa: E402
-from ui import services, state  # noqa: E402
+from ui import render, services, state  # noqa: E402
 
 # (file, title, icon, the action that must be allowed)
 PAGES: list[tuple[str, str, str, Action | None]] = [
@@ -71,6 +71,9 @@ def sidebar() -> None:
 
 
 st.set_page_config(page_title="pairsmith", page_icon=":material/handyman:", layout="wide")
+# No Deploy button or developer menu, also under `streamlit run ui/app.py` (`pairsmith ui` passes the flag).
+st.set_option("client.toolbarMode", "minimal")
+render.page_style()
 services.restore_session(state.project_dir())
 pages = allowed_pages()
 signed_in = state.session() is not None

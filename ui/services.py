@@ -158,6 +158,50 @@ def show_flash() -> None:
         {"success": st.success, "warning": st.warning, "error": st.error}.get(kind, st.info)(text)
 
 
+# --- the first run ------------------------------------------------------------------------------
+
+STEP_PAGES = {
+    "import": "app_pages/project_import.py",
+    "analyse": "app_pages/project_import.py",
+    "guidelines": "app_pages/guidelines.py",
+    "review": "app_pages/review.py",
+    "export": "app_pages/export_train.py",
+}
+"""The page where each setup step (curation.review.onboarding) is done."""
+
+
+def setup_checklist(session: Session, *, here: str | None = None) -> None:
+    """The way through a new project (import → analyse → guidelines → review → export), each step
+    marked done or not, with a link to the page that does it (for the steps this person may do)."""
+    from curation.review.onboarding import next_step, setup_steps
+
+    steps = setup_steps(session.project_dir, session.store)
+    owner = session.can(Action.import_data)
+    upcoming = next_step(steps)
+    done = sum(s.done for s in steps)
+    # Once most of the way is done, the list folds away: it is a guide, not the page's content.
+    box = (
+        st.expander(f"Get started: {done} of {len(steps)} steps done", icon=":material/flag:")
+        if done > len(steps) // 2
+        else st.container(border=True, key="setup_checklist")
+    )
+    with box:
+        if done <= len(steps) // 2:
+            st.subheader("Get started", anchor=False)
+        if not owner and upcoming is not None and upcoming.owners_only:
+            st.info(
+                "This project has no records to review yet. An owner imports and analyses them first; "
+                "this page fills as soon as they have."
+            )
+        for n, step in enumerate(steps, start=1):
+            mark = ":material/check_circle:" if step.done else ":material/radio_button_unchecked:"
+            cols = st.columns([6, 1], vertical_alignment="center")
+            cols[0].markdown(f"{mark} **{n}. {step.title}**: {step.how}")
+            page = STEP_PAGES[step.id]
+            if (owner or not step.owners_only) and page != here and step is upcoming:
+                cols[1].page_link(page, label="Go", icon=":material/arrow_forward:")
+
+
 # --- stamps: what cached reads are keyed by -----------------------------------------------------
 
 
@@ -237,13 +281,46 @@ def diversity(
 
 
 @st.cache_data(max_entries=4, show_spinner="Working out the clean set…")
-def clean_set_preview(_store: RecordStore, key: Stamp, include_unreviewed: bool) -> dict[str, Any]:
-    """What an export would contain now and whether it may start (training.preflight.export_preview),
-    once per stamp."""
+def clean_set_preview(_store: RecordStore, key: Stamp, export_config: str) -> dict[str, Any]:
+    """What an export with ``export_config`` (ExportConfig as JSON) would contain now and whether it
+    may start (training.preflight.export_preview), once per stamp and config."""
     from training.export_config import ExportConfig
     from training.preflight import export_preview
 
-    return export_preview(_store, ExportConfig(include_unreviewed=include_unreviewed))
+    return export_preview(_store, ExportConfig.model_validate_json(export_config))
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def dry_run_csv(_store: RecordStore, key: Stamp, export_config: str) -> str:
+    """Every record with whether it would be exported and why (training.clean_set.dry_run_csv)."""
+    from training.clean_set import dry_run_csv as as_csv
+    from training.clean_set import select_clean_set
+    from training.export_config import ExportConfig
+
+    return as_csv(select_clean_set(_store, ExportConfig.model_validate_json(export_config)))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def people_progress(_store: RecordStore, key: Stamp) -> list[dict[str, Any]]:
+    """Each person's counts and assigned records done (curation.review.progress.people_progress)."""
+    from curation.review.progress import people_progress as compute
+
+    return [p.model_dump() for p in compute(_store)]
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def unreviewed(_store: RecordStore, key: Stamp) -> int:
+    from curation.review.progress import unreviewed_count
+
+    return unreviewed_count(_store)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def bad_reasons(_store: RecordStore, key: Stamp) -> dict[str, int]:
+    """How often each reason tag was given with a bad label (curation.review.reasons.reason_counts)."""
+    from curation.review.reasons import reason_counts
+
+    return reason_counts(_store.get_responses())
 
 
 @st.cache_data(ttl=5, max_entries=64, show_spinner=False)

@@ -41,11 +41,15 @@ class Keys:
     QUEUE_FILTERS = "review_filters"  # curation.review.queue.QueueFilters
     OPENED_VERSION = "review_opened_version"  # record id -> response version the reviewer opened
     CONFLICT = "review_conflict"  # id of the record whose last save hit a ConflictError
+    FILTERS_OPEN = "queue_filters_open"  # the filter expander's state: closed again after Apply
+    QUEUE_LIST_PAGE = "review_list_page"  # the page of the queue list shown in the sidebar
     # review widgets (keys hold the record id suffix where they belong to one record)
     W_LABEL = "review_label"
     W_RATING = "review_rating"
     W_CORRECTION = "review_correction"
-    W_COMMENT = "review_comment"
+    W_COMMENT = "review_comment"  # the comment's own text (reason tags are kept apart)
+    W_REASONS = "review_reasons"  # reason tags for a bad label (curation.review.reasons)
+    W_GOLDEN = "review_golden"  # owners: the record's golden toggle
 
     # duplicates
     PENDING_DROP = "dup_pending_drop"  # a decision that drops > 10 records, waiting for confirmation
@@ -54,9 +58,12 @@ class Keys:
 
     # clusters
     MAP_SELECTION = "clusters_selection"  # record ids chosen on the map
+    PENDING_BULK = "clusters_pending_bulk"  # a bulk label of > 10 records as bad, waiting for confirmation
+    LAST_BULK = "clusters_last_bulk"  # {"batch", "what"}: the bulk label the Undo button undoes
 
     # export & train
     JOB_ID = "train_job_id"
+    CONFIRM_TRAIN = "train_confirm_open"  # the confirm dialog before a run starts is open
     ANALYSIS_JOB_ID = "analysis_job_id"
     W_ANALYSIS_INT8 = "analysis_int8"  # checkbox: approximate int8 embeddings for the next analysis
 

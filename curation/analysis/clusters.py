@@ -15,17 +15,16 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-
-TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W\d_]+\b"
-"""Words of two letters or more; numbers (order ids, amounts) never name a cluster."""
 
 
 class ClusterSettings(BaseModel):
@@ -150,12 +149,79 @@ def choose_k(vectors: np.ndarray, settings: ClusterSettings) -> tuple[int, dict[
 # --- names (class-based TF-IDF) ----------------------------------------------------------------
 
 
-def _analyzer() -> Any:
-    from sklearn.feature_extraction.text import CountVectorizer
+_WORD = re.compile(r"[^\W\d_][^\W\d_]+(?:'[^\W\d_]+)*")
+"""A word of two letters or more, contractions kept whole ("doesn't", not "doesn" and "t"); numbers
+(order ids, amounts) never name a cluster."""
+_ID_PREFIX = re.compile(r"-?\d")
+_NEGATED = ("do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "could", "would", "should")
+_CONTRACTIONS = frozenset(
+    [f"{verb}n't" for verb in (*_NEGATED, "must", "need", "ca", "wo", "ai")]
+    + [
+        f"{who}'{end}"
+        for who in (
+            "i",
+            "you",
+            "we",
+            "they",
+            "he",
+            "she",
+            "it",
+            "that",
+            "there",
+            "here",
+            "what",
+            "who",
+            "let",
+        )
+        for end in ("s", "re", "ve", "d", "ll", "m")
+    ]
+)
+# What a tokenizer that splits on apostrophes leaves of those ("doesn", "hasn"): never a topic's name.
+_FRAGMENTS = frozenset([c.split("'")[0] for c in _CONTRACTIONS if c.endswith("n't")] + ["ll", "ve", "re"])
 
-    return CountVectorizer(
-        stop_words="english", token_pattern=TOKEN_PATTERN, ngram_range=(1, 2), lowercase=True
-    ).build_analyzer()
+
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | _CONTRACTIONS | _FRAGMENTS
+
+
+def _analyzer() -> Any:
+    """Words as written (unstemmed, lower case, a possessive 's dropped) and pairs of adjacent words.
+
+    Stop words and contractions are left out, and a pair is only made of two words that stood next
+    to each other, so a name never reads "doesn, doesn exist" or joins words a stop word separated.
+    """
+    stop = _stop_words()
+
+    def analyze(text: str) -> list[str]:
+        words: list[str | None] = []
+        lowered = text.lower().replace("\u2019", "'")
+        for match in _WORD.finditer(lowered):
+            word = match.group(0)
+            if _ID_PREFIX.match(lowered, match.end()):  # "FW-1234", "abc123": an id, not a topic
+                words.append(None)
+                continue
+            if word.endswith("'s") and word not in stop:
+                word = word[:-2]
+            words.append(None if word in stop or "'" in word or len(word) < 2 else word)
+        terms = [w for w in words if w]
+        terms += [f"{a} {b}" for a, b in pairwise(words) if a and b]
+        return terms
+
+    return analyze
+
+
+_ENDINGS = ("s", "es", "ed", "d", "ing")
+
+
+def same_word(a: str, b: str) -> bool:
+    """Whether two terms are one word in another form ("order" / "orders" / "ordered"), so a name does
+    not spend two of its three terms on it. The words stay as written: nothing is stemmed."""
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 3 and any(long == short + e or long == short[:-1] + e for e in _ENDINGS)
 
 
 class TermCounts:
@@ -193,7 +259,7 @@ class TermCounts:
             covered: set[str] = set()
             for term, _count in scored:
                 words = set(term.split())
-                if words <= covered:
+                if all(any(same_word(w, c) for c in covered) for w in words):
                     continue
                 chosen.append(term)
                 covered |= words

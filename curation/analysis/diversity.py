@@ -33,6 +33,18 @@ class DiversitySettings(BaseModel):
     over_represented_factor: float = Field(default=2.0, gt=1.0)
     thin_factor: float = Field(default=0.25, gt=0.0, lt=1.0)
     seed: int = 0
+    min_records_for_hints: int = Field(
+        default=20, ge=1, description="Below this many records a set gets no over-represented/thin hints"
+    )
+    min_records_per_cluster: float = Field(
+        default=3.0,
+        ge=0.0,
+        description="Hints also need this many records per cluster (or per enum value) on average",
+    )
+
+    def hint_minimum(self, groups: int) -> int:
+        """Records a set needs before its coverage of ``groups`` clusters (or values) is judged."""
+        return max(self.min_records_for_hints, math.ceil(self.min_records_per_cluster * groups))
 
 
 def vendi_score(vectors: np.ndarray) -> float:
@@ -121,6 +133,11 @@ def diversity_figures(
 
     over, thin, hints = [], [], []
     hinted: set[int] = set()
+    # Against an even share, 2 accepted records make every other cluster look empty: judge coverage
+    # only once a set has enough records for that share to mean something.
+    needed = settings.hint_minimum(total_clusters)
+    enough = n >= needed
+    many = many and enough
     for c, size in sorted(sizes.items(), key=lambda item: -item[1]):
         t = topic[c]
         topic_over = len(members) > 1 and topic_size[t] >= settings.over_represented_factor * topic_fair
@@ -132,7 +149,8 @@ def diversity_figures(
                     together = ", ".join(f"'{name[m]}'" for m in members[t])
                     hints.append(
                         f"clusters {together} are one topic holding {topic_size[t] / n:.0%} of records "
-                        f"(an even share of the {len(members)} topics is {1 / len(members):.0%}): "
+                        f"(an even share of the {len(members)} topics, groups of similar clusters, is "
+                        f"{1 / len(members):.0%}): "
                         "consider down-sampling it or dropping its duplicates"
                     )
             else:
@@ -157,13 +175,15 @@ def diversity_figures(
             else:
                 hints.append(
                     f"cluster '{name[c]}' has only {records} and its topic {topic_size[topic[c]]} (an even "
-                    f"share of the {len(members)} topics is {topic_fair:.0f}): add more examples of this topic"
+                    f"share of the {len(members)} topics, groups of similar clusters, is {topic_fair:.0f}): "
+                    "add more examples of this topic"
                 )
     largest = max(sizes.items(), key=lambda item: item[1]) if sizes and n else None
     even = balance(list(counts.values()), total_clusters)
     return {
         "records": n,
         "clusters_total": total_clusters,
+        "topics_total": len(members),
         "clusters_covered": sum(1 for s in sizes.values() if s > 0),
         "balance": _round(even),
         "vendi_score": round(vendi_score(vectors), 2) if len(vectors) else None,
@@ -175,6 +195,10 @@ def diversity_figures(
         "over_represented": over,
         "thin": thin,
         "hints": hints,
+        "hints_withheld": None
+        if enough or total_clusters <= 1
+        else f"Coverage hints need at least {needed} records here ({settings.min_records_per_cluster:g} per "
+        f"cluster on average); this set has {n}.",
     }
 
 
@@ -217,8 +241,10 @@ def output_value_coverage(
         seen = sum(counts[name].values())
         fair = seen / len(allowed)
         ordered = sorted(allowed, key=lambda v: -counts[name][v])
-        over = [v for v in ordered if seen and counts[name][v] >= settings.over_represented_factor * fair]
-        thin = [v for v in reversed(ordered) if seen and counts[name][v] <= settings.thin_factor * fair]
+        needed = settings.hint_minimum(len(allowed))
+        judged = seen >= needed  # too few answers say nothing about balance
+        over = [v for v in ordered if judged and counts[name][v] >= settings.over_represented_factor * fair]
+        thin = [v for v in reversed(ordered) if judged and counts[name][v] <= settings.thin_factor * fair]
         hints = [
             f"output {name} '{v}' is in {counts[name][v] / seen:.0%} of records (an even share of the "
             f"{len(allowed)} values is {1 / len(allowed):.0%}): consider down-sampling it"
@@ -239,6 +265,9 @@ def output_value_coverage(
             "over_represented": over,
             "thin": thin,
             "hints": hints,
+            "hints_withheld": None
+            if judged
+            else f"Values are flagged once {needed} records answer this field; {seen} do here.",
         }
     return result
 

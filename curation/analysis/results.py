@@ -7,7 +7,7 @@ uses them too. Shapes are documented in docs/curation.md.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +96,24 @@ def map_rows(
                 }
             )
     return rows
+
+
+def map_label_positions(rows: Sequence[Mapping[str, Any]], field: str = "cluster") -> list[dict[str, Any]]:
+    """Where to write each group's name on the map: ``[{"name", "x", "y", "size"}]``, largest first.
+
+    The spot is the member nearest the group's median point, so the label sits on the group's own
+    points even when the group is curved or split in two (a mean can fall between the parts).
+    """
+    members: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        members.setdefault(str(row[field]), []).append(row)
+    spots = []
+    for name, points in members.items():
+        xs, ys = sorted(p["x"] for p in points), sorted(p["y"] for p in points)
+        mx, my = xs[len(xs) // 2], ys[len(ys) // 2]
+        nearest = min(points, key=lambda p: (p["x"] - mx) ** 2 + (p["y"] - my) ** 2)
+        spots.append({"name": name, "x": float(nearest["x"]), "y": float(nearest["y"]), "size": len(points)})
+    return sorted(spots, key=lambda s: (-s["size"], s["name"]))
 
 
 def accepted_query() -> RecordQuery:

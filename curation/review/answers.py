@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from pydantic import BaseModel
 
 from curation.errors import BadInputError, NotFoundError
 from curation.model import (
+    COMMENT_QUESTION,
     CORRECTION_QUESTION,
+    LABEL_BAD,
     LABEL_NEEDS_FIX,
     LABEL_QUESTION,
     Change,
@@ -19,9 +23,11 @@ from curation.model import (
     Response,
     ResponseStatus,
     Suggestion,
+    new_id,
 )
+from curation.review.corrections import correction_problems, normalise_correction
 from curation.review.decisions import record_decision, response_state
-from curation.store.base import RecordStore
+from curation.store.base import RecordQuery, RecordStore
 
 
 def current_response(store: RecordStore, record_id: str, user: str) -> Response | None:
@@ -34,13 +40,19 @@ def clean_values(values: Mapping[str, Any], record: Record) -> dict[str, Any]:
     """The answers worth storing: empty ones dropped, a correction identical to the output dropped."""
     out = {k: v for k, v in values.items() if v not in (None, "")}
     correction = out.get(CORRECTION_QUESTION)
-    if isinstance(correction, str) and correction.strip() == record.output.strip():
-        out.pop(CORRECTION_QUESTION)
+    if isinstance(correction, str):
+        # A JSON correction is stored in the original's layout; one that only re-formats it is none.
+        correction = normalise_correction(correction, record.output)
+        if correction.strip() == record.output.strip():
+            out.pop(CORRECTION_QUESTION)
+        else:
+            out[CORRECTION_QUESTION] = correction
     return out
 
 
-def check_submittable(values: Mapping[str, Any], project: Project) -> None:
-    """BadInputError naming what is missing before a submit: required questions, a needs_fix correction."""
+def check_submittable(values: Mapping[str, Any], project: Project, record: Record | None = None) -> None:
+    """BadInputError naming what is missing before a submit: required questions, a needs_fix correction,
+    and (given the record) a correction that is not JSON for a JSON output or breaks the output schema."""
     missing = [q.title for q in project.questions if q.required and values.get(q.name) in (None, "")]
     if missing:
         raise BadInputError(
@@ -54,6 +66,11 @@ def check_submittable(values: Mapping[str, Any], project: Project) -> None:
             "a needs_fix label needs a corrected output that differs from the original; write it, "
             "or choose another label"
         )
+    correction = values.get(CORRECTION_QUESTION)
+    if record is not None and isinstance(correction, str):
+        problems = correction_problems(correction, record.output, project.output_schema)
+        if problems:
+            raise BadInputError("; ".join(problems) + ". Fix the correction, or save a draft")
 
 
 def save_review(
@@ -75,7 +92,7 @@ def save_review(
     project = store.get_project()
     clean = clean_values(values, record)
     if status == ResponseStatus.submitted:
-        check_submittable(clean, project)
+        check_submittable(clean, project, record)
     before = current_response(store, record.id, user)
     response = Response(record_id=record.id, user=user, values=clean, status=status)
     saved = store.save_response(response, expected_version=expected_version)
@@ -114,3 +131,75 @@ def apply_suggestion(values: Mapping[str, Any], suggestion: Suggestion, project:
     ):
         out[LABEL_QUESTION] = LABEL_NEEDS_FIX  # a suggested correction implies the output needs a fix
     return out
+
+
+class BulkLabel(BaseModel):
+    """What a bulk label did: the records labelled (one logged batch) and those left alone."""
+
+    labelled: list[str]
+    skipped: list[str]
+    batch: str | None = None
+    """Shared by the decisions of this action: undo them together with ``undo_batch``."""
+
+
+def bulk_label(
+    store: RecordStore,
+    record_ids: Sequence[str],
+    user: str,
+    label: str,
+    *,
+    tags: Sequence[str] = (),
+    skip_reviewed: bool = True,
+    confirm: bool = False,
+) -> BulkLabel:
+    """Submit ``label`` as ``user``'s answer for many records at once (e.g. a selection on the map).
+
+    Only labels that need nothing per record may be given in bulk (a needs_fix needs a correction
+    each). Records the person already submitted or discarded are skipped unless ``skip_reviewed`` is
+    off; their other answers (rating, comment) are kept. Labelling more than ten records *bad* drops
+    them from the export, so it asks first (ConfirmationRequiredError). Every record is one entry of
+    the decision log, all sharing a batch, so the whole action can be undone at once.
+    """
+    from curation.review.decisions import confirm_drop
+    from curation.review.reasons import compose_comment, split_comment
+
+    project = store.get_project()
+    question = project.question(LABEL_QUESTION)
+    if label not in question.options or label == LABEL_NEEDS_FIX:
+        allowed = [o for o in question.options if o != LABEL_NEEDS_FIX]
+        raise BadInputError(
+            f"bulk labels are one of {', '.join(allowed)}; a needs_fix needs a correction per record"
+        )
+    ids = list(dict.fromkeys(record_ids))
+    records = {r.id: r for r in store.query_records(RecordQuery(ids=ids)).records} if ids else {}
+    unknown = [i for i in ids if i not in records]
+    if unknown:
+        raise NotFoundError(f"No records with these ids: {', '.join(unknown[:10])}")
+    current = {r.record_id: r for r in store.get_responses(record_ids=ids, user=user)} if ids else {}
+    todo = [
+        i for i in ids if not (skip_reviewed and i in current and current[i].status != ResponseStatus.draft)
+    ]
+    if label == LABEL_BAD:
+        confirm_drop(todo, confirm=confirm, what=f"labelling {len(todo)} records bad")
+    batch = new_id() if todo else None
+    for record_id in todo:
+        before = current.get(record_id)
+        values = dict(before.values) if before else {}
+        values[LABEL_QUESTION] = label
+        _, own = split_comment(values.get(COMMENT_QUESTION))
+        values[COMMENT_QUESTION] = compose_comment(label, tags, own)
+        clean = clean_values(values, records[record_id])
+        check_submittable(clean, project, records[record_id])
+        response = Response(record_id=record_id, user=user, values=clean, status=ResponseStatus.submitted)
+        saved = store.save_response(response, expected_version=before.version if before else 0)
+        change = Change(
+            record_id=record_id,
+            target=ChangeTarget.response,
+            key=user,
+            before=response_state(before),
+            after=response_state(saved),
+        )
+        record_decision(
+            store, DecisionKind.label, user, f"{record_id}: labelled {label} (bulk)", [change], batch=batch
+        )
+    return BulkLabel(labelled=todo, skipped=[i for i in ids if i not in todo], batch=batch)

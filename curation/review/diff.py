@@ -13,6 +13,8 @@ DiffMode = Literal["word", "line"]
 
 
 _WORDS = re.compile(r"\s+|[^\s]+")
+LONG_TEXT = 20_000
+"""Above this many characters a diff goes by lines: a word diff of two 200 KB texts takes seconds."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,27 @@ def diff_text(parts: list[DiffPart], mode: DiffMode = "word") -> str:
         for line in part.text.splitlines() or [""]:
             lines.append(prefix[part.kind] + line)
     return "\n".join(lines)
+
+
+def diff_mode_for(original: str, corrected: str) -> DiffMode:
+    """Words for ordinary texts, lines once either text is longer than :data:`LONG_TEXT` characters."""
+    return "line" if max(len(original), len(corrected)) > LONG_TEXT else "word"
+
+
+def side_by_side(parts: list[DiffPart]) -> tuple[list[DiffPart], list[DiffPart]]:
+    """The two columns of a side-by-side diff: the original with what was removed, and the new text
+    with what was added (text kept appears in both)."""
+    before = [p for p in parts if p.kind != "insert"]
+    after = [p for p in parts if p.kind != "delete"]
+    return before, after
+
+
+def changed_share(parts: list[DiffPart]) -> float:
+    """The share of words that differ (added plus removed over all words on both sides), 0 to 1."""
+    kept = sum(len(p.text.split()) for p in parts if p.kind == "equal")
+    changed = sum(len(p.text.split()) for p in parts if p.kind != "equal")
+    total = 2 * kept + changed
+    return changed / total if total else 0.0
 
 
 def diff_counts(parts: list[DiffPart]) -> dict[str, int]:

@@ -11,7 +11,7 @@ records asks for confirmation first.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -316,6 +316,54 @@ def decided_groups(store: RecordStore) -> set[str]:
     }
 
 
+GroupOrder = Literal["size", "risk", "analysis"]
+GROUP_ORDERS: dict[str, str] = {
+    "size": "largest first",
+    "risk": "riskiest first",
+    "analysis": "as analysis found them",
+}
+_TIER_RISK = {"exact": 0.0, "near": 1.0, "semantic": 2.0}
+
+
+def group_risk(group: dict[str, Any], conflicting: frozenset[str] = frozenset()) -> float:
+    """How much can go wrong when this group is resolved blindly, higher is riskier.
+
+    - A member that is also in a conflict (the same input answered differently) adds 4: keeping the
+      wrong one teaches the model the wrong answer.
+    - The tier adds 0 (exact copies: dropping one loses nothing), 1 (near) or 2 (semantic: the
+      members may not really be the same).
+    - Outputs that differ add up to 2 (twice 1 minus the lowest output similarity of a pair, where
+      analysis measured it): the same question answered two ways teaches the model nothing certain.
+    - A weak link adds up to 1 (1 minus the group's similarity score).
+    """
+    risk = _TIER_RISK.get(str(group.get("tier")), 1.0)
+    if any(m["id"] in conflicting for m in group.get("records", [])):
+        risk += 4.0
+    outputs = [float(p["output_score"]) for p in group.get("pairs", []) if p.get("output_score") is not None]
+    if outputs:
+        risk += 2.0 * (1.0 - max(0.0, min(outputs)))
+    score = group.get("score")
+    if score is not None:
+        risk += max(0.0, 1.0 - float(score))
+    return round(risk, 4)
+
+
+def order_groups(
+    groups: Sequence[dict[str, Any]], by: GroupOrder = "size", conflicts: Sequence[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """Groups largest first (ties: riskiest first), riskiest first (ties: largest first), or as analysis
+    listed them. ``conflicts`` is the ``conflicts`` list of duplicates.json."""
+    if by not in GROUP_ORDERS:
+        raise BadInputError(f"unknown order '{by}'; choose one of: {', '.join(GROUP_ORDERS)}")
+    if by == "analysis":
+        return list(groups)
+    conflicting = frozenset(m["id"] for c in conflicts for m in c.get("records", []))
+    risk = {id(g): group_risk(g, conflicting) for g in groups}
+    if by == "size":
+        return sorted(groups, key=lambda g: (-len(g.get("records", [])), -risk[id(g)]))
+    return sorted(groups, key=lambda g: (-risk[id(g)], -len(g.get("records", []))))
+
+
 def duplicate_page(
     store: RecordStore,
     groups: Sequence[dict[str, Any]],
@@ -324,13 +372,16 @@ def duplicate_page(
     undecided_only: bool = False,
     page: int = 0,
     per_page: int = 10,
+    order: GroupOrder = "analysis",
+    conflicts: Sequence[dict[str, Any]] = (),
 ) -> DuplicatePage:
-    """Page ``page`` (0-based, clamped) of the groups of ``tier`` (None: all), optionally only those no
-    reviewer decided yet. Filters apply before paging, so every page holds different groups and
-    ``pages`` counts the filtered groups. Only the members of the groups on the page are read."""
+    """Page ``page`` (0-based, clamped) of the groups of ``tier`` (None: all) in ``order``
+    (:func:`order_groups`), optionally only those no reviewer decided yet. Filters and order apply
+    before paging, so every page holds different groups and ``pages`` counts the filtered groups.
+    Only the members of the groups on the page are read."""
     if per_page < 1:
         raise BadInputError(f"per_page must be at least 1, got {per_page}")
-    shown = [g for g in groups if tier is None or g["tier"] == tier]
+    shown = [g for g in order_groups(groups, order, conflicts) if tier is None or g["tier"] == tier]
     if undecided_only:
         decided = decided_groups(store)
         shown = [g for g in shown if str(g["group"]) not in decided]

@@ -40,3 +40,48 @@ def review_progress(store: RecordStore, user: str | None) -> Progress:
         team_submitted=team.submitted,
         team_responses=team.submitted + team.draft + team.discarded,
     )
+
+
+class PersonProgress(BaseModel):
+    """One person's review so far, and how much of what was assigned to them is done."""
+
+    name: str
+    role: str
+    submitted: int
+    drafts: int
+    discarded: int
+    assigned: int
+    assigned_done: int
+
+    @property
+    def assigned_left(self) -> int:
+        return max(0, self.assigned - self.assigned_done)
+
+
+def people_progress(store: RecordStore) -> list[PersonProgress]:
+    """Per person: submitted, drafts, discarded, and assigned records done (a few counts each).
+
+    Annotators first, then owners; within a role by name.
+    """
+    from curation.review.assignment import assigned_count
+
+    rows = []
+    for person in store.list_users():
+        counts = store.response_counts(person.name)
+        rows.append(
+            PersonProgress(
+                name=person.name,
+                role=str(person.role),
+                submitted=counts.submitted,
+                drafts=counts.draft,
+                discarded=counts.discarded,
+                assigned=assigned_count(store, person.name),
+                assigned_done=assigned_count(store, person.name, done=True),
+            )
+        )
+    return sorted(rows, key=lambda r: (r.role != "annotator", r.name))
+
+
+def unreviewed_count(store: RecordStore) -> int:
+    """Records nobody has submitted or discarded yet."""
+    return store.count_records(RecordQuery(response=ResponseFilter(status=["pending"])))

@@ -34,7 +34,28 @@ class QueueFilters(BaseModel):
     status: str | None = Field(default=None, description="pending, draft, submitted or discarded")
     text: str | None = None
     golden: bool | None = None
+    assigned_to: str | None = Field(default=None, description="Only records assigned to this person")
     mine: bool = Field(default=True, description="Status refers to the reviewer's own responses")
+
+    def describe(self, cluster_names: dict[int, str] | None = None) -> str:
+        """One line saying what the queue holds, for the collapsed filter bar."""
+        parts = [f"status {self.status}" if self.status else "any status"]
+        if self.assigned_to:
+            parts.append(f"assigned to {self.assigned_to}")
+        if self.cluster is not None:
+            name = (cluster_names or {}).get(self.cluster)
+            parts.append(f"cluster {self.cluster}" + (f" ({name})" if name else ""))
+        if self.flag:
+            parts.append(f"flag {self.flag}")
+        if self.dup_group:
+            parts.append(f"duplicate group {self.dup_group}")
+        if self.conflict_group:
+            parts.append(f"conflict {self.conflict_group}")
+        if self.text:
+            parts.append(f"text contains “{self.text}”")
+        if self.golden is not None:
+            parts.append("golden only" if self.golden else "not golden")
+        return " · ".join(parts)
 
 
 def queue_query(filters: QueueFilters, user: str | None) -> RecordQuery:
@@ -60,6 +81,8 @@ def queue_query(filters: QueueFilters, user: str | None) -> RecordQuery:
         query.text_contains = filters.text
     if filters.golden is not None:
         query.golden = filters.golden
+    if filters.assigned_to:
+        query.metadata_terms[metadata_keys.ASSIGNED_TO] = [filters.assigned_to]
     return query
 
 
@@ -146,13 +169,42 @@ def next_window(store: RecordStore, user: str | None, queue: ReviewQueue, *, siz
     return build_queue(store, user, queue.filters, order="import", size=size, offset=offset)
 
 
-# --- one record's review ------------------------------------------------------------------------
+# --- the queue list -------------------------------------------------------------------------------
 
 
-# --- suggestions --------------------------------------------------------------------------------
+class QueueItem(BaseModel):
+    """One line of the queue list: where it is in the window, the record and the reviewer's status."""
+
+    index: int
+    id: str
+    snippet: str
+    status: str
+    """The reviewer's own response: pending, draft, submitted or discarded."""
+    label: str | None = None
 
 
-# --- progress -----------------------------------------------------------------------------------
-
-
-# --- diff ---------------------------------------------------------------------------------------
+def queue_listing(
+    store: RecordStore, queue: ReviewQueue, user: str | None, *, start: int = 0, count: int = 20
+) -> list[QueueItem]:
+    """``count`` lines of the queue from ``start``: one query for the records, one for the reviewer's
+    responses, whatever the project's size."""
+    ids = queue.ids[max(0, start) : max(0, start) + count]
+    if not ids:
+        return []
+    records = {r.id: r for r in store.query_records(RecordQuery(ids=ids)).records}
+    responses = {r.record_id: r for r in store.get_responses(record_ids=ids, user=user)} if user else {}
+    items = []
+    for offset, record_id in enumerate(ids):
+        record = records.get(record_id)
+        response = responses.get(record_id)
+        text = " ".join((record.input_text if record else "(deleted)").split())
+        items.append(
+            QueueItem(
+                index=start + offset,
+                id=record_id,
+                snippet=text if len(text) <= 90 else text[:89] + "…",
+                status=str(response.status) if response else "pending",
+                label=response.values.get("label") if response else None,
+            )
+        )
+    return items

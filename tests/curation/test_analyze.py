@@ -188,12 +188,12 @@ def test_subset_diversity_and_sampler(make_local_project: ProjectFactory) -> Non
     root, store = make_local_project()
     store.upsert_records(_records(80))
     _analyze(root, clusters={"k": 4})
-    for i in range(0, 40, 4):  # review only the first topic
+    for i in range(0, 80, 4):  # review only the first topic (20 records: enough to judge coverage)
         store.save_response(make_response(f"r{i:04d}", values={"label": "good"}))
     reviewed = subset_diversity(root, status="submitted")
-    assert reviewed["records"] == 10 and reviewed["clusters_covered"] == 1
+    assert reviewed["records"] == 20 and reviewed["clusters_covered"] == 1
     assert len(reviewed["thin"]) == 3 and any("no records here" in h for h in reviewed["hints"])
-    assert subset_diversity(root, label="good")["records"] == 10
+    assert subset_diversity(root, label="good")["records"] == 20
     picks = next_to_review(store, 3)
     topics = {int(p[1:]) % 4 for p in picks}
     assert len(picks) == 3 and 0 not in topics and len(topics) == 3

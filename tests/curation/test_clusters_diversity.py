@@ -234,3 +234,64 @@ def test_k_center_greedy_covers_every_topic_first() -> None:
     # With topic 0 already reviewed, the next pick goes elsewhere.
     assert topic[k_center_greedy(points, centres[:1], 1)[0]] != 0
     assert len(k_center_greedy(points, centres, 1000)) == len(points)
+
+
+# --- names a person can read; hints only where there is enough data (issue 15) ----------------------
+
+
+def test_cluster_names_use_whole_words_not_contraction_leftovers_or_ids() -> None:
+    texts = [
+        "My account doesn't exist and the app hasn't loaded",
+        "The account doesn't exist, I can't sign in",
+        "Account doesn't exist after the update FW-1234",
+        "I ordered a plant, order FW-1001 is late",
+        "Where is order FW-1002? I ordered it last week",
+        "My orders FW-1003 and FW-1004 are late",
+    ]
+    counts = TermCounts()
+    counts.add([0, 0, 0, 1, 1, 1], texts)
+    terms = counts.top_terms(3)
+    words = {w for names in terms.values() for term in names for w in term.split()}
+    assert not words & {"doesn", "hasn", "can", "fw", "t"}
+    assert "account" in terms[0] and "exist" in " ".join(terms[0])
+    assert sum(t in ("order", "orders", "ordered") for t in terms[1]) == 1  # one form of a word per name
+
+
+def test_coverage_hints_wait_for_enough_records() -> None:
+    names = {c: f"topic {c}" for c in range(10)}
+    vectors = normalise(np.random.default_rng(0).normal(size=(2, 16)))
+    few = diversity_figures(["a", "b"], vectors, {"a": 0, "b": 0}, names)
+    assert few["hints"] == [] and few["thin"] == [] and few["over_represented"] == []
+    assert few["hints_withheld"] == (
+        "Coverage hints need at least 30 records here (3 per cluster on average); this set has 2."
+    )
+    ids = [f"r{i}" for i in range(40)]
+    enough = diversity_figures(
+        ids, normalise(np.random.default_rng(1).normal(size=(40, 16))), {i: 0 for i in ids}, names
+    )
+    assert enough["hints_withheld"] is None and enough["hints"]
+
+
+def test_topic_hints_say_what_a_topic_is() -> None:
+    sizes = [10, 10, 10, 10, 12, 12, 13, 2, 19, 2]
+    ids, cluster_of = [], {}
+    for cluster, size in enumerate(sizes):
+        for j in range(size):
+            ids.append(f"c{cluster}-{j}")
+            cluster_of[ids[-1]] = cluster
+    topic_of = {0: 0, 1: 0, 2: 0, 3: 0, 4: 1, 5: 2, 6: 3, 7: 4, 8: 4, 9: 5}
+    vectors = normalise(np.random.default_rng(0).normal(size=(len(ids), 16)))
+    figures = diversity_figures(ids, vectors, cluster_of, {c: f"t{c}" for c in range(10)}, topic_of=topic_of)
+    assert figures["topics_total"] == 6 and figures["clusters_total"] == 10
+    topic_hints = [h for h in figures["hints"] if "topics" in h]
+    assert topic_hints and all("topics, groups of similar clusters," in h for h in topic_hints)
+
+
+def test_map_labels_sit_on_a_point_of_their_cluster() -> None:
+    from curation.analysis.results import map_label_positions
+
+    rows = [{"cluster": "a", "x": x, "y": 0.0} for x in (-1.0, -0.9, 0.9, 1.0, 1.1)]
+    rows += [{"cluster": "b", "x": 5.0, "y": 5.0}]
+    spots = map_label_positions(rows)
+    assert [s["name"] for s in spots] == ["a", "b"] and spots[0]["size"] == 5
+    assert (spots[0]["x"], spots[0]["y"]) in {(r["x"], r["y"]) for r in rows if r["cluster"] == "a"}

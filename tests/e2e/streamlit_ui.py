@@ -65,3 +65,61 @@ def go_to(page: Any, label: str) -> None:
     link = page.locator(NAV_LINK).filter(has=page.get_by_text(label, exact=True))
     link.first.click()
     wait_for_app(page)
+
+
+# --- layout checks (issue 15) -------------------------------------------------------------------
+
+
+def horizontal_overflow(page: Any) -> list[str]:
+    """What sticks out sideways: the document or the main area scrolling horizontally, or a visible
+    element of the main area reaching past the viewport's right edge (empty when nothing does)."""
+    return [
+        str(item)
+        for item in page.evaluate(
+            """() => {
+            const out = [];
+            const doc = document.documentElement;
+            if (doc.scrollWidth > doc.clientWidth + 1) out.push(`document ${doc.scrollWidth} > ${doc.clientWidth}`);
+            const main = document.querySelector("[data-testid='stMain']");
+            if (main && main.scrollWidth > main.clientWidth + 1) out.push(`main ${main.scrollWidth} > ${main.clientWidth}`);
+            const right = window.innerWidth;
+            for (const el of document.querySelectorAll("[data-testid='stMainBlockContainer'] [data-testid]")) {
+                const box = el.getBoundingClientRect();
+                if (box.width > 0 && box.height > 0 && box.right > right + 1) {
+                    out.push(`${el.getAttribute('data-testid')} ends at ${Math.round(box.right)} > ${right}`);
+                    if (out.length > 5) break;
+                }
+            }
+            return out;
+        }"""
+        )
+    ]
+
+
+def outside_viewport(page: Any, selectors: list[str]) -> list[str]:
+    """The selectors whose first element is not wholly on screen without scrolling (empty when all are)."""
+    size = page.viewport_size
+    missing = []
+    for selector in selectors:
+        box = page.locator(selector).first.bounding_box()
+        if (
+            box is None
+            or box["x"] < 0
+            or box["y"] < 0
+            or box["x"] + box["width"] > size["width"]
+            or box["y"] + box["height"] > size["height"]
+        ):
+            missing.append(f"{selector}: {box}")
+    return missing
+
+
+def cut_off_labels(page: Any) -> list[str]:
+    """Button labels in the main area that do not fit their button (shown with an ellipsis)."""
+    return [
+        str(text)
+        for text in page.evaluate(
+            """() => [...document.querySelectorAll("[data-testid='stMainBlockContainer'] button p")]
+                .filter(p => p.offsetWidth > 0 && p.scrollWidth > p.clientWidth + 1)
+                .map(p => p.textContent)"""
+        )
+    ]

@@ -153,3 +153,34 @@ def fake_analysis(root: Path, store: RecordStore, clusters: int = 2) -> None:
         },
     )
     atomic_write_json(analysis / "report.json", {"records": len(records)})
+
+
+@pytest.fixture
+def map_selection(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """``map_selection["ids"] = [...]``: the records a box or lasso on the clusters map selects.
+
+    AppTest cannot draw on a plotly chart, so every run sends the chart's selection state as the
+    browser would (the same JSON Streamlit's frontend sends), for as long as ``ids`` is set.
+    """
+    import json
+
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+    from streamlit.testing.v1.element_tree import ElementTree
+
+    selection: dict[str, list[str]] = {"ids": []}
+    original = ElementTree.get_widget_states
+
+    def with_selection(tree: ElementTree) -> Any:
+        states = original(tree)
+        for chart in tree.get("plotly_chart"):
+            if selection["ids"] and getattr(chart, "key", None) == "clusters_map":
+                points = [
+                    {"customdata": rid, "curve_number": 0, "point_index": n}
+                    for n, rid in enumerate(selection["ids"])
+                ]
+                value = {"selection": {"points": points, "point_indices": [], "box": [], "lasso": []}}
+                states.widgets.append(WidgetState(id=chart.proto.id, string_value=json.dumps(value)))
+        return states
+
+    monkeypatch.setattr(ElementTree, "get_widget_states", with_selection)
+    return selection

@@ -58,7 +58,9 @@ def test_analyze_then_list_duplicates_clusters_and_diversity(project: Path) -> N
         runner.invoke(app, ["diversity", str(project), "--json", "--status", "submitted"]).stdout
     )
     assert figures["filter"] == {"status": "submitted"} and figures["records"] == 1
-    assert figures["clusters_covered"] == 1 and figures["hints"]
+    # One record says nothing about coverage: no hints, and the reason why.
+    assert figures["clusters_covered"] == 1 and figures["hints"] == []
+    assert "Coverage hints need at least 20 records here" in figures["hints_withheld"]
 
     assert runner.invoke(app, ["clusters", str(project)]).exit_code == 0  # the table view
 

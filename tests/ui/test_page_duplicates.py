@@ -138,3 +138,77 @@ def test_bulk_resolve_says_why_it_skipped_a_group(seeded_project):
     )
     at.button(key="dup_undo").click().run()
     assert resolutions(store)["g001-m01"] is None and resolutions(store)["g000-m01"] == "keep"
+
+
+# --- the reviewer's day (issue 15) ----------------------------------------------------------------
+
+
+def group_of(gid: str, members: list[tuple[str, str, str]], tier: str = "near", keeper: str | None = None):
+    from tests.factories import make_record
+
+    records = []
+    for rid, text, output in members:
+        record = make_record(id=rid, input=text, output=output)
+        record.metadata.update(
+            {metadata_keys.DUP_GROUP: gid, metadata_keys.DUP_TIER: tier, metadata_keys.DUP_SCORE: 0.9}
+        )
+        if rid == (keeper or members[0][0]):
+            record.metadata[metadata_keys.DUP_KEEPER] = "yes"
+        records.append(record)
+    return records
+
+
+def test_the_header_shows_size_and_tier_and_the_largest_group_comes_first(seeded_project):
+    small = group_of("small", [("s1", "a b", "x"), ("s2", "a b", "x")], tier="exact")
+    large = group_of("large", [(f"l{n}", "refund my order", "ok") for n in range(3)])
+    root, store = seeded_project(small + large)
+    fake_analysis(root, store)
+    at = app_as(root, OWNER, PAGE)
+    no_exception(at)
+    assert groups_on_screen(at) == ["large", "small"]
+    header = next(m.value for m in at.markdown if m.value.startswith("**Group large"))
+    assert "3 records · tier near" in header
+    at.segmented_control(key="dup_order").set_value("analysis").run()
+    assert groups_on_screen(at) == ["small", "large"]
+
+
+def test_riskiest_first_puts_a_near_group_whose_outputs_differ_above_exact_copies(seeded_project):
+    exact = group_of("exact-1", [(f"e{n}", "hello", "hi") for n in range(3)], tier="exact")
+    risky = group_of("near-1", [("n1", "cancel order 5", "Cancelled."), ("n2", "cancel order 5!", "No.")])
+    root, store = seeded_project(exact + risky)
+    fake_analysis(root, store)
+    at = app_as(root, OWNER, PAGE)
+    assert groups_on_screen(at) == ["exact-1", "near-1"]  # largest first
+    at.segmented_control(key="dup_order").set_value("risk").run()
+    assert groups_on_screen(at) == ["near-1", "exact-1"]
+
+
+def test_each_member_shows_the_words_that_differ_from_the_keeper(seeded_project):
+    members = [
+        ("k", "Where is my order FW-1?", "It ships today."),
+        ("m", "Where is my parcel FW-1?", "It ships today."),
+    ]
+    root, store = seeded_project(group_of("g", members, keeper="k"))
+    fake_analysis(root, store)
+    at = app_as(root, OWNER, PAGE)
+    no_exception(at)
+    diffs = [h.proto.body for h in at.html if 'class="ps-diff"' in h.proto.body]
+    assert len(diffs) == 1  # the input differs, the output is the same
+    assert "<del>order</del>" in diffs[0] and "<ins>parcel</ins>" in diffs[0]
+    captions = " ".join(c.value for c in at.caption)
+    assert "output: same as the keeper" in captions and "k · suggested keeper" in captions.replace("\\", "")
+
+
+def test_a_large_group_gets_one_line_per_member(seeded_project):
+    members = [(f"m{n}", f"refund order {n}", "Refunded.") for n in range(7)]
+    root, store = seeded_project(group_of("big", members))
+    fake_analysis(root, store)
+    at = app_as(root, OWNER, PAGE)
+    no_exception(at)
+    keep_buttons = [b.key for b in at.button if b.key.startswith("dup_keep_big_")]
+    assert len(keep_buttons) == 7
+    # One line each: a short input diff per member, no output blocks side by side.
+    assert len([h for h in at.html if 'class="ps-diff"' in h.proto.body]) == 6
+    assert not at.code
+    at.button(key="dup_keep_big_m3").click().run()
+    assert resolutions(store)["m3"] == "keep"

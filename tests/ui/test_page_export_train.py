@@ -24,8 +24,8 @@ def test_preview_counts_what_the_export_would_hold(seeded_project):
     assert metrics == {"Records": "3", "Would be exported": "1", "Left out": "2"}
     reasons = at.dataframe[1].value
     assert dict(zip(reasons["reason"], reasons["records"], strict=True)) == {
-        "unreviewed": 1,
-        "label_excluded": 1,
+        "not reviewed yet": 1,
+        "labelled bad": 1,
     }
     assert any("a few hundred" in w.value for w in at.warning)
 
@@ -92,4 +92,91 @@ def test_a_collapsing_clean_set_is_said_first_with_examples(seeded_project):
     no_exception(at)
     assert "would leave out 5 of the 7" in at.warning[0].value
     examples = at.dataframe[0].value  # the first table on the page
-    assert list(examples["reason"]) == ["duplicate"] * 3 and list(examples["example"]) == ["r1", "r2", "r3"]
+    assert list(examples["reason"]) == ["duplicate: another copy is kept"] * 3
+    assert list(examples["example"]) == ["r1", "r2", "r3"]
+
+
+# --- the reviewer's day (issue 15) ----------------------------------------------------------------
+
+
+def labelled(count: int) -> list:
+    return [make_record(id=f"r{i}", input=f"question {i}") for i in range(count)]
+
+
+def good(store, count: int) -> None:
+    for i in range(count):
+        store.save_response(
+            Response(record_id=f"r{i}", user="ann", values={"label": "good"}, status="submitted")
+        )
+
+
+def test_the_split_chosen_changes_what_the_preview_counts(seeded_project):
+    root, store = seeded_project(labelled(20))
+    good(store, 20)
+    at = app_as(root, OWNER, PAGE)
+    assert any("Splits: train 16, validation 2, test 2" in c.value for c in at.caption)
+    at.number_input(key="train_split_train").set_value(60).run()
+    at.number_input(key="train_split_validation").set_value(20).run()
+    at.number_input(key="train_split_test").set_value(20).run()
+    no_exception(at)
+    assert any("Splits: train 12, validation 4, test 4" in c.value for c in at.caption)
+    at.number_input(key="train_split_test").set_value(30).run()  # adds up to 110 %
+    assert "add up to 1.1" in at.error[0].value.replace("\\", "") and at.button(key="train_start").disabled
+
+
+def test_a_base_model_that_is_not_a_model_folder_is_refused(seeded_project, tmp_path):
+    root, store = seeded_project(labelled(20))
+    good(store, 20)
+    at = app_as(root, OWNER, PAGE)
+    at.selectbox(key="train_base_model").select("another model folder on this machine…").run()
+    at.text_input(key="train_model_path").input(str(tmp_path)).run()
+    no_exception(at)
+    assert (
+        "holds no config.json" in at.error[0].value.replace("\\", "")
+        and at.button(key="train_start").disabled
+    )
+
+
+def test_training_asks_first_and_starts_with_the_choices(seeded_project, monkeypatch):
+    import yaml
+
+    started: list[dict] = []
+    monkeypatch.setattr(jobs, "start_job", lambda root, kind, params, **kw: started.append(params) or "job-1")
+    monkeypatch.setattr(jobs, "latest_job", lambda *a, **kw: None)
+    root, store = seeded_project(labelled(20))
+    good(store, 20)
+    at = app_as(root, OWNER, PAGE)
+    at.multiselect(key="train_formats").set_value(["openai"]).run()
+    at.button(key="train_start").click().run()
+    no_exception(at)
+    assert started == [], "nothing starts before the confirmation"
+    summary = " ".join(m.value for m in at.markdown)
+    assert "**Export** 20 records: train 16, validation 2, test 2; formats hf, openai" in summary
+    assert "smollm2-135m-instruct" in summary
+    at.button(key="train_confirm").click().run()
+    no_exception(at)
+    [params] = started
+    chosen = yaml.safe_load(open(params["config"], encoding="utf-8"))
+    assert chosen["export"]["formats"] == ["hf", "openai"]
+    assert chosen["train"]["base_model"] == "smollm2-135m-instruct"
+    assert not [b for b in at.button if b.key == "train_confirm"], "the dialog closed"
+
+
+def test_cancel_in_the_confirmation_starts_nothing(seeded_project, monkeypatch):
+    started: list[dict] = []
+    monkeypatch.setattr(jobs, "start_job", lambda root, kind, params, **kw: started.append(params) or "job-1")
+    root, store = seeded_project(labelled(20))
+    good(store, 20)
+    at = app_as(root, OWNER, PAGE)
+    at.button(key="train_start").click().run()
+    at.button(key="train_confirm_cancel").click().run()
+    no_exception(at)
+    assert started == [] and not [b for b in at.button if b.key == "train_confirm"]
+
+
+def test_the_dry_run_can_be_downloaded(seeded_project):
+    root, store = seeded_project(labelled(3))
+    good(store, 1)
+    at = app_as(root, OWNER, PAGE)
+    [download] = [d for d in at.get("download_button") if d.proto.id.endswith("train_dry_run")]
+    assert "dry run" in download.proto.label.lower()

@@ -40,3 +40,18 @@ def test_marking_golden_examples(seeded_project):
     at.text_input(key="golden_ids").input("nope")
     at.button(key="golden_add").click().run()
     assert "No records with these ids: nope" in at.error[0].value
+
+
+def test_the_reason_tags_for_bad_come_from_the_guidelines(seeded_project):
+    root, store = seeded_project()
+    at = app_as(root, OWNER, PAGE)
+    assert any(
+        "wrong-facts, wrong-format" in c.value.replace("\\", "") and "the defaults" in c.value
+        for c in at.caption
+    )
+    text = "# Rules\n\n## Reasons for bad\n\n- Wrong category: not what was asked\n- rude\n"
+    at.text_area(key="guidelines_text").input(text)
+    at.button(key="guidelines_save").click().run()
+    no_exception(at)
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    assert any("pick on a *bad* label: wrong-category, rude" in c for c in captions)

@@ -100,3 +100,59 @@ def test_analysis_starts_as_a_background_job_and_can_be_cancelled(seeded_project
         for job in jobs.list_jobs(root):
             if job["status"] in jobs.ACTIVE:
                 jobs.cancel_job(root, job["id"])
+
+
+# --- the reviewer's day (issue 15) ----------------------------------------------------------------
+
+
+def test_each_persons_progress_and_the_unreviewed_count(seeded_project):
+    from curation.model import Response
+    from tests.factories import make_record
+
+    root, store = seeded_project([make_record(id=f"r{i}") for i in range(4)])
+    store.save_response(Response(record_id="r0", user="ann", values={"label": "good"}, status="submitted"))
+    store.save_response(Response(record_id="r1", user="ann", values={"label": "bad", "comment": "#tone rude"}, status="submitted"))  # fmt: skip
+    store.save_response(Response(record_id="r2", user="bob", values={"label": "good"}, status="draft"))
+    at = app_as(root, OWNER, PAGE)
+    no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Not reviewed yet"] == "2"  # a draft is not a review
+    table = next(d.value for d in at.dataframe if "submitted" in d.value.columns)
+    rows = {r["name"]: r for r in table.to_dict("records")}
+    assert (rows["ann"]["submitted"], rows["bob"]["drafts"], rows["olivia"]["submitted"]) == (2, 1, 0)
+    assert list(rows) == ["ann", "bob", "olivia"]  # annotators first
+    assert any("labelled bad: tone 1" in c.value for c in at.caption)
+
+
+def test_assigning_records_with_an_overlap_for_agreement(seeded_project):
+    from tests.factories import make_record
+
+    root, store = seeded_project([make_record(id=f"r{i}") for i in range(20)])
+    at = app_as(root, OWNER, PAGE)
+    assert at.multiselect(key="assign_reviewers").value == ["ann", "bob"]  # the annotators
+    at.slider(key="assign_overlap").set_value(20)
+    at.button(key="assign_run").click().run()
+    no_exception(at)
+    assigned = [r.metadata[metadata_keys.ASSIGNED_TO] for r in store.query_records().records]
+    assert sum(len(a) == 2 for a in assigned) == 4 and len(assigned) == 20
+    assert "4 go to more than one person" in at.success[0].value
+    table = next(d.value for d in at.dataframe if "assigned" in d.value.columns)
+    assert dict(zip(table["name"], table["assigned"], strict=True)) == {"ann": 12, "bob": 12, "olivia": 0}
+    at.button(key="assign_clear").click().run()
+    assert not any(metadata_keys.ASSIGNED_TO in r.metadata for r in store.query_records().records)
+
+
+def test_a_new_project_shows_the_way_to_the_first_review(seeded_project):
+    root, _ = seeded_project([])
+    at = app_as(root, OWNER, PAGE)
+    no_exception(at)
+    steps = [m.value for m in at.markdown if "**" in m.value and ". " in m.value]
+    titles = [s.split("**")[1] for s in steps]
+    assert titles == [
+        "1. Import your pairs",
+        "2. Analyse them",
+        "3. Say what a good output is",
+        "4. Review",
+        "5. Export and train",
+    ]
+    assert all(":material/radio_button_unchecked:" in s for s in steps)

@@ -185,6 +185,7 @@ def test_a_job_started_from_the_ui_gets_the_signed_in_user_and_key(argilla_proje
     at.toggle(key="train_unreviewed").set_value(True).run()
     no_exception(at)
     at.button(key="train_start").click().run()
+    at.button(key="train_confirm").click().run()  # the run starts once confirmed
     no_exception(at)
     assert [(s["kind"], s["user"], s["api_key"]) for s in started] == [("ship", OWNER, key)]
     assert "user" not in started[0]["params"] or started[0]["params"]["user"] == OWNER

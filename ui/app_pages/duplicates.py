@@ -1,6 +1,8 @@
-"""Duplicates (owners): each group side by side with its tier and similarity; keep one, keep all,
-mark as conflict; bulk-resolve exact duplicates. A decision that drops more than ten records asks
-first; every decision can be undone here or on the Decision log page."""
+"""Duplicates (owners): each group with its size, tier and similarity, largest or riskiest first; the
+keeper first, and each other member with the words that differ from the keeper marked; large groups
+as one line per member. Keep one, keep all, mark as conflict; bulk-resolve exact duplicates. A
+decision that drops more than ten records asks first; every decision can be undone here or on the
+Decision log page."""
 
 from __future__ import annotations
 
@@ -10,9 +12,12 @@ import streamlit as st
 
 from curation import metadata_keys
 from curation.errors import ConfirmationRequiredError, PairsmithError
+from curation.model import Record
 from curation.review.auth import Action
 from curation.review.decisions import undo_batch, undo_decision
+from curation.review.diff import changed_share, output_diff
 from curation.review.duplicates import (
+    GROUP_ORDERS,
     bulk_resolve_exact,
     clear_resolution,
     duplicate_page,
@@ -24,6 +29,7 @@ from ui import render, services, state
 from ui.state import Keys
 
 GROUPS_PER_PAGE = 10
+COMPACT_ABOVE = 4  # groups with more members get one line per member (columns would be too narrow)
 ACTIONS = {
     "keep_one": ("Kept one", keep_one),
     "keep_all": ("Kept all", keep_all),
@@ -144,20 +150,66 @@ for skipped in state.get(Keys.BULK_SKIPPED) or []:
 
 # --- the groups ---------------------------------------------------------------------------------
 
+
+def keeper_of(group: dict[str, Any], members: list[Record], decisions: dict[str, Any]) -> Record:
+    """The member the others are compared with: the one a reviewer kept, else the suggested keeper."""
+    kept = [r for r in members if decisions.get(r.id) == "keep"]
+    suggested = [r for r in members if r.id == group.get("keeper")]
+    return (kept if len(kept) == 1 else suggested or members)[0]
+
+
+def link_caption(group: dict[str, Any], record: Record) -> str:
+    """How this member is tied to the suggested keeper (analysis links every member to it): the tier
+    and the input and output similarity, when analysis recorded the pair."""
+    keeper = group.get("keeper")
+    for pair in group.get("pairs", []):
+        if {pair.get("a"), pair.get("b")} == {record.id, keeper}:
+            output = pair.get("output_score")
+            return f"{pair.get('tier', group['tier'])} to the keeper: input {float(pair['score']):.2f}" + (
+                f", output {float(output):.2f}" if output is not None else ""
+            )
+    return ""
+
+
+def differences(record: Record, keeper: Record, limit: int) -> None:
+    """The member's input and output with the words that differ from the keeper's marked."""
+    for part, mine, theirs in (
+        ("input", record.input_text, keeper.input_text),
+        ("output", record.output, keeper.output),
+    ):
+        mine, theirs = render.snippet(mine, limit), render.snippet(theirs, limit)
+        if mine == theirs:
+            st.caption(f"{part}: same as the keeper")
+            continue
+        parts = output_diff(theirs, mine, "word")
+        st.caption(f"{part}: {changed_share(parts):.0%} of words differ from the keeper")
+        render.inline_diff(parts, mine)
+
+
+def decision_buttons(gid: str, record: Record) -> None:
+    st.button(
+        "Keep this one", key=f"dup_keep_{gid}_{record.id}", on_click=decide, args=("keep_one", gid, record.id)
+    )
+
+
 tiers = sorted({g["tier"] for g in groups})
 counts = {t: sum(1 for g in groups if g["tier"] == t) for t in tiers}
-st.caption(" · ".join(f"{counts[t]} {t} groups" for t in tiers))
-top = st.columns([2, 2, 3])
-tier = top[0].selectbox("Tier", ["all", *tiers], key="dup_tier")
-undecided_only = top[1].toggle("Undecided only", value=False, key="dup_undecided")
-top[2].button(
-    "Bulk-resolve exact duplicates (keep the suggested keeper)",
-    key="dup_bulk_exact",
-    on_click=bulk,
-    disabled="exact" not in counts,
+st.caption(
+    " · ".join(f"{counts[t]} {t} groups" for t in tiers)
+    + f" · {sum(len(g['records']) for g in groups)} records"
 )
-
-page_number = st.number_input("Page", min_value=1, value=1, key="dup_page")
+top = st.columns([2, 4, 2], vertical_alignment="bottom")
+tier = top[0].selectbox("Tier", ["all", *tiers], key="dup_tier")
+order = top[1].segmented_control("Order", list(GROUP_ORDERS), default="size", format_func=GROUP_ORDERS.get,
+                                 key="dup_order", help="Riskiest: conflicts, then semantic and near groups, "
+                                 "outputs that differ and weak links first.")  # fmt: skip
+undecided_only = top[2].toggle("Undecided only", value=False, key="dup_undecided")
+paging = st.columns([1, 2, 2, 4], vertical_alignment="bottom")
+page_number = paging[0].number_input("Page", min_value=1, value=1, key="dup_page")
+compact_all = paging[1].toggle("Compact view", value=False, key="dup_compact",
+                               help=f"One line per member; groups of more than {COMPACT_ABOVE} members always are.")  # fmt: skip
+paging[3].button("Bulk-resolve exact duplicates (keep the suggested keeper)", key="dup_bulk_exact", on_click=bulk,
+                 disabled="exact" not in counts, width="stretch")  # fmt: skip
 shown = duplicate_page(
     store,
     groups,
@@ -165,50 +217,76 @@ shown = duplicate_page(
     undecided_only=undecided_only,
     page=int(page_number) - 1,
     per_page=GROUPS_PER_PAGE,
+    order=order or "size",
+    conflicts=doc.get("conflicts", []),
 )
-st.caption(f"{shown.matching} groups · page {shown.page + 1} of {shown.pages}")
+paging[2].caption(f"{shown.matching} groups · page {shown.page + 1} of {shown.pages}")
 
 for group in shown.groups:
     gid = group["group"]
     members = [shown.records[m["id"]] for m in group["records"] if m["id"] in shown.records]
+    if not members:
+        continue
     decisions = {r.id: r.metadata.get(metadata_keys.DUP_RESOLUTION) for r in members}
     decided = any(decisions.values())
+    keeper = keeper_of(group, members, decisions)
+    others = [r for r in members if r.id != keeper.id]
     with st.container(border=True, key=f"dup_group_{gid}"):
         st.markdown(
-            f"**Group {render.md_escape(gid)}** · tier {render.md_escape(str(group['tier']))} · "
-            f"similarity {float(group['score']):.3f}" + (" · decided" if decided else "")
+            f"**Group {render.md_escape(gid)}** · {len(members)} records · tier {render.md_escape(str(group['tier']))}"
+            f" · similarity {float(group['score']):.3f}" + (" · decided" if decided else "")
         )
-        # Every member is a copy of the keeper: show how close each one is to it, side by side.
-        links = {p["a"] if p["b"] == group.get("keeper") else p["b"]: p for p in group.get("pairs", [])}
-        columns = st.columns(min(len(members), 4) or 1)
-        for n, record in enumerate(members):
-            with columns[n % len(columns)]:
-                keeper = " (suggested keeper)" if record.id == group.get("keeper") else ""
-                link = links.get(record.id)
-                if link:
-                    output = link.get("output_score")
-                    keeper = f" · {link['tier']} to the keeper: input {float(link['score']):.2f}" + (
-                        f", output {float(output):.2f}" if output is not None else ""
-                    )
-                decision = decisions.get(record.id)
-                st.caption(f"{render.md_escape(record.id)}{keeper}" + (f" · {decision}" if decision else ""))
-                st.text(render.snippet(record.input_text, 400))
-                render.output_block(record.output)
-                st.button(
-                    "Keep this one",
-                    key=f"dup_keep_{gid}_{record.id}",
-                    on_click=decide,
-                    args=("keep_one", gid, record.id),
+        if compact_all or len(members) > COMPACT_ABOVE:
+            line = st.columns([3, 8, 2], vertical_alignment="center")
+            line[0].caption(
+                render.md_escape(
+                    f"{keeper.id} · keeper" + (f" · {decisions[keeper.id]}" if decisions[keeper.id] else "")
                 )
+            )
+            line[1].text(render.snippet(f"{keeper.input_text} → {keeper.output}", 160))
+            with line[2]:
+                decision_buttons(gid, keeper)
+            for record in others:
+                line = st.columns([3, 8, 2], vertical_alignment="center")
+                decision = decisions.get(record.id)
+                link = link_caption(group, record)
+                line[0].caption(
+                    render.md_escape(" · ".join(x for x in (record.id, link, decision or "") if x))
+                )
+                with line[1]:
+                    parts = output_diff(
+                        render.snippet(keeper.input_text, 160), render.snippet(record.input_text, 160)
+                    )
+                    render.inline_diff(parts, record.input_text)
+                with line[2]:
+                    decision_buttons(gid, record)
+        else:
+            columns = st.columns(len(members))
+            for column, record in zip(columns, [keeper, *others], strict=True):
+                with column:
+                    decision = decisions.get(record.id)
+                    if record is keeper:
+                        role = (
+                            "suggested keeper"
+                            if record.id == group.get("keeper")
+                            else "compared with the others"
+                        )
+                        st.caption(
+                            render.md_escape(f"{record.id} · {role}" + (f" · {decision}" if decision else ""))
+                        )
+                        render.text_block(render.snippet(record.input_text, 400), key=f"dup_show_{record.id}")
+                        render.output_block(record.output)
+                    else:
+                        link = link_caption(group, record)
+                        st.caption(
+                            render.md_escape(" · ".join(x for x in (record.id, link, decision or "") if x))
+                        )
+                        differences(record, keeper, 400)
+                    decision_buttons(gid, record)
         actions = st.columns(3)
         actions[0].button("Keep all", key=f"dup_keep_all_{gid}", on_click=decide, args=("keep_all", gid))
         actions[1].button(
             "Mark as conflict", key=f"dup_conflict_{gid}", on_click=decide, args=("conflict", gid)
         )
-        actions[2].button(
-            "Clear decision",
-            key=f"dup_clear_{gid}",
-            on_click=decide,
-            args=("clear", gid),
-            disabled=not decided,
-        )
+        actions[2].button("Clear decision", key=f"dup_clear_{gid}", on_click=decide, args=("clear", gid),
+                          disabled=not decided)  # fmt: skip

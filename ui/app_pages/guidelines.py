@@ -9,7 +9,9 @@ import streamlit as st
 
 from curation.errors import PairsmithError
 from curation.review.auth import Action
+from curation.review.display import demote_headings
 from curation.review.guidelines import parse_ids, set_golden_records, update_output_schema, update_questions
+from curation.review.reasons import has_reasons_section, reason_tags
 from curation.store.base import RecordQuery
 from ui import render, services, state
 
@@ -39,7 +41,18 @@ with edit:
                 st.rerun()
     st.caption("Preview")
     with st.container(border=True):
-        st.markdown(text or "_(empty)_")
+        st.markdown(demote_headings(text, top=3) if text else "_(empty)_")
+    tags = reason_tags(text or "")
+    st.caption(
+        "Reason tags annotators pick on a *bad* label: "
+        + render.md_escape(", ".join(t.tag for t in tags))
+        + (
+            ""
+            if has_reasons_section(text or "")
+            else " (the defaults). To choose your own, add a section `## Reasons for bad` with one "
+            "`- tag: what it means` line per tag."
+        )
+    )
 
 with history:
     for version in reversed(store.guidelines_history()):

@@ -1,5 +1,6 @@
-"""Project & import (owners): the project at a glance, its people, and importing a file with a
-column mapping, a preview and the rejected rows with their reasons."""
+"""Project & import (owners): the project at a glance (with the first-run steps until they are done),
+each person's progress, who reviews what, and importing a file with a column mapping, a preview and
+the rejected rows with their reasons."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from curation.files import ProjectPaths
 from curation.importing import CHAT_FORMATS, ColumnMapping, all_format_names, import_file, preview_file
 from curation.importing.preview import read_quarantine, save_upload
 from curation.model import Role
+from curation.review.assignment import assign_reviewers, clear_assignment
 from curation.review.auth import MIN_PASSWORD, Action, add_person, check_server_path, is_loopback
+from curation.review.onboarding import next_step, setup_steps
 from training import jobs
 from ui import render, services, state
 from ui.state import Keys
@@ -32,14 +35,20 @@ services.show_flash()
 
 project = store.get_project()
 counts = store.response_counts()
-cols = st.columns(4)
-cols[0].metric("Records", store.count_records())
-cols[1].metric("Submitted responses", counts.submitted)
-cols[2].metric("Drafts", counts.draft)
-cols[3].metric("Guidelines version", project.guidelines_version)
+stamp = services.stamp(session)
+cols = st.columns(5)
+cols[0].metric("Records", stamp.records)
+cols[1].metric(
+    "Not reviewed yet", services.unreviewed(store, stamp), help="No submitted or discarded answer from anyone"
+)
+cols[2].metric("Submitted responses", counts.submitted)
+cols[3].metric("Drafts", counts.draft)
+cols[4].metric("Guidelines version", project.guidelines_version)
 st.caption(
     f"{render.md_escape(project.name)} · {session.backend} backend · {render.md_escape(str(session.project_dir))}"
 )
+if next_step(setup_steps(session.project_dir, store)) is not None:
+    services.setup_checklist(session, here="app_pages/project_import.py")
 
 
 # --- analysis -----------------------------------------------------------------------------------
@@ -112,10 +121,91 @@ if job is not None:
     st.fragment(analysis_view, run_every=POLL_SECONDS if analysing else None)(job["id"], analysing)
 
 
-# --- people -------------------------------------------------------------------------------------
+# --- people, their progress and who reviews what ---------------------------------------------------
 
-with st.expander("People"):
-    st.dataframe([{"name": u.name, "role": str(u.role)} for u in store.list_users()], hide_index=True)
+
+def assign() -> None:
+    reviewers = st.session_state.get("assign_reviewers") or []
+    try:
+        result = assign_reviewers(
+            store,
+            reviewers,
+            overlap_share=float(st.session_state.get("assign_overlap", 10)) / 100,
+            per_record=int(st.session_state.get("assign_per_record", 2)),
+            user=session.user.name,
+        )
+    except PairsmithError as exc:
+        state.flash("error", f"Not assigned: {exc}")
+        return
+    state.bump_revision()
+    shares = ", ".join(f"{name} {count}" for name, count in result.per_person.items())
+    state.flash(
+        "success",
+        f"Assigned {result.records} unreviewed records ({shares}); {result.overlapping} go to more than one "
+        "person, for the Agreement page.",
+    )
+
+
+def unassign() -> None:
+    try:
+        cleared = clear_assignment(store, user=session.user.name)
+    except PairsmithError as exc:
+        state.flash("error", str(exc))
+        return
+    state.bump_revision()
+    state.flash("success", f"Assignment cleared from {cleared} records: everyone reviews every record again.")
+
+
+st.header("People and progress")
+progress = services.people_progress(store, stamp)
+st.dataframe(
+    [
+        {
+            "name": p["name"],
+            "role": p["role"],
+            "submitted": p["submitted"],
+            "drafts": p["drafts"],
+            "discarded": p["discarded"],
+            "assigned": p["assigned"],
+            "assigned done": (p["assigned_done"] / p["assigned"]) if p["assigned"] else None,
+        }
+        for p in progress
+    ],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "assigned done": st.column_config.ProgressColumn(
+            "assigned done", format="percent", min_value=0, max_value=1
+        )
+    },
+    key="people_progress",
+)
+reasons = services.bad_reasons(store, stamp)
+if reasons:
+    st.caption(
+        "Why records were labelled bad: "
+        + render.md_escape(", ".join(f"{t} {n}" for t, n in reasons.items()))
+    )
+
+with st.expander("Assign records to reviewers", icon=":material/assignment_ind:"):
+    st.caption(
+        "Splits the records nobody has reviewed yet between the people you choose, evenly; a share of them "
+        "goes to several people so that the Agreement page can compare their answers. Each person's Review "
+        "queue then starts with their own records."
+    )
+    with st.form("assign_form", border=False):
+        names = [p["name"] for p in progress]
+        annotators = [p["name"] for p in progress if p["role"] == "annotator"]
+        st.multiselect("Reviewers", names, default=annotators, key="assign_reviewers")
+        cols = st.columns(2)
+        cols[0].slider("Reviewed by several people (%)", 0, 100, 10, step=5, key="assign_overlap")
+        cols[1].number_input("People per shared record", min_value=2, max_value=max(2, len(names)), value=2,
+                             key="assign_per_record")  # fmt: skip
+        st.form_submit_button("Assign", key="assign_run", on_click=assign, type="primary")
+    if any(p["assigned"] for p in progress):
+        st.button("Clear the assignment", key="assign_clear", on_click=unassign)
+
+with st.expander("Add a person", icon=":material/person_add:"):
     local = session.backend == "local"
     with st.form("people_form", clear_on_submit=True):
         name = st.text_input("Name", key="people_name")
@@ -133,6 +223,7 @@ with st.expander("People"):
             except (PairsmithError, ValueError) as exc:
                 st.error(str(exc))
             else:
+                state.bump_revision()
                 state.flash("success", f"Added {name.strip()} as {role}.")
                 st.rerun()
 

@@ -1,5 +1,10 @@
 """Review queue: one record at a time, labelled with the keyboard or the mouse.
 
+Layout: the queue's filters (one collapsed line) and progress; then the record (input and output
+in fixed-height boxes, long texts clipped with *Show all*) beside the answer panel, so the label
+buttons are on screen without scrolling at any record length; the corrected output's side-by-side
+diff below. The sidebar holds the guidelines (collapsed), golden examples and the queue list.
+
 Shortcuts (active when the cursor is not in a text box; Tab leaves one): G good, B bad,
 F needs fix (each submits), S submit, D save draft, X discard, N next, P previous.
 """
@@ -26,21 +31,32 @@ from curation.model import (
     Suggestion,
 )
 from curation.review.answers import apply_suggestion, current_response, save_review
+from curation.review.assignment import assigned_count
 from curation.review.auth import Action
-from curation.review.diff import diff_counts, diff_text, output_diff
-from curation.review.queue import QueueFilters, ReviewQueue, build_queue, next_window
+from curation.review.corrections import correction_problems, editable_output
+from curation.review.diff import diff_counts, diff_mode_for, output_diff
+from curation.review.display import demote_headings
+from curation.review.guidelines import set_golden_records
+from curation.review.queue import QueueFilters, ReviewQueue, build_queue, next_window, queue_listing
+from curation.review.reasons import reason_tags, split_comment, with_reasons
 from curation.store.base import RecordQuery
 from ui import render, services, state
 from ui.state import Keys
 
 QUEUE_SIZE = 200
+LIST_SIZE = 12
 ANY = "any"
+STATUS_MARK = {"submitted": "✓", "draft": "✎", "discarded": "✗", "pending": "○"}
 
 session = services.require(Action.review)
 store, user = session.store, session.user.name
 project: Project = store.get_project()
 st.title("Review")
 services.show_flash()
+counts = services.review_progress(store, str(session.project_dir), user, state.revision())
+if counts["records"] == 0:
+    services.setup_checklist(session)  # a new project: lead the way to the first record
+    st.stop()
 
 
 # --- the queue ------------------------------------------------------------------------------------
@@ -52,90 +68,87 @@ def make_queue(order: str, filters: QueueFilters) -> ReviewQueue:
         try:
             return build_queue(store, user, filters, order="diverse", size=QUEUE_SIZE)
         except NotFoundError:
-            st.info("The diverse order needs analysis (`pairsmith analyze DIR`); showing import order.")
+            state.flash(
+                "info", "The diverse order needs analysis (`pairsmith analyze DIR`); showing import order."
+            )
     return build_queue(store, user, filters, order="import", size=QUEUE_SIZE)
 
 
+def apply_filters() -> None:
+    """The form's *Apply*: build the queue from the chosen filters, then fold the filters away."""
+    status = st.session_state.get("queue_status", "pending")
+    new = QueueFilters(
+        status=None if status == ANY else status,
+        cluster=st.session_state.get("queue_cluster"),
+        flag=st.session_state.get("queue_flag"),
+        dup_group=(st.session_state.get("queue_dup_group") or "").strip() or None,
+        text=(st.session_state.get("queue_text") or "").strip() or None,
+        assigned_to=user if st.session_state.get("queue_mine") else None,
+    )
+    order = st.session_state.get("queue_order") or "import"
+    state.put(Keys.QUEUE_FILTERS, new)
+    state.put(Keys.QUEUE_ORDER, order)
+    state.put(Keys.QUEUE, make_queue(order, new))
+    state.put(Keys.QUEUE_INDEX, 0)
+    state.put(Keys.QUEUE_LIST_PAGE, None)
+    st.session_state[Keys.FILTERS_OPEN] = False
+
+
 def queue_controls() -> None:
-    filters: QueueFilters = state.get(Keys.QUEUE_FILTERS) or QueueFilters(status="pending")
-    default_order = "diverse" if services.has_analysis(session.project_dir) else "import"
-    order = state.get(Keys.QUEUE_ORDER) or default_order
+    has_analysis = services.has_analysis(session.project_dir)
+    if state.get(Keys.QUEUE_FILTERS) is None:  # first visit: my assigned records, when there are any
+        mine = assigned_count(store, user) > 0
+        state.put(Keys.QUEUE_FILTERS, QueueFilters(status="pending", assigned_to=user if mine else None))
+    filters: QueueFilters = state.get(Keys.QUEUE_FILTERS)
+    order = state.get(Keys.QUEUE_ORDER) or ("diverse" if has_analysis else "import")
     names: dict[int, str] = {}
-    if services.has_analysis(session.project_dir):
+    if has_analysis:
         try:
             names = services.cluster_names(session.project_dir)
         except PairsmithError:
             names = {}
-    with st.expander("Queue order and filters", expanded=False), st.form("queue_form"):
-        order_choice = st.radio(
-            "Order",
-            ["diverse", "import"],
-            index=0 if order == "diverse" else 1,
-            format_func={"diverse": "Diverse first (covers every topic early)", "import": "Import order"}.get,
-            horizontal=True,
-            key="queue_order",
-        )
+    summary = f"Queue: {filters.describe(names)} · {'diverse' if order == 'diverse' else 'import'} order"
+    with (
+        st.expander(
+            render.md_escape(summary), key=Keys.FILTERS_OPEN, on_change="rerun", icon=":material/filter_list:"
+        ),
+        st.form("queue_form", border=False),
+    ):
+        st.radio("Order", ["diverse", "import"], index=0 if order == "diverse" else 1, horizontal=True,
+                 format_func={"diverse": "Diverse first (covers every topic early)", "import": "Import order"}.get,
+                 key="queue_order")  # fmt: skip
+        cols = st.columns(3)
         statuses = ["pending", "draft", "submitted", "discarded", ANY]
-        status = st.selectbox(
-            "Status of your response",
-            statuses,
-            index=statuses.index(filters.status or ANY),
-            key="queue_status",
-        )
+        cols[0].selectbox("Status of your response", statuses, index=statuses.index(filters.status or ANY),
+                          key="queue_status")  # fmt: skip
         cluster_ids: list[int | None] = [None, *sorted(names)]
-        cluster = st.selectbox(
-            "Cluster",
-            cluster_ids,
-            index=cluster_ids.index(filters.cluster) if filters.cluster in cluster_ids else 0,
-            format_func=lambda c: "any" if c is None else f"{c}: {names[c]}",
-            key="queue_cluster",
-        )
+        cols[1].selectbox("Cluster", cluster_ids, format_func=lambda c: "any" if c is None else f"{c}: {names[c]}",
+                          index=cluster_ids.index(filters.cluster) if filters.cluster in cluster_ids else 0,
+                          key="queue_cluster")  # fmt: skip
         flags: list[str | None] = [None, *metadata_keys.QUALITY_FLAGS]
-        flag = st.selectbox(
-            "Quality flag",
-            flags,
-            index=flags.index(filters.flag),
-            format_func=lambda f: "any" if f is None else f,
-            key="queue_flag",
-        )
-        dup_group = st.text_input("Duplicate group id", value=filters.dup_group or "", key="queue_dup_group")
-        text = st.text_input("Text contains", value=filters.text or "", key="queue_text")
-        if st.form_submit_button("Apply", key="queue_apply"):
-            new = QueueFilters(
-                status=None if status == ANY else status,
-                cluster=cluster,
-                flag=flag,
-                dup_group=dup_group.strip() or None,
-                text=text.strip() or None,
-            )
-            state.put(Keys.QUEUE_FILTERS, new)
-            state.put(Keys.QUEUE_ORDER, order_choice)
-            state.put(Keys.QUEUE, make_queue(order_choice, new))
-            state.put(Keys.QUEUE_INDEX, 0)
-            st.rerun()
+        cols[2].selectbox("Quality flag", flags, index=flags.index(filters.flag),
+                          format_func=lambda f: "any" if f is None else f, key="queue_flag")  # fmt: skip
+        cols = st.columns(3)
+        cols[0].text_input("Duplicate group id", value=filters.dup_group or "", key="queue_dup_group")
+        cols[1].text_input("Text contains", value=filters.text or "", key="queue_text")
+        cols[2].checkbox("Only records assigned to me", value=filters.assigned_to == user, key="queue_mine")
+        st.form_submit_button("Apply", key="queue_apply", on_click=apply_filters, type="primary")
     if state.get(Keys.QUEUE) is None:
-        state.put(Keys.QUEUE_FILTERS, filters)
         state.put(Keys.QUEUE, make_queue(order, filters))
         state.put(Keys.QUEUE_INDEX, 0)
+        services.show_flash()  # the diverse order's fallback note, now rather than after the next click
 
 
-def progress_bars() -> None:
-    counts = services.review_progress(store, str(session.project_dir), user, state.revision())
+def progress_bar(where: Any) -> None:
+    """One bar for the team's progress; the line above it says where the reviewer stands too."""
     total = counts["records"] or 1
-    left, right = st.columns(2)
-    left.progress(
-        min(1.0, counts["mine_done"] / total),
-        text=f"You: {counts['mine_submitted']} submitted, {counts['mine_draft']} drafts, "
-        f"{counts['mine_discarded']} discarded",
-    )
-    right.progress(
-        min(1.0, counts["team_done"] / total),
-        text=f"Team: {counts['team_done']} of {counts['records']} records reviewed",
-    )
+    where.progress(min(1.0, counts["team_done"] / total),
+                   text=f"You: {counts['mine_submitted']} submitted, {counts['mine_draft']} drafts, "
+                   f"{counts['mine_discarded']} discarded · Team: {counts['team_done']} of {counts['records']} "
+                   "records reviewed")  # fmt: skip
 
 
 queue_controls()
-progress_bars()
 queue: ReviewQueue = state.get(Keys.QUEUE)
 index = queue.step(int(state.get(Keys.QUEUE_INDEX, 0)), 0)
 
@@ -149,21 +162,29 @@ if not queue.ids:
 
 def go(delta: int) -> None:
     state.put(Keys.QUEUE_INDEX, queue.step(int(state.get(Keys.QUEUE_INDEX, 0)), delta))
+    state.put(Keys.QUEUE_LIST_PAGE, None)
+
+
+def jump(to: int) -> None:
+    state.put(Keys.QUEUE_INDEX, queue.step(to, 0))
 
 
 def load_next_window() -> None:
     state.put(Keys.QUEUE, next_window(store, user, queue, size=QUEUE_SIZE))
     state.put(Keys.QUEUE_INDEX, 0)
+    state.put(Keys.QUEUE_LIST_PAGE, None)
 
 
-nav = st.columns([1, 1, 4, 2])
-nav[0].button("Previous", key="review_prev", shortcut="P", on_click=go, args=(-1,), disabled=index == 0)
-nav[1].button(
-    "Next", key="review_next", shortcut="N", on_click=go, args=(1,), disabled=index >= len(queue) - 1
-)
-nav[2].caption(f"Record {index + 1} of {len(queue)} in this window · {queue.total} match the filters")
-if index >= len(queue) - 1 and queue.has_more:
-    nav[3].button("Load more records", key="review_more", on_click=load_next_window)
+top_left, top_right = st.columns([3, 2], gap="medium", vertical_alignment="bottom")
+with top_left, st.container(horizontal=True, vertical_alignment="center", key="review_nav"):
+    st.button("Previous", key="review_prev", shortcut="P", on_click=go, args=(-1,), disabled=index == 0,
+              icon=":material/chevron_left:")  # fmt: skip
+    st.button("Next", key="review_next", shortcut="N", on_click=go, args=(1,), disabled=index >= len(queue) - 1,
+              icon=":material/chevron_right:", icon_position="right")  # fmt: skip
+    st.caption(f"Record {index + 1} of {len(queue)} in this window · {queue.total} match the filters")
+    if index >= len(queue) - 1 and queue.has_more:
+        st.button("Load more records", key="review_more", on_click=load_next_window)
+progress_bar(top_right)
 
 record_id = queue.ids[index]
 try:
@@ -179,24 +200,6 @@ if record.id not in opened:
     state.put(Keys.OPENED_VERSION, opened)
 
 
-# --- the record --------------------------------------------------------------------------------
-
-render.record_facts(record)
-left, right = st.columns(2)
-with left:
-    st.subheader("Input")
-    render.record_input(record)
-with right:
-    st.subheader("Output")
-    render.output_block(record.output)
-with st.expander("Record metadata"):
-    st.caption(f"id: {render.md_escape(record.id)}")
-    render.metadata_table(record)
-
-
-# --- the answers -------------------------------------------------------------------------------
-
-
 def widget_key(name: str) -> str:
     return f"{name}:{record.id}"
 
@@ -207,28 +210,75 @@ keys = {
     CORRECTION_QUESTION: widget_key(Keys.W_CORRECTION),
     COMMENT_QUESTION: widget_key(Keys.W_COMMENT),
 }
+reasons_key, golden_key = widget_key(Keys.W_REASONS), widget_key(Keys.W_GOLDEN)
 saved_values: dict[str, Any] = dict(response.values) if response else {}
+saved_tags, saved_comment = split_comment(saved_values.get(COMMENT_QUESTION))
 st.session_state.setdefault(keys[LABEL_QUESTION], saved_values.get(LABEL_QUESTION))
 st.session_state.setdefault(keys[RATING_QUESTION], saved_values.get(RATING_QUESTION))
-st.session_state.setdefault(keys[CORRECTION_QUESTION], saved_values.get(CORRECTION_QUESTION) or record.output)
-st.session_state.setdefault(keys[COMMENT_QUESTION], saved_values.get(COMMENT_QUESTION) or "")
+st.session_state.setdefault(
+    keys[CORRECTION_QUESTION], editable_output(saved_values.get(CORRECTION_QUESTION) or record.output)
+)
+st.session_state.setdefault(keys[COMMENT_QUESTION], saved_comment)
+st.session_state.setdefault(reasons_key, saved_tags)
+st.session_state.setdefault(golden_key, record.golden)
+
+
+# --- the record ----------------------------------------------------------------------------------
+
+
+def toggle_golden() -> None:
+    wanted = bool(st.session_state.get(golden_key))
+    try:
+        set_golden_records(store, [record.id], golden=wanted, user=user)
+    except PairsmithError as exc:
+        st.session_state[golden_key] = not wanted
+        state.flash("error", f"Not changed: {exc}")
+        return
+    state.bump_revision()
+    state.flash("success", f"Record {record.id} {'marked' if wanted else 'no longer marked'} as golden.")
+
+
+left, right = st.columns([3, 2], gap="medium")
+with left:
+    header = st.columns([5, 2], vertical_alignment="center")
+    with header[0]:
+        st.markdown(f"**Record** {render.md_escape(record.id)}")
+        render.record_facts(record)
+    if session.can(Action.edit_guidelines):
+        header[1].toggle("Golden", key=golden_key, on_change=toggle_golden,
+                         help="A golden example shows annotators what good looks like and stays in the test split.")  # fmt: skip
+    elif record.golden:
+        header[1].badge("Golden example", icon=":material/star:", color="orange")
+    st.caption("Input")
+    with st.container(height=230, border=True, key="review_input_box"):
+        render.record_input(record)
+    st.caption("Output")
+    with st.container(height=290, border=True, key="review_output_box"):
+        render.output_block(record.output, key=f"show_all:{record.id}:output")
+
+
+# --- the answers -------------------------------------------------------------------------------
 
 
 def reload_record() -> None:
     """After a conflict: forget this tab's edits and show what is stored now."""
-    for key in keys.values():
+    for key in [*keys.values(), reasons_key]:
         st.session_state.pop(key, None)
     fresh = current_response(store, record.id, user)
     opened[record.id] = fresh.version if fresh else 0
     state.put(Keys.OPENED_VERSION, opened)
 
 
-def save(status: ResponseStatus, label: str | None = None) -> None:
+def answers() -> dict[str, Any]:
     values = {question: st.session_state.get(key) for question, key in keys.items()}
+    return with_reasons(values, st.session_state.get(reasons_key) or [], values[COMMENT_QUESTION])
+
+
+def save(status: ResponseStatus, label: str | None = None) -> None:
     if label is not None:
-        values[LABEL_QUESTION] = label
         st.session_state[keys[LABEL_QUESTION]] = label
     try:
+        values = answers()
         saved = save_review(store, record, user, values, status, expected_version=opened[record.id])
     except ConflictError as exc:
         state.flash("error", f"Not saved: {exc}")
@@ -256,76 +306,88 @@ def accept(suggestion: Suggestion) -> None:
         return
     for question, key in keys.items():
         if question in values:
-            st.session_state[key] = values[question]
+            st.session_state[key] = (
+                editable_output(values[question]) if question == CORRECTION_QUESTION else values[question]
+            )
     save(ResponseStatus.draft)
 
 
-if state.get(Keys.CONFLICT) == record.id:
-    st.button("Reload this record (drops your unsaved edits)", key="review_reload", on_click=reload_record)
-    state.put(Keys.CONFLICT, None)
+with left:
+    if record.suggestions:
+        st.caption("Suggestions")
+        for n, suggestion in enumerate(record.suggestions):
+            cols = st.columns([5, 1], vertical_alignment="center")
+            score = f" (score {suggestion.score:.2f})" if suggestion.score is not None else ""
+            cols[0].text(f"{suggestion.question}: {render.snippet(render.as_cell(suggestion.value), 200)}{score}"
+                         f" from {suggestion.agent or 'a model'}")  # fmt: skip
+            cols[1].button("Accept", key=f"review_accept_{n}", on_click=accept, args=(suggestion,))
 
-if record.suggestions:
-    st.markdown("**Suggestions**")
-    for n, suggestion in enumerate(record.suggestions):
-        cols = st.columns([5, 1])
-        score = f" (score {suggestion.score:.2f})" if suggestion.score is not None else ""
-        cols[0].text(
-            f"{suggestion.question}: {render.snippet(render.as_cell(suggestion.value), 200)}{score}"
-            f" from {suggestion.agent or 'a model'}"
+with right, st.container(key="review_answer_panel"):
+    if state.get(Keys.CONFLICT) == record.id:
+        st.button(
+            "Reload this record (drops your unsaved edits)", key="review_reload", on_click=reload_record
         )
-        cols[1].button("Accept", key=f"review_accept_{n}", on_click=accept, args=(suggestion,))
-
-label_question = project.question(LABEL_QUESTION)
-answer, actions = st.columns([3, 2])
-with answer:
+        state.put(Keys.CONFLICT, None)
+    label_question = project.question(LABEL_QUESTION)
     st.radio(
-        label_question.title,
-        label_question.options,
-        key=keys[LABEL_QUESTION],
-        horizontal=True,
-        index=None,
+        label_question.title, label_question.options, key=keys[LABEL_QUESTION], horizontal=True, index=None
     )
+    verdicts = st.columns(3)
+    verdicts[0].button("Good", key="review_good", shortcut="G", on_click=save, width="stretch",
+                       args=(ResponseStatus.submitted, LABEL_GOOD), help="Label good and submit (G)")  # fmt: skip
+    verdicts[1].button("Bad", key="review_bad", shortcut="B", on_click=save, width="stretch",
+                       args=(ResponseStatus.submitted, LABEL_BAD), help="Label bad and submit (B)")  # fmt: skip
+    verdicts[2].button("Needs fix", key="review_fix", shortcut="F", on_click=save, width="stretch",
+                       args=(ResponseStatus.submitted, LABEL_NEEDS_FIX),
+                       help="Label needs fix and submit with the corrected output below (F)")  # fmt: skip
+    tags = [t.tag for t in reason_tags(project.guidelines)]
+    tags += [t for t in st.session_state.get(reasons_key) or [] if t not in tags]
+    st.pills("Why bad? (kept with a *bad* label)", tags, selection_mode="multi", key=reasons_key,
+             help="The tags come from the guidelines' *Reasons* section.")  # fmt: skip
     if any(q.name == RATING_QUESTION for q in project.questions):
         rating = project.question(RATING_QUESTION)
-        st.radio(
-            rating.title,
-            [int(o) for o in rating.options],
-            key=keys[RATING_QUESTION],
-            horizontal=True,
-            index=None,
-        )
-    st.text_area(
-        "Corrected output (edit when the label is needs_fix)", key=keys[CORRECTION_QUESTION], height=160
-    )
+        st.radio(rating.title, [int(o) for o in rating.options], key=keys[RATING_QUESTION], horizontal=True,
+                 index=None)  # fmt: skip
     st.text_input("Comment", key=keys[COMMENT_QUESTION])
-with actions:
-    st.caption("Shortcuts work when the cursor is not in a text box (Tab leaves it).")
-    st.button("Good (submit)", key="review_good", shortcut="G", on_click=save,
-              args=(ResponseStatus.submitted, LABEL_GOOD), type="primary")  # fmt: skip
-    st.button("Bad (submit)", key="review_bad", shortcut="B", on_click=save,
-              args=(ResponseStatus.submitted, LABEL_BAD))  # fmt: skip
-    st.button("Needs fix (submit)", key="review_fix", shortcut="F", on_click=save,
-              args=(ResponseStatus.submitted, LABEL_NEEDS_FIX))  # fmt: skip
-    st.button("Submit", key="review_submit", shortcut="S", on_click=save, args=(ResponseStatus.submitted,))
-    st.button("Save draft", key="review_draft", shortcut="D", on_click=save, args=(ResponseStatus.draft,))
-    st.button("Discard", key="review_discard", shortcut="X", on_click=save, args=(ResponseStatus.discarded,))
-    if response is not None:
-        st.caption(f"Your saved response: {response.status} (version {response.version})")
+    actions = st.columns(3)
+    actions[0].button("Submit", key="review_submit", shortcut="S", on_click=save, width="stretch",
+                      args=(ResponseStatus.submitted,), type="primary")  # fmt: skip
+    actions[1].button("Save draft", key="review_draft", shortcut="D", on_click=save, width="stretch",
+                      args=(ResponseStatus.draft,))  # fmt: skip
+    actions[2].button("Discard", key="review_discard", shortcut="X", on_click=save, width="stretch",
+                      args=(ResponseStatus.discarded,))  # fmt: skip
+    st.caption(
+        "Keys: G good · B bad · F needs fix · S submit · D draft · X discard · N/P next/previous "
+        "(Tab leaves a text box first)."
+        + (f" Your saved response: {response.status} (version {response.version})." if response else "")
+    )
+    st.text_area("Corrected output (edit when the label is needs_fix; Ctrl+Enter applies)",
+                 key=keys[CORRECTION_QUESTION], height=180)  # fmt: skip
 
+starting_point = editable_output(record.output)
 correction = st.session_state.get(keys[CORRECTION_QUESTION]) or ""
-if correction.strip() and correction.strip() != record.output.strip():
-    parts = output_diff(record.output, correction, "word")
-    counts = diff_counts(parts)
-    st.caption(f"Changes to the original output: {counts['added']} words added, {counts['removed']} removed")
-    st.code(diff_text(parts, "word"), language=None, wrap_lines=True)
+if correction.strip() and correction.strip() != starting_point.strip():
+    for problem in correction_problems(correction, record.output, project.output_schema):
+        st.error(render.md_escape(problem))
+    parts = output_diff(starting_point, correction, diff_mode_for(starting_point, correction))
+    changed = diff_counts(parts)
+    st.caption(
+        f"Changes to the original output: {changed['added']} words added, {changed['removed']} removed"
+    )
+    render.side_by_side_diff(parts, starting_point, correction)
+
+with st.expander("Record metadata"):
+    render.metadata_table(record)
 
 
-# --- guidelines beside the record -----------------------------------------------------------------
+# --- the sidebar: guidelines, golden examples, the queue list ------------------------------------
 
 with st.sidebar:
-    with st.expander(f"Guidelines (version {project.guidelines_version})", expanded=True):
+    with st.expander(
+        f"Guidelines (version {project.guidelines_version})", expanded=False, icon=":material/menu_book:"
+    ):
         if project.guidelines.strip():
-            st.markdown(project.guidelines)
+            st.markdown(demote_headings(project.guidelines))
         else:
             st.caption("No guidelines yet; an owner writes them on the Guidelines page.")
         for question in project.questions:
@@ -333,8 +395,24 @@ with st.sidebar:
                 st.caption(f"{render.md_escape(question.title)}: {render.md_escape(question.description)}")
     golden = store.query_records(RecordQuery(golden=True, limit=3)).records
     if golden:
-        with st.expander("Golden examples (what good looks like)"):
+        with st.expander("Golden examples (what good looks like)", icon=":material/star:"):
             for example in golden:
                 st.text(render.snippet(example.input_text, 300))
                 render.output_block(example.output)
                 st.divider()
+    pages = -(-len(queue) // LIST_SIZE)
+    list_page = state.get(Keys.QUEUE_LIST_PAGE)
+    list_page = index // LIST_SIZE if list_page is None else max(0, min(int(list_page), pages - 1))
+    st.caption(
+        f"Queue: records {list_page * LIST_SIZE + 1}–{min(len(queue), (list_page + 1) * LIST_SIZE)} of {len(queue)}"
+    )
+    with st.container(key="review_queue_list", gap=None):
+        for item in queue_listing(store, queue, user, start=list_page * LIST_SIZE, count=LIST_SIZE):
+            mark = STATUS_MARK.get(item.status, "○") + (f" {item.label}:" if item.label else "")
+            st.button(render.md_escape(f"{item.index + 1}. {mark} {item.snippet}"), key=f"queue_item_{item.index}",
+                      type="secondary" if item.index == index else "tertiary", on_click=jump, args=(item.index,))  # fmt: skip
+    pager = st.columns(2)
+    pager[0].button("Earlier", key="queue_list_prev", disabled=list_page == 0, width="stretch",
+                    on_click=state.put, args=(Keys.QUEUE_LIST_PAGE, list_page - 1))  # fmt: skip
+    pager[1].button("Later", key="queue_list_next", disabled=list_page >= pages - 1, width="stretch",
+                    on_click=state.put, args=(Keys.QUEUE_LIST_PAGE, list_page + 1))  # fmt: skip

@@ -146,6 +146,8 @@ def diversity(
     Console().print(table)
     for hint in figures["hints"]:
         Console().print(f"• {hint}")
+    if figures.get("hints_withheld"):
+        Console().print(figures["hints_withheld"])
 
 
 def register(app: typer.Typer) -> None:

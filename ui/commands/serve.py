@@ -15,6 +15,9 @@ APP = Path(__file__).resolve().parents[1] / "app.py"
 LOCALHOST = "127.0.0.1"
 
 
+PRIMARY_COLOUR = "#0969da"
+
+
 def streamlit_command(directory: Path, host: str, port: int) -> list[str]:
     """The `streamlit run` command line: headless, no usage statistics, bound to ``host``."""
     return [
@@ -33,6 +36,12 @@ def streamlit_command(directory: Path, host: str, port: int) -> list[str]:
         "false",
         "--server.fileWatcherType",
         "none",
+        # No Deploy button or developer menu: reviewers get the app, not Streamlit's tools.
+        "--client.toolbarMode",
+        "minimal",
+        # Blue for the main action: red would say "danger", and the verdict buttons carry their own colours.
+        "--theme.primaryColor",
+        PRIMARY_COLOUR,
         "--",
         str(directory),
     ]
