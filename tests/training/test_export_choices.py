@@ -55,7 +55,7 @@ def test_ship_config_with_applies_the_choices_and_always_writes_hf(tmp_path):
     assert chosen.export.fractions.train == 0.6
     saved = yaml.safe_load(write_ship_config(chosen, tmp_path / "c.yaml").read_text())
     assert ShipConfig.model_validate(saved) == chosen
-    with pytest.raises(BadInputError, match="add up to 1.1"):
+    with pytest.raises(BadInputError, match=r"add up to 1\.1"):
         ship_config_with(ShipConfig(), fractions={"train": 0.8, "validation": 0.2, "test": 0.1})
     with pytest.raises(BadInputError, match="unknown export format csv"):
         ship_config_with(ShipConfig(), formats=["csv"])
@@ -65,7 +65,7 @@ def test_a_base_model_is_the_bundled_one_a_model_folder_or_a_hub_id_when_online(
     assert check_base_model(DEFAULT_BASE_MODEL) == DEFAULT_BASE_MODEL
     folder = tmp_path / "model"
     folder.mkdir()
-    with pytest.raises(BadInputError, match="holds no config.json"):
+    with pytest.raises(BadInputError, match=r"holds no config\.json"):
         check_base_model(str(folder))
     (folder / "config.json").write_text("{}")
     assert check_base_model(str(folder)) == str(folder.resolve())

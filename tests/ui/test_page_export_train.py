@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from streamlit.testing.v1 import AppTest
 
 from curation.model import Response
@@ -156,7 +158,7 @@ def test_training_asks_first_and_starts_with_the_choices(seeded_project, monkeyp
     at.button(key="train_confirm").click().run()
     no_exception(at)
     [params] = started
-    chosen = yaml.safe_load(open(params["config"], encoding="utf-8"))
+    chosen = yaml.safe_load(Path(params["config"]).read_text(encoding="utf-8"))
     assert chosen["export"]["formats"] == ["hf", "openai"]
     assert chosen["train"]["base_model"] == "smollm2-135m-instruct"
     assert not [b for b in at.button if b.key == "train_confirm"], "the dialog closed"

@@ -43,7 +43,7 @@ def test_marking_golden_examples(seeded_project):
 
 
 def test_the_reason_tags_for_bad_come_from_the_guidelines(seeded_project):
-    root, store = seeded_project()
+    root, _ = seeded_project()
     at = app_as(root, OWNER, PAGE)
     assert any(
         "wrong-facts, wrong-format" in c.value.replace("\\", "") and "the defaults" in c.value

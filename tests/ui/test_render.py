@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import colorsys
+from itertools import pairwise
 
 from curation.review.diff import output_diff
 from ui import render
@@ -16,7 +17,7 @@ def _hls(colour: str) -> tuple[float, float, float]:
 def test_thirty_clusters_get_thirty_colours_and_neighbours_differ():
     colours = render.distinct_colours(30)
     assert len(set(colours)) == 30
-    for a, b in zip(colours, colours[1:], strict=False):
+    for a, b in pairwise(colours):
         (ha, la, _), (hb, lb, _) = _hls(a), _hls(b)
         hue_gap = min(abs(ha - hb), 1 - abs(ha - hb))
         assert hue_gap > 0.2 or abs(la - lb) > 0.1, (a, b)
