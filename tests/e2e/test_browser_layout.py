@@ -129,6 +129,29 @@ def test_every_page_fits_the_screen_and_the_reviewers_tools_work(
     sign_in(page, f"{project.owner} (owner)")
     page.get_by_role("heading", name="Review").first.wait_for()
 
+    # --- Project: share the records between the annotator and the owner, a tenth reviewed by both ----
+    visit(page, "Project & import")
+    page.locator(css_key("assign_reviewers")).scroll_into_view_if_needed()
+    page.get_by_text("Assign records to reviewers").click()
+    wait_for_app(page)
+    reviewers = page.locator(css_key("assign_reviewers")).get_by_role("combobox")
+    reviewers.click()
+    reviewers.press_sequentially(project.owner)
+    page.get_by_role("option", name=project.owner, exact=True).wait_for()
+    reviewers.press("Enter")
+    page.keyboard.press("Escape")
+    page.locator(css_key("assign_reviewers")).get_by_text(project.owner, exact=True).wait_for()
+    page.locator(css_key("assign_overlap")).get_by_role("slider").focus()
+    for _ in range(2):  # 0 % → 10 %
+        page.keyboard.press("ArrowRight")
+    click_button(page, "assign_run")
+    expect_flash(page, "for the Agreement page")
+    visit(page, "Review")  # the queue was built before the assignment: ask for "assigned to me"
+    page.locator(css_key("queue_filters_open")).get_by_text(re.compile("^Queue:")).click()
+    page.locator(css_key("queue_mine")).get_by_text("Only records assigned to me").click()
+    click_button(page, "queue_apply")
+    page.get_by_text(f"assigned to {project.owner}").first.wait_for()
+
     # --- Review: the controls are on screen, coloured by meaning --------------------------------------
     check_layout(page, "review")
     assert not cut_off_labels(page), cut_off_labels(page)
@@ -144,11 +167,8 @@ def test_every_page_fits_the_screen_and_the_reviewers_tools_work(
     )
     shot(page, "review")
 
-    # The filters fold away after Apply.
-    page.locator(css_key("queue_filters_open")).get_by_text(re.compile("^Queue:")).click()
-    page.locator(css_key("queue_apply") + " button").wait_for(state="visible")
-    click_button(page, "queue_apply")
-    page.locator(css_key("queue_apply") + " button").wait_for(state="hidden")
+    # The filters folded away after Apply (above).
+    assert not page.locator(css_key("queue_apply") + " button").is_visible()
 
     # A JSON correction: the box starts pretty-printed; the change shows side by side. (The example
     # plants broken outputs: move on to a record whose output is a JSON object.)
@@ -225,6 +245,7 @@ def test_every_page_fits_the_screen_and_the_reviewers_tools_work(
     for label in PAGES:
         visit(page, label)
         check_layout(page, label)
+        assert not cut_off_labels(page), f"{label}: buttons cut off: {cut_off_labels(page)}"
         shot(page, "1400-" + re.sub(r"\W+", "-", label.lower()).strip("-"))
     page.set_viewport_size({"width": 1280, "height": 800})
     for label in PAGES:
@@ -240,6 +261,11 @@ def test_every_page_fits_the_screen_and_the_reviewers_tools_work(
     # --- the store holds what the browser did --------------------------------------------------------
     store = open_store(project.root)
     try:
+        assigned = [r.metadata.get("assigned_to") or [] for r in store.query_records().records]
+        both = sum(len(a) == 2 for a in assigned)
+        assert abs(both - len(assigned) // 10) <= 1 and all(assigned), (
+            "every record assigned, a tenth to both"
+        )
         mine = {r.record_id: r for r in store.get_responses(user=project.owner)}
         assert mine[corrected].values["label"] == "needs_fix"
         stored = mine[corrected].values["corrected_output"]

@@ -167,7 +167,7 @@ st.dataframe(
             "drafts": p["drafts"],
             "discarded": p["discarded"],
             "assigned": p["assigned"],
-            "assigned done": (p["assigned_done"] / p["assigned"]) if p["assigned"] else None,
+            "assigned done": round(100 * p["assigned_done"] / p["assigned"]) if p["assigned"] else None,
         }
         for p in progress
     ],
@@ -198,7 +198,9 @@ with st.expander("Assign records to reviewers", icon=":material/assignment_ind:"
         annotators = [p["name"] for p in progress if p["role"] == "annotator"]
         st.multiselect("Reviewers", names, default=annotators, key="assign_reviewers")
         cols = st.columns(2)
-        cols[0].slider("Reviewed by several people (%)", 0, 100, 10, step=5, key="assign_overlap")
+        # An overlap needs two people: with one annotator the default is none.
+        cols[0].slider("Reviewed by several people (%)", 0, 100, 10 if len(annotators) > 1 else 0, step=5,
+                       key="assign_overlap")  # fmt: skip
         cols[1].number_input("People per shared record", min_value=2, max_value=max(2, len(names)), value=2,
                              key="assign_per_record")  # fmt: skip
         st.form_submit_button("Assign", key="assign_run", on_click=assign, type="primary")
