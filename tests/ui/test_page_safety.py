@@ -51,6 +51,9 @@ def test_planted_html_is_shown_as_text(seeded_project, page):
     # Wherever record text appears in Markdown, its tags are escaped (shown, not parsed).
     for element in [*at.markdown, *at.caption]:
         assert "<script>" not in element.value and "<img" not in element.value
+    # Diffs and right-to-left text go through st.html: record text in them is escaped, never markup.
+    for element in at.html:
+        assert "<script>" not in element.proto.body and "<img" not in element.proto.body
     literal = [e.value for e in [*at.text, *at.code]]
     if page in ("app_pages/review.py", "app_pages/duplicates.py"):
         assert any(SCRIPT in v and IMG in v for v in literal)
@@ -64,3 +67,14 @@ def test_map_hover_text_is_escaped(seeded_project):
     spec = chart.proto.spec
     assert "<script>" not in spec and "<img" not in spec
     assert "&lt;script&gt;" in spec
+
+
+def test_planted_html_in_a_correction_stays_text_in_the_diff(seeded_project):
+    root, store = seeded_project([make_record(id="r1", input="أين طلبي؟ " + EVIL, output="plain output")])
+    at = app_as(root, OWNER, "app_pages/review.py")
+    at.text_area(key="review_correction:r1").input("plain output " + EVIL).run()
+    no_exception(at)
+    bodies = [h.proto.body for h in at.html if "ps-" in h.proto.body]
+    assert len(bodies) >= 3  # the right-to-left input and both sides of the diff
+    assert all("<script>" not in b and "<img" not in b for b in bodies)
+    assert any("&lt;script&gt;" in b for b in bodies)
