@@ -66,8 +66,15 @@ def bulk(ids: list[str], confirm: bool = False) -> None:
     label = st.session_state.get("clusters_bulk_label") or LABEL_GOOD
     tags = st.session_state.get("clusters_bulk_reasons") or []
     try:
-        result = bulk_label(store, ids, session.user.name, label, tags=tags,
-                            skip_reviewed=bool(st.session_state.get("clusters_bulk_skip", True)), confirm=confirm)  # fmt: skip
+        result = bulk_label(
+            store,
+            ids,
+            session.user.name,
+            label,
+            tags=tags,
+            skip_reviewed=bool(st.session_state.get("clusters_bulk_skip", True)),
+            confirm=confirm,
+        )
     except ConfirmationRequiredError as exc:
         state.put(Keys.PENDING_BULK, {"ids": ids, "message": str(exc), "count": exc.count})
         return
@@ -103,20 +110,36 @@ def bulk_form(ids: list[str]) -> None:
     """Label every selected record at once (one undoable batch in the decision log)."""
     with st.container(border=True, key="clusters_bulk"):
         cols = st.columns([2, 3, 3, 2], vertical_alignment="bottom")
-        label = cols[0].segmented_control("Label the selection", [LABEL_GOOD, LABEL_BAD], default=LABEL_GOOD,
-                                          key="clusters_bulk_label")  # fmt: skip
+        label = cols[0].segmented_control(
+            "Label the selection", [LABEL_GOOD, LABEL_BAD], default=LABEL_GOOD, key="clusters_bulk_label"
+        )
         if label == LABEL_BAD:
-            cols[1].pills("Why bad?", [t.tag for t in reason_tags(store.get_project().guidelines)],
-                          selection_mode="multi", key="clusters_bulk_reasons")  # fmt: skip
+            cols[1].pills(
+                "Why bad?",
+                [t.tag for t in reason_tags(store.get_project().guidelines)],
+                selection_mode="multi",
+                key="clusters_bulk_reasons",
+            )
         cols[2].checkbox("Skip records I reviewed already", value=True, key="clusters_bulk_skip")
-        cols[3].button(f"Label {len(ids)} records", key="clusters_bulk_apply", on_click=bulk, args=(ids,),
-                       disabled=not session.can(Action.review), width="stretch")  # fmt: skip
+        cols[3].button(
+            f"Label {len(ids)} records",
+            key="clusters_bulk_apply",
+            on_click=bulk,
+            args=(ids,),
+            disabled=not session.can(Action.review),
+            width="stretch",
+        )
     pending = state.get(Keys.PENDING_BULK)
     if pending:
         st.warning(render.md_escape(pending["message"]))
         yes, no = st.columns(2)
-        yes.button(f"Label {pending['count']} records bad", key="clusters_bulk_confirm", type="primary",
-                   on_click=bulk, args=(pending["ids"], True))  # fmt: skip
+        yes.button(
+            f"Label {pending['count']} records bad",
+            key="clusters_bulk_confirm",
+            type="primary",
+            on_click=bulk,
+            args=(pending["ids"], True),
+        )
         no.button("Cancel", key="clusters_bulk_cancel", on_click=state.put, args=(Keys.PENDING_BULK, None))
 
 

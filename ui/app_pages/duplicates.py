@@ -71,7 +71,16 @@ def decide(action: str, *args: Any, confirm: bool = False) -> None:
     try:
         result = call(store, *args, **kwargs)
     except ConfirmationRequiredError as exc:
-        state.put(Keys.PENDING_DROP, {"action": action, "args": list(args), "message": str(exc), "examples": exc.examples, "count": exc.count})  # fmt: skip
+        state.put(
+            Keys.PENDING_DROP,
+            {
+                "action": action,
+                "args": list(args),
+                "message": str(exc),
+                "examples": exc.examples,
+                "count": exc.count,
+            },
+        )
         return
     except PairsmithError as exc:
         state.flash("error", str(exc))
@@ -88,7 +97,10 @@ def bulk(confirm: bool = False) -> None:
     try:
         result = bulk_resolve_exact(store, user=user, confirm=confirm)
     except ConfirmationRequiredError as exc:
-        state.put(Keys.PENDING_DROP, {"action": "bulk", "args": [], "message": str(exc), "examples": exc.examples, "count": exc.count})  # fmt: skip
+        state.put(
+            Keys.PENDING_DROP,
+            {"action": "bulk", "args": [], "message": str(exc), "examples": exc.examples, "count": exc.count},
+        )
         return
     except PairsmithError as exc:
         state.flash("error", str(exc))
@@ -96,7 +108,10 @@ def bulk(confirm: bool = False) -> None:
     state.put(Keys.PENDING_DROP, None)
     state.put(Keys.BULK_SKIPPED, [s.model_dump() for s in result.skipped])
     if result.batch:
-        state.put(Keys.LAST_DECISION, {"batch": result.batch, "what": f"bulk resolve of {len(result.resolved)} groups"})  # fmt: skip
+        state.put(
+            Keys.LAST_DECISION,
+            {"batch": result.batch, "what": f"bulk resolve of {len(result.resolved)} groups"},
+        )
     state.bump_revision()
     skipped = f"; skipped {len(result.skipped)} (reasons below)" if result.skipped else ""
     state.flash(
@@ -200,16 +215,30 @@ st.caption(
 )
 top = st.columns([2, 4, 2], vertical_alignment="bottom")
 tier = top[0].selectbox("Tier", ["all", *tiers], key="dup_tier")
-order = top[1].segmented_control("Order", list(GROUP_ORDERS), default="size", format_func=GROUP_ORDERS.get,
-                                 key="dup_order", help="Riskiest: conflicts, then semantic and near groups, "
-                                 "outputs that differ and weak links first.")  # fmt: skip
+order = top[1].segmented_control(
+    "Order",
+    list(GROUP_ORDERS),
+    default="size",
+    format_func=GROUP_ORDERS.get,
+    key="dup_order",
+    help="Riskiest: conflicts, then semantic and near groups, outputs that differ and weak links first.",
+)
 undecided_only = top[2].toggle("Undecided only", value=False, key="dup_undecided")
 paging = st.columns([1, 2, 2, 4], vertical_alignment="bottom")
 page_number = paging[0].number_input("Page", min_value=1, value=1, key="dup_page")
-compact_all = paging[1].toggle("Compact view", value=False, key="dup_compact",
-                               help=f"One line per member; groups of more than {COMPACT_ABOVE} members always are.")  # fmt: skip
-paging[3].button("Bulk-resolve exact duplicates (keep the suggested keeper)", key="dup_bulk_exact", on_click=bulk,
-                 disabled="exact" not in counts, width="stretch")  # fmt: skip
+compact_all = paging[1].toggle(
+    "Compact view",
+    value=False,
+    key="dup_compact",
+    help=f"One line per member; groups of more than {COMPACT_ABOVE} members always are.",
+)
+paging[3].button(
+    "Bulk-resolve exact duplicates (keep the suggested keeper)",
+    key="dup_bulk_exact",
+    on_click=bulk,
+    disabled="exact" not in counts,
+    width="stretch",
+)
 shown = duplicate_page(
     store,
     groups,
@@ -288,5 +317,10 @@ for group in shown.groups:
         actions[1].button(
             "Mark as conflict", key=f"dup_conflict_{gid}", on_click=decide, args=("conflict", gid)
         )
-        actions[2].button("Clear decision", key=f"dup_clear_{gid}", on_click=decide, args=("clear", gid),
-                          disabled=not decided)  # fmt: skip
+        actions[2].button(
+            "Clear decision",
+            key=f"dup_clear_{gid}",
+            on_click=decide,
+            args=("clear", gid),
+            disabled=not decided,
+        )

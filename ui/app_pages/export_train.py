@@ -85,8 +85,13 @@ with st.container(border=True, key="train_settings"):
     )
 try:
     if model not in models:  # a folder typed in: only where this server lets owners read its disk
-        model = str(check_server_path(model, user, loopback=is_loopback(state.server_host()),
-                                      allowed_roots=state.import_roots()) if model.strip() else "")  # fmt: skip
+        model = str(
+            check_server_path(
+                model, user, loopback=is_loopback(state.server_host()), allowed_roots=state.import_roots()
+            )
+            if model.strip()
+            else ""
+        )
     config = ship_config_with(
         project_config,
         formats=formats,
@@ -140,12 +145,18 @@ cols[3].download_button(
 left, right = st.columns(2)
 with left:
     st.caption("Included, by how they got in")
-    st.dataframe([{"as": plain_reason(k), "records": v} for k, v in preview["included_by"].items()],
-                 hide_index=True, width="stretch")  # fmt: skip
+    st.dataframe(
+        [{"as": plain_reason(k), "records": v} for k, v in preview["included_by"].items()],
+        hide_index=True,
+        width="stretch",
+    )
 with right:
     st.caption("Left out, by reason")
-    st.dataframe([{"reason": plain_reason(k), "records": v} for k, v in preview["excluded_by"].items()],
-                 hide_index=True, width="stretch")  # fmt: skip
+    st.dataframe(
+        [{"reason": plain_reason(k), "records": v} for k, v in preview["excluded_by"].items()],
+        hide_index=True,
+        width="stretch",
+    )
 figures = preview.get("diversity")
 if figures:
     st.caption(

@@ -199,10 +199,21 @@ with st.expander("Assign records to reviewers", icon=":material/assignment_ind:"
         st.multiselect("Reviewers", names, default=annotators, key="assign_reviewers")
         cols = st.columns(2)
         # An overlap needs two people: with one annotator the default is none.
-        cols[0].slider("Reviewed by several people (%)", 0, 100, 10 if len(annotators) > 1 else 0, step=5,
-                       key="assign_overlap")  # fmt: skip
-        cols[1].number_input("People per shared record", min_value=2, max_value=max(2, len(names)), value=2,
-                             key="assign_per_record")  # fmt: skip
+        cols[0].slider(
+            "Reviewed by several people (%)",
+            0,
+            100,
+            10 if len(annotators) > 1 else 0,
+            step=5,
+            key="assign_overlap",
+        )
+        cols[1].number_input(
+            "People per shared record",
+            min_value=2,
+            max_value=max(2, len(names)),
+            value=2,
+            key="assign_per_record",
+        )
         st.form_submit_button("Assign", key="assign_run", on_click=assign, type="primary")
     if any(p["assigned"] for p in progress):
         st.button("Clear the assignment", key="assign_clear", on_click=unassign)

@@ -3,7 +3,8 @@
 Layout: the queue's filters (one collapsed line) and progress; then the record (input and output
 in fixed-height boxes, long texts clipped with *Show all*) beside the answer panel, so the label
 buttons are on screen without scrolling at any record length; the corrected output's side-by-side
-diff below. The sidebar holds the guidelines (collapsed), golden examples and the queue list.
+diff below. The sidebar holds the guidelines (collapsed), golden examples and the queue list
+(``ui.review_sidebar``).
 
 Shortcuts (active when the cursor is not in a text box; Tab leaves one): G good, B bad,
 F needs fix (each submits), S submit, D save draft, X discard, N next, P previous.
@@ -35,18 +36,14 @@ from curation.review.assignment import assigned_count
 from curation.review.auth import Action
 from curation.review.corrections import correction_problems, editable_output
 from curation.review.diff import diff_counts, diff_mode_for, output_diff
-from curation.review.display import demote_headings
 from curation.review.guidelines import set_golden_records
-from curation.review.queue import QueueFilters, ReviewQueue, build_queue, next_window, queue_listing
+from curation.review.queue import QueueFilters, ReviewQueue, build_queue, next_window
 from curation.review.reasons import reason_tags, split_comment, with_reasons
-from curation.store.base import RecordQuery
-from ui import render, services, state
+from ui import render, review_sidebar, services, state
 from ui.state import Keys
 
 QUEUE_SIZE = 200
-LIST_SIZE = 12
 ANY = "any"
-STATUS_MARK = {"submitted": "✓", "draft": "✎", "discarded": "✗", "pending": "○"}
 
 session = services.require(Action.review)
 store, user = session.store, session.user.name
@@ -114,20 +111,38 @@ def queue_controls() -> None:
         ),
         st.form("queue_form", border=False),
     ):
-        st.radio("Order", ["diverse", "import"], index=0 if order == "diverse" else 1, horizontal=True,
-                 format_func={"diverse": "Diverse first (covers every topic early)", "import": "Import order"}.get,
-                 key="queue_order")  # fmt: skip
+        st.radio(
+            "Order",
+            ["diverse", "import"],
+            index=0 if order == "diverse" else 1,
+            horizontal=True,
+            format_func={"diverse": "Diverse first (covers every topic early)", "import": "Import order"}.get,
+            key="queue_order",
+        )
         cols = st.columns(3)
         statuses = ["pending", "draft", "submitted", "discarded", ANY]
-        cols[0].selectbox("Status of your response", statuses, index=statuses.index(filters.status or ANY),
-                          key="queue_status")  # fmt: skip
+        cols[0].selectbox(
+            "Status of your response",
+            statuses,
+            index=statuses.index(filters.status or ANY),
+            key="queue_status",
+        )
         cluster_ids: list[int | None] = [None, *sorted(names)]
-        cols[1].selectbox("Cluster", cluster_ids, format_func=lambda c: "any" if c is None else f"{c}: {names[c]}",
-                          index=cluster_ids.index(filters.cluster) if filters.cluster in cluster_ids else 0,
-                          key="queue_cluster")  # fmt: skip
+        cols[1].selectbox(
+            "Cluster",
+            cluster_ids,
+            format_func=lambda c: "any" if c is None else f"{c}: {names[c]}",
+            index=cluster_ids.index(filters.cluster) if filters.cluster in cluster_ids else 0,
+            key="queue_cluster",
+        )
         flags: list[str | None] = [None, *metadata_keys.QUALITY_FLAGS]
-        cols[2].selectbox("Quality flag", flags, index=flags.index(filters.flag),
-                          format_func=lambda f: "any" if f is None else f, key="queue_flag")  # fmt: skip
+        cols[2].selectbox(
+            "Quality flag",
+            flags,
+            index=flags.index(filters.flag),
+            format_func=lambda f: "any" if f is None else f,
+            key="queue_flag",
+        )
         cols = st.columns(3)
         cols[0].text_input("Duplicate group id", value=filters.dup_group or "", key="queue_dup_group")
         cols[1].text_input("Text contains", value=filters.text or "", key="queue_text")
@@ -142,10 +157,12 @@ def queue_controls() -> None:
 def progress_bar(where: Any) -> None:
     """One bar for the team's progress; the line above it says where the reviewer stands too."""
     total = counts["records"] or 1
-    where.progress(min(1.0, counts["team_done"] / total),
-                   text=f"You: {counts['mine_submitted']} submitted, {counts['mine_draft']} drafts, "
-                   f"{counts['mine_discarded']} discarded · Team: {counts['team_done']} of {counts['records']} "
-                   "records reviewed")  # fmt: skip
+    where.progress(
+        min(1.0, counts["team_done"] / total),
+        text=f"You: {counts['mine_submitted']} submitted, {counts['mine_draft']} drafts, "
+        f"{counts['mine_discarded']} discarded · Team: {counts['team_done']} of {counts['records']} "
+        "records reviewed",
+    )
 
 
 queue_controls()
@@ -177,10 +194,25 @@ def load_next_window() -> None:
 
 top_left, top_right = st.columns([3, 2], gap="medium", vertical_alignment="bottom")
 with top_left, st.container(horizontal=True, vertical_alignment="center", key="review_nav"):
-    st.button("Previous", key="review_prev", shortcut="P", on_click=go, args=(-1,), disabled=index == 0,
-              icon=":material/chevron_left:")  # fmt: skip
-    st.button("Next", key="review_next", shortcut="N", on_click=go, args=(1,), disabled=index >= len(queue) - 1,
-              icon=":material/chevron_right:", icon_position="right")  # fmt: skip
+    st.button(
+        "Previous",
+        key="review_prev",
+        shortcut="P",
+        on_click=go,
+        args=(-1,),
+        disabled=index == 0,
+        icon=":material/chevron_left:",
+    )
+    st.button(
+        "Next",
+        key="review_next",
+        shortcut="N",
+        on_click=go,
+        args=(1,),
+        disabled=index >= len(queue) - 1,
+        icon=":material/chevron_right:",
+        icon_position="right",
+    )
     st.caption(f"Record {index + 1} of {len(queue)} in this window · {queue.total} match the filters")
     if index >= len(queue) - 1 and queue.has_more:
         st.button("Load more records", key="review_more", on_click=load_next_window)
@@ -245,8 +277,12 @@ with left:
         st.markdown(f"**Record** {render.md_escape(record.id)}")
         render.record_facts(record)
     if session.can(Action.edit_guidelines):
-        header[1].toggle("Golden", key=golden_key, on_change=toggle_golden,
-                         help="A golden example shows annotators what good looks like and stays in the test split.")  # fmt: skip
+        header[1].toggle(
+            "Golden",
+            key=golden_key,
+            on_change=toggle_golden,
+            help="A golden example shows annotators what good looks like and stays in the test split.",
+        )
     elif record.golden:
         header[1].badge("Golden example", icon=":material/star:", color="orange")
     st.caption("Input")
@@ -318,8 +354,10 @@ with left:
         for n, suggestion in enumerate(record.suggestions):
             cols = st.columns([5, 1], vertical_alignment="center")
             score = f" (score {suggestion.score:.2f})" if suggestion.score is not None else ""
-            cols[0].text(f"{suggestion.question}: {render.snippet(render.as_cell(suggestion.value), 200)}{score}"
-                         f" from {suggestion.agent or 'a model'}")  # fmt: skip
+            cols[0].text(
+                f"{suggestion.question}: {render.snippet(render.as_cell(suggestion.value), 200)}{score}"
+                f" from {suggestion.agent or 'a model'}"
+            )
             cols[1].button("Accept", key=f"review_accept_{n}", on_click=accept, args=(suggestion,))
 
 with right, st.container(key="review_answer_panel"):
@@ -333,36 +371,88 @@ with right, st.container(key="review_answer_panel"):
         label_question.title, label_question.options, key=keys[LABEL_QUESTION], horizontal=True, index=None
     )
     verdicts = st.columns(3)
-    verdicts[0].button("Good", key="review_good", shortcut="G", on_click=save, width="stretch",
-                       args=(ResponseStatus.submitted, LABEL_GOOD), help="Label good and submit (G)")  # fmt: skip
-    verdicts[1].button("Bad", key="review_bad", shortcut="B", on_click=save, width="stretch",
-                       args=(ResponseStatus.submitted, LABEL_BAD), help="Label bad and submit (B)")  # fmt: skip
-    verdicts[2].button("Needs fix", key="review_fix", shortcut="F", on_click=save, width="stretch",
-                       args=(ResponseStatus.submitted, LABEL_NEEDS_FIX),
-                       help="Label needs fix and submit with the corrected output below (F)")  # fmt: skip
+    verdicts[0].button(
+        "Good",
+        key="review_good",
+        shortcut="G",
+        on_click=save,
+        width="stretch",
+        args=(ResponseStatus.submitted, LABEL_GOOD),
+        help="Label good and submit (G)",
+    )
+    verdicts[1].button(
+        "Bad",
+        key="review_bad",
+        shortcut="B",
+        on_click=save,
+        width="stretch",
+        args=(ResponseStatus.submitted, LABEL_BAD),
+        help="Label bad and submit (B)",
+    )
+    verdicts[2].button(
+        "Needs fix",
+        key="review_fix",
+        shortcut="F",
+        on_click=save,
+        width="stretch",
+        args=(ResponseStatus.submitted, LABEL_NEEDS_FIX),
+        help="Label needs fix and submit with the corrected output below (F)",
+    )
     tags = [t.tag for t in reason_tags(project.guidelines)]
     tags += [t for t in st.session_state.get(reasons_key) or [] if t not in tags]
-    st.pills("Why bad? (kept with a *bad* label)", tags, selection_mode="multi", key=reasons_key,
-             help="The tags come from the guidelines' *Reasons* section.")  # fmt: skip
+    st.pills(
+        "Why bad? (kept with a *bad* label)",
+        tags,
+        selection_mode="multi",
+        key=reasons_key,
+        help="The tags come from the guidelines' *Reasons* section.",
+    )
     if any(q.name == RATING_QUESTION for q in project.questions):
         rating = project.question(RATING_QUESTION)
-        st.radio(rating.title, [int(o) for o in rating.options], key=keys[RATING_QUESTION], horizontal=True,
-                 index=None)  # fmt: skip
+        st.radio(
+            rating.title,
+            [int(o) for o in rating.options],
+            key=keys[RATING_QUESTION],
+            horizontal=True,
+            index=None,
+        )
     st.text_input("Comment", key=keys[COMMENT_QUESTION])
     actions = st.columns(3)
-    actions[0].button("Submit", key="review_submit", shortcut="S", on_click=save, width="stretch",
-                      args=(ResponseStatus.submitted,), type="primary")  # fmt: skip
-    actions[1].button("Save draft", key="review_draft", shortcut="D", on_click=save, width="stretch",
-                      args=(ResponseStatus.draft,))  # fmt: skip
-    actions[2].button("Discard", key="review_discard", shortcut="X", on_click=save, width="stretch",
-                      args=(ResponseStatus.discarded,))  # fmt: skip
+    actions[0].button(
+        "Submit",
+        key="review_submit",
+        shortcut="S",
+        on_click=save,
+        width="stretch",
+        args=(ResponseStatus.submitted,),
+        type="primary",
+    )
+    actions[1].button(
+        "Save draft",
+        key="review_draft",
+        shortcut="D",
+        on_click=save,
+        width="stretch",
+        args=(ResponseStatus.draft,),
+    )
+    actions[2].button(
+        "Discard",
+        key="review_discard",
+        shortcut="X",
+        on_click=save,
+        width="stretch",
+        args=(ResponseStatus.discarded,),
+    )
     st.caption(
         "Keys: G good · B bad · F needs fix · S submit · D draft · X discard · N/P next/previous "
         "(Tab leaves a text box first)."
         + (f" Your saved response: {response.status} (version {response.version})." if response else "")
     )
-    st.text_area("Corrected output (edit when the label is needs_fix; Ctrl+Enter applies)",
-                 key=keys[CORRECTION_QUESTION], height=180)  # fmt: skip
+    st.text_area(
+        "Corrected output (edit when the label is needs_fix; Ctrl+Enter applies)",
+        key=keys[CORRECTION_QUESTION],
+        height=180,
+    )
 
 starting_point = editable_output(record.output)
 correction = st.session_state.get(keys[CORRECTION_QUESTION]) or ""
@@ -382,37 +472,6 @@ with st.expander("Record metadata"):
 
 # --- the sidebar: guidelines, golden examples, the queue list ------------------------------------
 
-with st.sidebar:
-    with st.expander(
-        f"Guidelines (version {project.guidelines_version})", expanded=False, icon=":material/menu_book:"
-    ):
-        if project.guidelines.strip():
-            st.markdown(demote_headings(project.guidelines))
-        else:
-            st.caption("No guidelines yet; an owner writes them on the Guidelines page.")
-        for question in project.questions:
-            if question.description:
-                st.caption(f"{render.md_escape(question.title)}: {render.md_escape(question.description)}")
-    golden = store.query_records(RecordQuery(golden=True, limit=3)).records
-    if golden:
-        with st.expander("Golden examples (what good looks like)", icon=":material/star:"):
-            for example in golden:
-                st.text(render.snippet(example.input_text, 300))
-                render.output_block(example.output)
-                st.divider()
-    pages = -(-len(queue) // LIST_SIZE)
-    list_page = state.get(Keys.QUEUE_LIST_PAGE)
-    list_page = index // LIST_SIZE if list_page is None else max(0, min(int(list_page), pages - 1))
-    st.caption(
-        f"Queue: records {list_page * LIST_SIZE + 1}–{min(len(queue), (list_page + 1) * LIST_SIZE)} of {len(queue)}"
-    )
-    with st.container(key="review_queue_list", gap=None):
-        for item in queue_listing(store, queue, user, start=list_page * LIST_SIZE, count=LIST_SIZE):
-            mark = STATUS_MARK.get(item.status, "○") + (f" {item.label}:" if item.label else "")
-            st.button(render.md_escape(f"{item.index + 1}. {mark} {item.snippet}"), key=f"queue_item_{item.index}",
-                      type="secondary" if item.index == index else "tertiary", on_click=jump, args=(item.index,))  # fmt: skip
-    pager = st.columns(2)
-    pager[0].button("Earlier", key="queue_list_prev", disabled=list_page == 0, width="stretch",
-                    on_click=state.put, args=(Keys.QUEUE_LIST_PAGE, list_page - 1))  # fmt: skip
-    pager[1].button("Later", key="queue_list_next", disabled=list_page >= pages - 1, width="stretch",
-                    on_click=state.put, args=(Keys.QUEUE_LIST_PAGE, list_page + 1))  # fmt: skip
+review_sidebar.guidelines(project)
+review_sidebar.golden_examples(store)
+review_sidebar.queue_list(store, queue, index, user, on_pick=jump)
