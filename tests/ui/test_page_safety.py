@@ -70,7 +70,7 @@ def test_map_hover_text_is_escaped(seeded_project):
 
 
 def test_planted_html_in_a_correction_stays_text_in_the_diff(seeded_project):
-    root, store = seeded_project([make_record(id="r1", input="أين طلبي؟ " + EVIL, output="plain output")])
+    root, _ = seeded_project([make_record(id="r1", input="أين طلبي؟ " + EVIL, output="plain output")])
     at = app_as(root, OWNER, "app_pages/review.py")
     at.text_area(key="review_correction:r1").input("plain output " + EVIL).run()
     no_exception(at)
