@@ -10,8 +10,8 @@ import streamlit as st
 from curation.model import Project
 from curation.review.display import demote_headings
 from curation.review.queue import ReviewQueue, queue_listing
-from curation.store.base import RecordQuery, RecordStore
-from ui import render, state
+from curation.store.base import RecordStore
+from ui import render, services, state
 from ui.state import Keys
 
 LIST_SIZE = 12
@@ -33,8 +33,8 @@ def guidelines(project: Project) -> None:
                 st.caption(f"{render.md_escape(question.title)}: {render.md_escape(question.description)}")
 
 
-def golden_examples(store: RecordStore, count: int = 3) -> None:
-    golden = store.query_records(RecordQuery(golden=True, limit=count)).records
+def golden_examples(store: RecordStore, project_dir: str) -> None:
+    golden = services.golden_examples(store, project_dir, state.revision())
     if not golden:
         return
     with st.sidebar, st.expander("Golden examples (what good looks like)", icon=":material/star:"):

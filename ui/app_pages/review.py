@@ -473,5 +473,5 @@ with st.expander("Record metadata"):
 # --- the sidebar: guidelines, golden examples, the queue list ------------------------------------
 
 review_sidebar.guidelines(project)
-review_sidebar.golden_examples(store)
+review_sidebar.golden_examples(store, str(session.project_dir))
 review_sidebar.queue_list(store, queue, index, user, on_pick=jump)
