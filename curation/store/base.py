@@ -279,5 +279,25 @@ class RecordStore(ABC):
     def load_version(self, name: str) -> tuple[DatasetVersion, list[Record], list[Response]]:
         """The frozen records and responses of a version; NotFoundError if there is none."""
 
+    @abstractmethod
+    def put_version(self, version: DatasetVersion, records: list[Record], responses: list[Response]) -> bool:
+        """Store a version made elsewhere exactly as it is (name, hash, counts, time, records, responses).
+
+        For copying a project between stores (``pairsmith push`` and ``pull``): returns False and
+        writes nothing when this store already has the version (same name and content hash), and
+        raises ConflictError when the name holds a different version (versions are immutable).
+        """
+
+    # --- copying between stores ---------------------------------------------------------------
+    def put_responses(self, responses: Sequence[Response]) -> int:
+        """Write responses as they are, last write wins (no version check); returns how many.
+
+        For copying a project between stores (push, pull) and restores. The default saves each one
+        with ``save_response(expected_version=None)``; a backend may write them in bulk.
+        """
+        for response in responses:
+            self.save_response(response, expected_version=None)
+        return len(responses)
+
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release connections; the default has nothing to release."""

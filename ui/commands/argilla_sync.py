@@ -29,7 +29,7 @@ def push(
     as_json: bool = JSON,
 ) -> None:
     """Copy a local project to Argilla (settings, users, records, vectors, responses); resumable."""
-    from curation.store.sync import push as push_project
+    from curation.project_sync import push_project
 
     with user_errors():
         if not to_argilla:
@@ -61,7 +61,7 @@ def pull(
     as_json: bool = JSON,
 ) -> None:
     """Copy an Argilla dataset with every user's responses into a local project."""
-    from curation.store.sync import pull as pull_project
+    from curation.project_sync import pull_project
 
     with user_errors():
         report = pull_project(
@@ -71,8 +71,9 @@ def pull(
         print_json(report.model_dump())
     else:
         typer.echo(
-            f"pulled {report.records} records ({report.inserted} new, {report.updated} updated) and "
-            f"{report.responses} responses from {report.api_url} {report.workspace}/{report.dataset}"
+            f"pulled {report.records} records ({report.inserted} new, {report.updated} updated), "
+            f"{report.responses} responses and {report.versions} versions from {report.api_url} "
+            f"{report.workspace}/{report.dataset}"
         )
 
 

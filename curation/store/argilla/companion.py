@@ -1,157 +1,159 @@
 """The companion dataset ``<dataset>__pairsmith``: what Argilla's dataset settings cannot hold.
 
 Argilla has no place for the guidelines history, the output schema, named dataset versions or a
-version counter on responses. Each of these is kept as a record of a second dataset in the same
-workspace, so everyone on the server shares them:
+version counter on responses. Each is kept as records of a second dataset in the same workspace, so
+everyone on the server shares them. A record is one **entry**: ``external_id`` is its key, the text
+field ``payload`` holds JSON, and three metadata properties make entries searchable:
+``kind`` (what it is), ``key`` (what it is about) and ``n`` (a number, e.g. a version).
 
-- ``settings``: the Project fields Argilla lacks (output schema, guidelines version);
-- ``guidelines:<n>``: one record per guidelines version;
-- ``version:<name>`` plus ``snap:<name>:<i>`` chunks: a frozen dataset version;
-- ``rv:<record>|<user>|<n>``: the response version ledger. Creating entry n+1 is the
-  compare-and-set of an optimistic save: Argilla's unique (dataset, external_id) constraint lets
-  exactly one writer create it, so a stale save is refused instead of overwriting.
+Entries today (``kind``: external ids):
 
-Only owners and admins can read or write it (annotators get 403 on records), see docs/argilla.md.
+- ``settings``: ``settings`` — the Project fields Argilla lacks (output schema, guidelines version);
+- ``guidelines``: ``guidelines:<n>`` — one per guidelines version;
+- ``version``: ``version:<name>`` plus ``snap``: ``snap:<name>:<i>`` — a frozen dataset version;
+- ``slot``: ``lock`` and ``vs:<k>`` (k < 256) — the response version slots, whose *responses* (one
+  per user) are each user's save lock and version counters (``versions.py``); their payloads
+  are empty;
+- ``proxy-lock``: ``lock:<user>`` — an owner saving on a user's behalf (transient).
+
+To add a kind (a decision log, final answers…): choose a ``kind`` name and an external id scheme
+(``<kind>:<id>``), write entries with :meth:`Companion.put` (idempotent) or :meth:`Companion.create`
+(compare-and-set: exactly one writer creates an id), read them with :meth:`Companion.by_kind`.
+Owners and admins write entries; annotators read them through ``/me`` search (the properties are
+visible to annotators) and write only their own responses on slot entries.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from curation.errors import PairsmithError
 from curation.store.argilla.http import ArgillaHTTP
+from curation.store.argilla.limits import BULK_RECORDS_MAX, DELETE_RECORDS_MAX, chunks
+from curation.store.argilla.records import EXTERNAL_ID, RecordSearch
 
 SIDE_SUFFIX = "__pairsmith"
-PAGE = 1000
 
 SIDE_FIELDS = [{"name": "payload", "title": "Payload (JSON)", "required": True, "settings": {"type": "text"}}]
 SIDE_QUESTIONS = [
-    {"name": "note", "title": "Not for labelling", "required": True, "settings": {"type": "text"}},
+    {"name": "note", "title": "Not for labelling", "required": True, "settings": {"type": "text"}}
 ]
 SIDE_METADATA = [
     {"name": "kind", "title": "kind", "settings": {"type": "terms"}},
     {"name": "key", "title": "key", "settings": {"type": "terms"}},
     {"name": "n", "title": "n", "settings": {"type": "integer"}},
 ]
+NOTE_QUESTION = "note"
 
 
-class SideRecords:
-    """Key → JSON payload records in the companion dataset."""
+@dataclass
+class Entry:
+    """One companion record: ``key`` is its external id."""
 
-    def __init__(self, http: ArgillaHTTP, dataset_id: str) -> None:
+    key: str
+    kind: str
+    payload: Any = None
+    about: str | None = None
+    """The ``key`` metadata: what the entry is about (a version name, a record id|user…)."""
+    n: int | None = None
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    """Responses to write with the entry (owners writing a user's slot)."""
+
+    def item(self) -> dict[str, Any]:
+        metadata: dict[str, Any] = {"kind": self.kind}
+        if self.about is not None:
+            metadata["key"] = self.about
+        if self.n is not None:
+            metadata["n"] = self.n
+        item: dict[str, Any] = {
+            "external_id": self.key,
+            "fields": {"payload": json.dumps(self.payload, ensure_ascii=False, default=str)},
+            "metadata": metadata,
+        }
+        if self.responses:
+            item["responses"] = self.responses
+        return item
+
+
+def payload_of(raw: dict[str, Any]) -> Any:
+    return json.loads(raw["fields"]["payload"])
+
+
+class Companion:
+    """Entries of one companion dataset, read and written as the signed-in user."""
+
+    def __init__(self, http: ArgillaHTTP, dataset_id: str, *, manager: bool) -> None:
         self.http = http
         self.dataset_id = dataset_id
+        self.search = RecordSearch(http, dataset_id, manager=manager, position=None)
 
-    def put(self, items: list[tuple[str, str, dict[str, Any], Any]]) -> None:
-        """Upsert (external_id, kind, extra metadata, payload) items."""
-        for start in range(0, len(items), 200):
-            body = [
-                {
-                    "external_id": ext,
-                    "fields": {"payload": json.dumps(payload, ensure_ascii=False, default=str)},
-                    "metadata": {"kind": kind, **extra},
-                }
-                for ext, kind, extra, payload in items[start : start + 200]
-            ]
+    def put(self, entries: Sequence[Entry], *, batch_size: int = BULK_RECORDS_MAX) -> None:
+        """Create or replace entries (owners), ``batch_size`` a request (at most 500, the server's limit)."""
+        for batch in chunks(list(entries), min(batch_size, BULK_RECORDS_MAX)):
             self.http.request(
                 "PUT",
                 f"/api/v1/datasets/{self.dataset_id}/records/bulk",
-                json={"items": body},
+                json={"items": [e.item() for e in batch]},
                 what="save project data",
             )
 
-    def create(self, external_id: str, kind: str, extra: dict[str, Any], payload: Any) -> bool:
-        """Create one record only if its id is new; False when it already exists (the CAS primitive)."""
-        body = {
-            "items": [
-                {
-                    "external_id": external_id,
-                    "fields": {"payload": json.dumps(payload, ensure_ascii=False, default=str)},
-                    "metadata": {"kind": kind, **extra},
-                }
-            ]
-        }
+    def create(self, entry: Entry) -> bool:
+        """Create one entry only if its key is new; False when it exists (the compare-and-set)."""
         try:
             self.http.request(
-                "POST", f"/api/v1/datasets/{self.dataset_id}/records/bulk", json=body, what="save"
+                "POST",
+                f"/api/v1/datasets/{self.dataset_id}/records/bulk",
+                json={"items": [entry.item()]},
+                what="save project data",
             )
             return True
         except PairsmithError:
-            # A duplicate id is refused (409/422/500 depending on the database); check which it was.
-            if self.get(external_id) is not None:
+            # Argilla's unique (dataset, external_id) refuses the second writer (409, 422 or 500
+            # depending on the database); an unreachable server raises again below.
+            if self.find([entry.key]):
                 return False
             raise
 
-    def _search(self, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        offset = 0
-        while True:
-            reply = self.http.request(
-                "POST",
-                f"/api/v1/datasets/{self.dataset_id}/records/search",
-                params={"offset": offset, "limit": PAGE},
-                json={"filters": {"and": filters}} if filters else {},
-                what="read project data",
-            )
-            batch = [i["record"] for i in reply["items"]]
-            items += batch
-            if len(batch) < PAGE:
-                return items
-            offset += PAGE
+    def find(
+        self, keys: Sequence[str], *, include: Sequence[str] = (), mine: bool = False
+    ) -> dict[str, dict[str, Any]]:
+        """Raw records of these entries by key (missing keys are left out)."""
+        return self.search.by_external_ids(keys, include=include, mine=mine)
 
-    def get(self, external_id: str) -> Any:
-        found = self._search(
-            [
-                {
-                    "type": "terms",
-                    "scope": {"entity": "record", "property": "external_id"},
-                    "values": [external_id],
-                }
-            ]
-        )
-        return json.loads(found[0]["fields"]["payload"]) if found else None
+    def get(self, key: str) -> Any:
+        found = self.find([key]).get(key)
+        return payload_of(found) if found is not None else None
 
-    def by_kind(self, kind: str, key: str | None = None) -> list[tuple[dict[str, Any], Any]]:
-        """(metadata, payload) of every record of a kind (and key), in creation order."""
+    def by_kind(self, kind: str, about: str | None = None) -> list[tuple[dict[str, Any], Any]]:
+        """(metadata, payload) of every entry of a kind (and about), ordered by ``n`` then key."""
         filters = [
             {"type": "terms", "scope": {"entity": "metadata", "metadata_property": "kind"}, "values": [kind]}
         ]
-        if key is not None:
+        if about is not None:
             filters.append(
                 {
                     "type": "terms",
                     "scope": {"entity": "metadata", "metadata_property": "key"},
-                    "values": [key],
+                    "values": [about],
                 }
             )
-        found = self._search(filters)
-        found.sort(key=lambda r: (r.get("inserted_at") or "", (r.get("metadata") or {}).get("n") or 0))
-        return [(r.get("metadata") or {}, json.loads(r["fields"]["payload"])) for r in found]
+        found = [r for batch in self.search.scan(filters) for r in batch]
+        found.sort(key=lambda r: ((r.get("metadata") or {}).get("n") or 0, r["external_id"]))
+        return [(r.get("metadata") or {}, payload_of(r)) for r in found]
+
+    def delete(self, keys: Iterable[str]) -> None:
+        """Delete entries by key (owners); missing keys are ignored."""
+        ids = [str(r["id"]) for r in self.find(list(keys)).values()]
+        for batch in chunks(ids, DELETE_RECORDS_MAX):
+            self.http.request(
+                "DELETE",
+                f"/api/v1/datasets/{self.dataset_id}/records",
+                params={"ids": ",".join(batch)},
+                what="delete project data",
+            )
 
 
-# --- the decision log ----------------------------------------------------------------------------
-# One record per decision (``decision:<id>``, key = its batch) and one per undo (``undo:<id>``), so
-# marking a decision undone never rewrites it. Filters run in Python over the (small) log.
-
-
-def put_decisions(side: SideRecords, decisions: list[dict[str, Any]]) -> None:
-    """Append decisions (``Decision.model_dump(mode="json")`` without the undo fields)."""
-    side.put([(f"decision:{d['id']}", "decision", {"key": d.get("batch") or ""}, d) for d in decisions])
-
-
-def put_undone(side: SideRecords, decision_ids: list[str], by: str | None, at: str) -> None:
-    side.put([(f"undo:{i}", "undo", {"key": i}, {"id": i, "by": by, "at": at}) for i in decision_ids])
-
-
-def read_decisions(side: SideRecords) -> list[dict[str, Any]]:
-    """Every decision with ``undone_at`` / ``undone_by`` filled from its undo record, newest first."""
-    undone = {p["id"]: p for _, p in side.by_kind("undo")}
-    out = []
-    for _, payload in side.by_kind("decision"):
-        mark = undone.get(payload["id"])
-        out.append(
-            {**payload, "undone_at": mark["at"] if mark else None, "undone_by": mark["by"] if mark else None}
-        )
-    out.sort(key=lambda d: str(d["at"]), reverse=True)
-    return out
+__all__ = ["EXTERNAL_ID", "NOTE_QUESTION", "SIDE_SUFFIX", "Companion", "Entry"]

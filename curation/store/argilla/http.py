@@ -1,24 +1,34 @@
-"""A thin HTTP layer over the Argilla SDK's client: retries, and Argilla errors as pairsmith errors.
+"""HTTP to one Argilla server as one user: retries, and Argilla's errors as pairsmith's.
 
-Transient failures (connection refused or reset, timeouts, 502/503/504) are retried with backoff;
-everything else maps to one of pairsmith's errors. The API key is only ever in the client's headers:
-it is never formatted into a message, a log line or a repr.
+The client is a plain ``httpx.Client`` with the one header the Argilla SDK sends
+(``X-Argilla-Api-Key``); no SDK module is imported (its builder is private). Transient failures
+(connection refused or reset, timeouts, 502/503/504) are retried with backoff; everything else maps
+to one of pairsmith's errors. The API key is only ever in the client's headers: it is never
+formatted into a message, a log line or a repr.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-from argilla._api._http import create_http_client
 
-from curation.errors import BackendError, BadInputError, ConflictError, NotFoundError, PermissionDeniedError
+from curation.errors import (
+    BackendError,
+    BadInputError,
+    ConflictError,
+    NotFoundError,
+    PairsmithError,
+    PermissionDeniedError,
+)
 
 log = logging.getLogger(__name__)
 
 TRANSIENT_STATUS = {502, 503, 504}
+API_KEY_HEADER = "X-Argilla-Api-Key"
 
 
 class ArgillaHTTP:
@@ -32,13 +42,7 @@ class ArgillaHTTP:
             )
         self.api_url = api_url.rstrip("/")
         self.retries = retries
-        # The SDK's own builder of its authenticated httpx client; retries=0 because we retry ourselves
-        # with backoff. Not rg.Argilla(): it checks the key at construction and raises the SDK's
-        # errors, bypassing the mapping below (a bad key must read as PermissionDeniedError, a
-        # server that is down as BackendError, and neither may show the key).
-        self._client = create_http_client(
-            api_url=self.api_url, api_key=api_key, timeout=int(timeout), retries=0
-        )
+        self._client = httpx.Client(base_url=self.api_url, headers={API_KEY_HEADER: api_key}, timeout=timeout)
 
     def __repr__(self) -> str:
         return f"ArgillaHTTP(api_url={self.api_url!r})"
@@ -63,6 +67,30 @@ class ArgillaHTTP:
             time.sleep(delay)
             delay = min(delay * 2, 8.0)
         raise AssertionError("unreachable")
+
+    def create(self, path: str, *, json: Any, what: str, exists: Callable[[], bool]) -> Any:
+        """POST something unique (a response, a record id); None when it already exists.
+
+        Argilla refuses a duplicate with 409 or 422, or, when two requests race inside the server,
+        with a 500 from its database's unique constraint: after any refusal ``exists()`` tells a
+        duplicate (None) from a real failure (raised again).
+        """
+        try:
+            return self.request("POST", path, json=json, what=what)
+        except ConflictError:
+            return None  # 409: Argilla says it exists
+        except PairsmithError:
+            if exists():
+                return None
+            raise
+
+    def delete(self, path: str, *, what: str, **kwargs: Any) -> bool:
+        """DELETE something that may be gone already; False when it was."""
+        try:
+            self.request("DELETE", path, what=what, **kwargs)
+            return True
+        except NotFoundError:
+            return False
 
     def _result(self, reply: httpx.Response, what: str) -> Any:
         status = reply.status_code

@@ -1,116 +1,29 @@
-"""Responses on Argilla: per-user answers plus pairsmith's response version ledger.
+"""Responses on Argilla: each user's answers, saved with pairsmith's optimistic versions.
 
-Argilla keeps one response per (record, user) but no version number, so optimistic saves use the
-``rv:<record>|<user>|<n>`` ledger in the companion dataset (``argilla_side.py``): saving version
-n+1 first creates ledger entry n+1, and Argilla's unique (dataset, external_id) constraint lets
-exactly one writer create it. Annotators cannot read the companion dataset; their saves go through
-the record's own response endpoints (see docs/argilla.md, "Limits").
-
-These are the bodies of :class:`~curation.store.argilla.store.ArgillaStore`'s response methods, kept
-apart so that the store module stays one readable size.
+A save runs under the user's save lock (``ledger.py``): it reads the user's current response and
+its version, refuses a stale ``expected_version`` with ConflictError, writes the answer (the
+user's own through ``POST /records/{id}/responses`` or ``PUT /responses/{id}``, the same calls
+Argilla's web UI makes; an owner's on someone's behalf through a bulk upsert) and then the new
+version counter. Owners and admins read every user's responses; annotators their own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from curation.errors import ConflictError, NotFoundError, PermissionDeniedError
-from curation.model import Response, ResponseStatus, new_id
-from curation.store.argilla import mapping as M
+from curation.errors import ConflictError, NotFoundError
+from curation.model import Project, Response, ResponseStatus
+from curation.store.argilla.http import ArgillaHTTP
+from curation.store.argilla.ledger import Counter, ResponseLedger, Shard, version_of
+from curation.store.argilla.limits import BULK_RECORDS_MAX, chunks
+from curation.store.argilla.mapping import position_of, response_from_argilla, response_values_to_argilla
+from curation.store.argilla.query import ANSWERED, position_key, terms
+from curation.store.argilla.records import RecordSearch
+from curation.store.argilla.users import Users
+from curation.store.base import ResponseCounts
 
-if TYPE_CHECKING:
-    from curation.store.argilla.store import ArgillaStore
-
-
-def ledger_versions(store: ArgillaStore) -> dict[tuple[str, str], int]:
-    """The latest ledger version of every (record id, user name); empty for annotators."""
-    if not store.is_manager:
-        return {}
-    latest: dict[tuple[str, str], int] = {}
-    for meta, _ in store._side_records().by_kind("rv"):
-        rid, _, user = str(meta.get("key", "")).partition("|")
-        latest[(rid, user)] = max(latest.get((rid, user), 0), int(meta.get("n") or 0))
-    return latest
-
-
-def save_response(store: ArgillaStore, response: Response, expected_version: int | None) -> Response:
-    """The store's ``save_response``: ledger entry first (the compare-and-set), then the response."""
-    values = store.get_project().validate_answers(response.values)
-    raw = store._by_ids([response.record_id], include=("responses",)).get(response.record_id)
-    if raw is None:
-        raise NotFoundError(f"no record with id '{response.record_id}' in dataset '{store.dataset_name}'")
-    if not store.is_manager:
-        return _save_own_response(store, raw, response, values, expected_version)
-    user_id = store._user_id(response.user)
-    key = f"{response.record_id}|{response.user}"
-    side = store._side_records()
-    current = max((int(m.get("n") or 0) for m, _ in side.by_kind("rv", key)), default=0)
-    if expected_version is not None and expected_version != current:
-        raise _stale(response, current, expected_version)
-    version = current + 1
-    while not side.create(f"rv:{key}|{version}", "rv", {"key": key, "n": version}, {"by": new_id()}):
-        if expected_version is not None:
-            raise _stale(response, version, expected_version)
-        version += 1  # last write wins: take the next free version
-    body = {
-        "user_id": user_id,
-        "values": M.response_values_to_argilla(values),
-        "status": str(response.status),
-    }
-    store._bulk_upsert([{"external_id": response.record_id, "responses": [body]}])
-    written = store._by_ids([response.record_id], ("responses",))[response.record_id].get("responses") or []
-    saved = next((x for x in written if str(x["user_id"]) == user_id), body)
-    return M.response_from_argilla(saved, response.record_id, response.user, version)
-
-
-def put_responses(store: ArgillaStore, responses: Sequence[Response]) -> int:
-    """Write many responses as they are, versions included (push and restore; owners only).
-
-    Idempotent: a response and its ledger entries are upserted by (record, user), so a repeated
-    push writes nothing new. Returns how many were written.
-    """
-    store.require_owner("write other users' responses")
-    by_record: dict[str, list[dict[str, Any]]] = {}
-    ledger: list[tuple[str, str, dict[str, Any], Any]] = []
-    for r in responses:
-        body = {
-            "user_id": store._user_id(r.user),
-            "values": M.response_values_to_argilla(r.values),
-            "status": str(r.status),
-        }
-        by_record.setdefault(r.record_id, []).append(body)
-        key = f"{r.record_id}|{r.user}"
-        for n in range(1, max(r.version, 1) + 1):
-            ledger.append((f"rv:{key}|{n}", "rv", {"key": key, "n": n}, {"by": "push"}))
-    store._bulk_upsert([{"external_id": rid, "responses": bodies} for rid, bodies in by_record.items()])
-    store._side_records().put(ledger)
-    return len(responses)
-
-
-def _save_own_response(
-    store: ArgillaStore,
-    raw: dict[str, Any],
-    response: Response,
-    values: dict[str, Any],
-    expected_version: int | None,
-) -> Response:
-    """An annotator's save through the record's own response endpoints (no ledger: see docs)."""
-    me = store.current_user()
-    if response.user != me.name:
-        raise PermissionDeniedError(f"{me.name} cannot save a response as {response.user}")
-    my_id = str(store._me["id"])
-    mine = next((x for x in raw.get("responses") or [] if str(x["user_id"]) == my_id), None)
-    if expected_version == 0 and mine is not None:
-        raise _stale(response, 1, 0)
-    body = {"values": M.response_values_to_argilla(values), "status": str(response.status)}
-    if mine is None:
-        saved = store.http.request(
-            "POST", f"/api/v1/records/{raw['id']}/responses", json=body, what="save response"
-        )
-    else:
-        saved = store.http.request("PUT", f"/api/v1/responses/{mine['id']}", json=body, what="save response")
-    return M.response_from_argilla(saved, response.record_id, response.user, (expected_version or 0) + 1)
+STATUS = {"entity": "response", "property": "status"}
 
 
 def _stale(response: Response, current: int, expected: int) -> ConflictError:
@@ -120,28 +33,193 @@ def _stale(response: Response, current: int, expected: int) -> ConflictError:
     )
 
 
-def get_responses(
-    store: ArgillaStore,
-    record_ids: Sequence[str] | None,
-    user: str | None,
-    status: ResponseStatus | None,
-) -> list[Response]:
-    """The store's ``get_responses``: every matching response in import order, with its version."""
-    raws = (
-        list(store._by_ids(record_ids, ("responses",)).values())
-        if record_ids is not None
-        else store._search([], ("responses",))
-    )
-    versions = ledger_versions(store)
-    out: list[Response] = []
-    for raw in sorted(raws, key=M.position_of):
-        for x in raw.get("responses") or []:
-            name = store._user_name(str(x["user_id"]))
-            if (user is not None and name != user) or (status is not None and x["status"] != str(status)):
-                continue
-            out.append(
-                M.response_from_argilla(
-                    x, raw["external_id"], name, versions.get((raw["external_id"], name), 1)
-                )
+class Responses:
+    """The responses of one dataset, as the signed-in user may see and write them."""
+
+    def __init__(
+        self,
+        http: ArgillaHTTP,
+        search: RecordSearch,
+        users: Users,
+        ledger: ResponseLedger,
+        project: Callable[[], Project],
+    ) -> None:
+        self.http = http
+        self.search = search
+        self.users = users
+        self.ledger = ledger
+        self.project = project
+        """The project's questions (to validate answers); cached by the store."""
+
+    @property
+    def me(self) -> str:
+        return str(self.users.me["id"])
+
+    # --- saving ---------------------------------------------------------------------------------
+    def save(self, response: Response, expected_version: int | None) -> Response:
+        values = self.project().validate_answers(response.values)
+        if response.user != self.users.me["username"]:
+            self.users.require_manager(f"save answers as {response.user}")
+        user_id = self.users.id_of(response.user)  # NotFoundError for a name that is not a member
+        own = user_id == self.me
+        body = {"values": response_values_to_argilla(values), "status": str(response.status)}
+
+        def save_locked(shard: Shard) -> Response:
+            raw = self.search.by_external_ids([response.record_id], include=["responses"], mine=own).get(
+                response.record_id
             )
-    return out
+            if raw is None:
+                raise NotFoundError(f"no record with id '{response.record_id}' in this dataset")
+            current_response = next(
+                (x for x in raw.get("responses") or [] if str(x["user_id"]) == user_id), None
+            )
+            counters = dict(shard.counters.get(user_id, {}))
+            current = version_of(counters.get(response.record_id), current_response)
+            if expected_version is not None and expected_version != current:
+                raise _stale(response, current, expected_version)
+            saved = self._write(raw, current_response, user_id, body, own)
+            if saved is None:  # someone answered meanwhile outside pairsmith (Argilla's own UI)
+                raise _stale(response, current + 1, current)
+            counters[response.record_id] = (current + 1, saved.get("updated_at"))
+            self.ledger.write_map(shard, user_id, counters)
+            return response_from_argilla(saved, response.record_id, response.user, current + 1)
+
+        return self.ledger.locked(user_id, response.record_id, save_locked)
+
+    def _write(
+        self,
+        raw: dict[str, Any],
+        current: dict[str, Any] | None,
+        user_id: str,
+        body: dict[str, Any],
+        own: bool,
+    ) -> dict[str, Any] | None:
+        """Write the answer; the stored response (None when an own first answer lost a race)."""
+        if own:
+            if current is None:
+                return self.http.create(
+                    f"/api/v1/records/{raw['id']}/responses",
+                    json=body,
+                    what="save response",
+                    exists=lambda: self._own_response(raw["external_id"]) is not None,
+                )
+            saved = self.http.request(
+                "PUT", f"/api/v1/responses/{current['id']}", json=body, what="save response"
+            )
+            return dict(saved)
+        self.http.request(
+            "PUT",
+            f"/api/v1/datasets/{self.search.dataset_id}/records/bulk",
+            json={"items": [{"id": str(raw["id"]), "responses": [{**body, "user_id": user_id}]}]},
+            what="save response",
+        )
+        fresh = self.search.by_external_ids([raw["external_id"]], include=["responses"])[raw["external_id"]]
+        return next((x for x in fresh.get("responses") or [] if str(x["user_id"]) == user_id), None)
+
+    def delete(self, record_id: str, user: str) -> bool:
+        """Remove ``user``'s response (undoing a first review, someone else's: owners); False when there was none.
+
+        Under the user's save lock, and their version counter goes with it, so the next save starts
+        again from version 0 as on the local store.
+        """
+        if user != self.users.me["username"]:
+            self.users.require_manager("delete other people's responses")
+        user_id = self.users.id_of(user)
+        own = user_id == self.me
+
+        def delete_locked(shard: Shard) -> bool:
+            raw = self.search.by_external_ids([record_id], include=["responses"], mine=own).get(record_id)
+            if raw is None:
+                raise NotFoundError(f"no record with id '{record_id}' in this dataset")
+            found = next((x for x in raw.get("responses") or [] if str(x["user_id"]) == user_id), None)
+            if found is None:
+                return False
+            self.http.request("DELETE", f"/api/v1/responses/{found['id']}", what="delete response")
+            counters = dict(shard.counters.get(user_id, {}))
+            if counters.pop(record_id, None) is not None:
+                self.ledger.write_map(shard, user_id, counters)
+            return True
+
+        return self.ledger.locked(user_id, record_id, delete_locked)
+
+    def _own_response(self, record_id: str) -> dict[str, Any] | None:
+        raw = self.search.by_external_ids([record_id], include=["responses"], mine=True).get(record_id) or {}
+        return next((x for x in raw.get("responses") or [] if str(x["user_id"]) == self.me), None)
+
+    def put_many(self, responses: Sequence[Response]) -> int:
+        """Write responses as they are, versions included (owners: push and restores; last write wins).
+
+        Idempotent: a response is upserted by (record, user), so a repeated push writes nothing new.
+        """
+        self.users.require_manager("write other users' responses")
+        by_record: dict[str, list[dict[str, Any]]] = {}
+        counters: dict[tuple[str, str], Counter] = {}
+        for r in responses:
+            user_id = self.users.id_of(r.user)
+            body = {
+                "user_id": user_id,
+                "values": response_values_to_argilla(r.values),
+                "status": str(r.status),
+            }
+            by_record.setdefault(r.record_id, []).append(body)
+            counters[(r.record_id, user_id)] = (max(r.version, 1), None)
+        items = [{"external_id": rid, "responses": bodies} for rid, bodies in by_record.items()]
+        for batch in chunks(items, BULK_RECORDS_MAX):
+            self.http.request(
+                "PUT",
+                f"/api/v1/datasets/{self.search.dataset_id}/records/bulk",
+                json={"items": batch},
+                what="write responses",
+            )
+        self.ledger.put_counters(counters)
+        return len(responses)
+
+    # --- reading --------------------------------------------------------------------------------
+    def get(
+        self, record_ids: Sequence[str] | None, user: str | None, status: ResponseStatus | None
+    ) -> list[Response]:
+        """Matching responses in import order, with their versions.
+
+        Annotators see only their own: for them ``user=None`` means themselves, another name nothing.
+        """
+        if user is not None and not self.users.manager and user != self.users.me["username"]:
+            return []
+        mine = not self.users.manager or (user is not None and user == self.users.me["username"])
+        # Only records holding such a response travel (by anyone, or by the signed-in user on /me).
+        filters = [terms(STATUS, [str(status)] if status is not None else list(ANSWERED))]
+        if record_ids is not None:
+            raws = list(
+                self.search.by_external_ids(
+                    record_ids, include=["responses"], mine=mine, filters=filters
+                ).values()
+            )
+        else:
+            raws = [r for batch in self.search.scan(filters, include=["responses"], mine=mine) for r in batch]
+        raws.sort(key=lambda r: position_key(r["external_id"], position_of(r)))
+        counters = self.ledger.counters([r["external_id"] for r in raws] if record_ids is not None else None)
+        out: list[Response] = []
+        for raw in raws:
+            rid = raw["external_id"]
+            found = []
+            for x in raw.get("responses") or []:
+                name = self.users.name_of(str(x["user_id"]))
+                if (user is not None and name != user) or (status is not None and x["status"] != str(status)):
+                    continue
+                version = version_of(counters.get((rid, str(x["user_id"]))), x)
+                found.append(response_from_argilla(x, rid, name, version))
+            out += sorted(found, key=lambda r: r.user)
+        return out
+
+    def counts(self, user: str | None) -> ResponseCounts:
+        """Response counts by status, from Argilla's per-user progress (exact, no record is read)."""
+        reply = self.http.request(
+            "GET", f"/api/v1/datasets/{self.search.dataset_id}/users/progress", what="read progress"
+        )
+        counts = ResponseCounts()
+        for entry in reply["users"]:
+            if user is not None and entry["username"] != user:
+                continue
+            for part in ("completed", "pending"):
+                for key in ("submitted", "draft", "discarded"):
+                    setattr(counts, key, getattr(counts, key) + int((entry.get(part) or {}).get(key, 0)))
+        return counts

@@ -1,12 +1,13 @@
 """ArgillaStore: the RecordStore interface on an Argilla 2.x server (backend "argilla").
 
 One pairsmith project is one Argilla dataset (name = project name) in a workspace ("pairsmith"
-unless configured). The mapping is in ``argilla_mapping.py``; what Argilla cannot hold (guidelines
-history, dataset versions, response versions) lives in the companion dataset (``argilla_side.py``).
-Every query part is re-checked in Python (``argilla_query.py``) so both backends agree exactly.
-Users, vectors, responses and versions live in ``argilla_users.py``, ``argilla_vectors.py``,
-``argilla_responses.py`` and ``argilla_versions.py``; this module resolves the workspace and
-datasets, reads and writes raw records, and keeps the RecordStore methods in one place.
+unless configured), plus its companion dataset ``<name>__pairsmith`` (``companion.py``). This
+module finds or creates them and hands the work to collaborators, each built here with the HTTP
+client and the ids it needs:
+
+- ``RecordSearch`` (``records.py``): pages, counts, scans and id lookups within the server's limits;
+- ``RecordReader`` (``reader.py``) and ``RecordWriter`` (``writer.py``): queries and writes;
+- ``Users``, ``Vectors``, ``Responses`` with its ``ResponseLedger``, and ``DatasetVersions``.
 
 The API key comes from the caller or ``ARGILLA_API_KEY`` and is never written to the project's
 config file, a message or a repr.
@@ -17,11 +18,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from curation.errors import BadInputError, NotFoundError, PermissionDeniedError
+from curation.errors import BadInputError, NotFoundError
 from curation.files import ProjectPaths
 from curation.model import (
     DatasetVersion,
@@ -35,28 +37,29 @@ from curation.model import (
     UpsertResult,
     User,
 )
-from curation.store.argilla import mapping as M
-from curation.store.argilla import query as argilla_query
-from curation.store.argilla import responses as argilla_responses
-from curation.store.argilla import users as U
-from curation.store.argilla import vectors as argilla_vectors
-from curation.store.argilla import versions as argilla_versions
+from curation.store.argilla import mapping
 from curation.store.argilla.companion import (
     SIDE_FIELDS,
     SIDE_METADATA,
     SIDE_QUESTIONS,
     SIDE_SUFFIX,
-    SideRecords,
-    put_decisions,
-    put_undone,
-    read_decisions,
+    Companion,
+    Entry,
 )
+from curation.store.argilla.decisions import DecisionLog
 from curation.store.argilla.http import ArgillaHTTP
+from curation.store.argilla.ledger import LOCK_KEY, ResponseLedger, slot_entries
+from curation.store.argilla.reader import RecordReader
+from curation.store.argilla.records import RecordSearch
+from curation.store.argilla.responses import Responses
+from curation.store.argilla.schema import DatasetSchema
+from curation.store.argilla.users import MANAGER_ROLES, Users, require_manager, user_of
+from curation.store.argilla.vectors import Vectors
+from curation.store.argilla.versions import DatasetVersions
+from curation.store.argilla.writer import RecordWriter
 from curation.store.base import DecisionQuery, RecordPage, RecordQuery, RecordStore, ResponseCounts
 
 DEFAULT_WORKSPACE = "pairsmith"
-PAGE = 1000
-BULK = 500
 
 
 class ArgillaStore(RecordStore):
@@ -71,31 +74,28 @@ class ArgillaStore(RecordStore):
         self._me: dict[str, Any] = self.http.request("GET", "/api/v1/me", what="sign in to Argilla")
         self._workspace_id: str | None = None
         self._dataset_id: str | None = None
-        self._side: SideRecords | None = None
-        self._users_by_id: dict[str, str] = {}
-        self._question_ids: dict[str, str] = {}
+        self._companion_id: str | None = None
 
     def __repr__(self) -> str:
-        return f"ArgillaStore(api_url={self.http.api_url!r}, workspace={self.workspace_name!r}, dataset={self.dataset_name!r})"
+        return (
+            f"ArgillaStore(api_url={self.http.api_url!r}, workspace={self.workspace_name!r}, "
+            f"dataset={self.dataset_name!r})"
+        )
 
     # --- identity -------------------------------------------------------------------------------
+    @property
+    def is_manager(self) -> bool:
+        return self._me["role"] in MANAGER_ROLES
+
     def current_user(self) -> User:
         """The signed-in user (the API key's owner); Argilla owners and admins are pairsmith owners."""
-        return U.user_of(self._me)
+        return user_of(self._me)
 
     def require_owner(self, action: str, user: str | None = None) -> None:
         """PermissionDeniedError unless the API key's user may ``action``; the key decides, ``user`` is ignored."""
-        if not self.is_manager:
-            raise PermissionDeniedError(
-                f"{self._me['username']} is an annotator on {self.http.api_url} and cannot {action}; "
-                "ask an owner or admin"
-            )
+        require_manager(self._me, self.http.api_url, action)
 
-    @property
-    def is_manager(self) -> bool:
-        return self._me["role"] in U.MANAGER_ROLES
-
-    # --- resolution -----------------------------------------------------------------------------
+    # --- finding the workspace and datasets -----------------------------------------------------
     def _workspace(self, create: bool = False) -> str:
         if self._workspace_id:
             return self._workspace_id
@@ -132,23 +132,18 @@ class ArgillaStore(RecordStore):
             self._dataset_id = str(found["id"])
         return self._dataset_id
 
-    def _side_records(self) -> SideRecords:
-        if self._side is None:
+    def _companion_dataset(self) -> str:
+        if self._companion_id is None:
             found = self._find_dataset(self.dataset_name + SIDE_SUFFIX)
             if found is None:
                 raise NotFoundError(
                     f"the companion dataset of '{self.dataset_name}' is missing; push the project again"
                 )
-            self._side = SideRecords(self.http, str(found["id"]))
-        return self._side
+            self._companion_id = str(found["id"])
+        return self._companion_id
 
     def _create_dataset(
-        self,
-        name: str,
-        guidelines: str,
-        fields: list[dict[str, Any]],
-        questions: list[dict[str, Any]],
-        metadata: list[dict[str, Any]],
+        self, name: str, guidelines: str, fields: list[Any], questions: list[Any], metadata: list[Any]
     ) -> str:
         ds = self.http.request(
             "POST",
@@ -162,49 +157,79 @@ class ArgillaStore(RecordStore):
             },
         )
         did = str(ds["id"])
-        for field in fields:
-            self.http.request("POST", f"/api/v1/datasets/{did}/fields", json=field, what="create field")
-        for question in questions:
-            self.http.request(
-                "POST", f"/api/v1/datasets/{did}/questions", json=question, what="create question"
-            )
-        for prop in metadata:
-            self.http.request(
-                "POST",
-                f"/api/v1/datasets/{did}/metadata-properties",
-                json=prop,
-                what="create metadata property",
-            )
+        for part, items in (("fields", fields), ("questions", questions), ("metadata-properties", metadata)):
+            for item in items:
+                self.http.request("POST", f"/api/v1/datasets/{did}/{part}", json=item, what=f"create {part}")
         self.http.request("PUT", f"/api/v1/datasets/{did}/publish", what="publish dataset")
         return did
 
-    def _questions(self) -> dict[str, str]:
-        if not self._question_ids:
-            items = self.http.request(
-                "GET", f"/api/v1/datasets/{self._dataset()}/questions", what="read questions"
-            )["items"]
-            self._question_ids = {q["name"]: str(q["id"]) for q in items}
-        return self._question_ids
+    # --- collaborators --------------------------------------------------------------------------
+    @cached_property
+    def _users(self) -> Users:
+        return Users(self.http, self._me, self._workspace(), self.workspace_name)
+
+    @cached_property
+    def _schema(self) -> DatasetSchema:
+        return DatasetSchema(self.http, self._dataset())
+
+    @cached_property
+    def _search(self) -> RecordSearch:
+        return RecordSearch(self.http, self._dataset(), manager=self.is_manager, position=mapping.POSITION)
+
+    @cached_property
+    def _companion(self) -> Companion:
+        return Companion(self.http, self._companion_dataset(), manager=self.is_manager)
+
+    @cached_property
+    def _reader(self) -> RecordReader:
+        return RecordReader(self._search, self._schema, self._users, self._to_record)
+
+    @cached_property
+    def _writer(self) -> RecordWriter:
+        return RecordWriter(self.http, self._schema, self._search, self._questions_project, self._to_record)
+
+    @cached_property
+    def _vectors(self) -> Vectors:
+        return Vectors(self.http, self._schema, self._search, self._to_record)
+
+    @cached_property
+    def _responses(self) -> Responses:
+        ledger = ResponseLedger(self.http, self._companion, self._users)
+        return Responses(self.http, self._search, self._users, ledger, self._questions_project)
+
+    @cached_property
+    def _decisions(self) -> DecisionLog:
+        return DecisionLog(self._companion, self._users)
+
+    @cached_property
+    def _versions(self) -> DatasetVersions:
+        return DatasetVersions(self._companion, self.require_owner)
+
+    def _to_record(self, raw: dict[str, Any]) -> Record:
+        return mapping.record_from_argilla(raw, self._schema.question_names())
+
+    def _questions_project(self) -> Project:
+        """The project as far as answers need it (questions never change once published: no request)."""
+        return Project(
+            name=self.dataset_name,
+            questions=[mapping.question_from_argilla(q) for q in self._schema.questions()],
+        )
 
     # --- project settings -----------------------------------------------------------------------
     def exists(self) -> bool:
         return self._find_dataset(self.dataset_name) is not None
 
     def get_project(self) -> Project:
-        did = self._dataset()
-        ds = self.http.request("GET", f"/api/v1/datasets/{did}", what="read dataset")
-        questions = self.http.request("GET", f"/api/v1/datasets/{did}/questions", what="read questions")[
-            "items"
-        ]
-        extra: dict[str, Any] = {}
-        if self.is_manager:
-            extra = self._side_records().get("settings") or {}
-        return Project(
-            name=self.dataset_name,
-            guidelines=ds.get("guidelines") or "",
-            guidelines_version=int(extra.get("guidelines_version", 1)),
-            questions=[M.question_from_argilla(q) for q in questions],
-            output_schema=extra.get("output_schema"),
+        # The settings Argilla lacks live in the companion dataset, not in the dataset's own metadata:
+        # argilla-server 2.8.0 answers a PATCH of dataset metadata but does not store the change.
+        ds = self.http.request("GET", f"/api/v1/datasets/{self._dataset()}", what="read dataset")
+        extra = self._companion.get("settings") or {}
+        return self._questions_project().model_copy(
+            update={
+                "guidelines": ds.get("guidelines") or "",
+                "guidelines_version": int(extra.get("guidelines_version", 1)),
+                "output_schema": extra.get("output_schema"),
+            }
         )
 
     def update_project(self, project: Project, *, author: str | None = None) -> Project:
@@ -216,44 +241,44 @@ class ArgillaStore(RecordStore):
             raise BadInputError(
                 "Argilla cannot change the questions of a published dataset; create a new project to change them"
             )
-        saved = project.model_copy(
-            update={"guidelines_version": current.guidelines_version, "name": self.dataset_name}
-        )
-        if project.guidelines != current.guidelines:
+        changed = project.guidelines != current.guidelines
+        version = current.guidelines_version + (1 if changed else 0)
+        saved = project.model_copy(update={"guidelines_version": version, "name": self.dataset_name})
+        entries = [Entry("settings", "settings", self._settings_payload(saved))]
+        if changed:
             self.http.request(
                 "PATCH",
                 f"/api/v1/datasets/{self._dataset()}",
                 json={"guidelines": project.guidelines or None},
                 what="update guidelines",
             )
-            saved.guidelines_version = current.guidelines_version + 1
-            self._side_records().put([self._guidelines_item(saved, author)])
-        self._side_records().put([("settings", "settings", {}, self._settings_payload(saved))])
+            entries.append(self._guidelines_entry(saved, author))
+        if not self._companion.find([LOCK_KEY]):  # made by an older pairsmith: add the version ledger
+            entries += slot_entries()
+        self._companion.put(entries)
         return saved
 
     def _create_project(self, project: Project, author: str | None) -> Project:
-        questions = [M.question_to_argilla(q) for q in project.questions]
+        questions = [mapping.question_to_argilla(q) for q in project.questions]
         if not any(q["required"] for q in questions):
             questions[0]["required"] = True  # Argilla publishes only datasets with a required question
-        metadata = [
-            {"name": n, "title": n, "settings": {"type": t}} for n, t in M.METADATA_PROPERTIES.items()
-        ]
+        metadata = mapping.metadata_properties()
         self._dataset_id = self._create_dataset(
-            self.dataset_name, project.guidelines, M.project_fields(), questions, metadata
+            self.dataset_name, project.guidelines, mapping.project_fields(), questions, metadata
         )
-        side_id = self._create_dataset(
+        self._companion_id = self._create_dataset(
             self.dataset_name + SIDE_SUFFIX,
             "pairsmith's own data for this project; not for labelling",
             SIDE_FIELDS,
             SIDE_QUESTIONS,
             SIDE_METADATA,
         )
-        self._side = SideRecords(self.http, side_id)
         saved = project.model_copy(update={"name": self.dataset_name})
-        self._side.put(
+        self._companion.put(
             [
-                ("settings", "settings", {}, self._settings_payload(saved)),
-                self._guidelines_item(saved, author),
+                Entry("settings", "settings", self._settings_payload(saved)),
+                self._guidelines_entry(saved, author),
+                *slot_entries(),
             ]
         )
         return saved
@@ -267,259 +292,102 @@ class ArgillaStore(RecordStore):
         }
 
     @staticmethod
-    def _guidelines_item(project: Project, author: str | None) -> tuple[str, str, dict[str, Any], Any]:
+    def _guidelines_entry(project: Project, author: str | None) -> Entry:
         entry = GuidelinesVersion(version=project.guidelines_version, text=project.guidelines, author=author)
-        return (
-            f"guidelines:{entry.version}",
-            "guidelines",
-            {"n": entry.version},
-            entry.model_dump(mode="json"),
+        return Entry(
+            f"guidelines:{entry.version}", "guidelines", entry.model_dump(mode="json"), n=entry.version
         )
 
     def guidelines_history(self) -> list[GuidelinesVersion]:
-        entries = [GuidelinesVersion(**p) for _, p in self._side_records().by_kind("guidelines")]
-        return sorted(entries, key=lambda g: g.version)
+        return [GuidelinesVersion(**p) for _, p in self._companion.by_kind("guidelines")]
 
     # --- users ----------------------------------------------------------------------------------
     def add_user(self, user: User) -> User:
-        return U.add_user(self, user)
+        return self._users.add(user)
 
     def list_users(self) -> list[User]:
-        return [U.user_of(u) for u in U.workspace_users(self)]
+        return self._users.members()
 
     def get_user(self, name: str) -> User:
-        return U.get_user(self, name)
+        return self._users.get(name)
 
     def api_key_of(self, name: str) -> str:
         """A user's API key (owners only): how a team hands each person their sign-in key."""
-        return U.api_key_of(self, name)
-
-    def _user_id(self, name: str) -> str:
-        return U.user_id(self, name)
-
-    def _user_name(self, user_id: str) -> str:
-        return U.user_name(self, user_id)
-
-    # --- raw records ----------------------------------------------------------------------------
-    def _search(self, filters: list[dict[str, Any]], include: Sequence[str] = ()) -> list[dict[str, Any]]:
-        """Every Argilla record matching the filters (paged); annotators read through /me."""
-        did = self._dataset()
-        path = (
-            f"/api/v1/datasets/{did}/records/search"
-            if self.is_manager
-            else f"/api/v1/me/datasets/{did}/records/search"
-        )
-        out: list[dict[str, Any]] = []
-        offset = 0
-        while True:
-            params: list[tuple[str, Any]] = [
-                ("offset", offset),
-                ("limit", PAGE),
-                *[("include", i) for i in include],
-            ]
-            reply = self.http.request(
-                "POST",
-                path,
-                params=params,
-                json={"filters": {"and": filters}} if filters else {},
-                what="read records",
-            )
-            batch = [i["record"] for i in reply["items"]]
-            out += batch
-            if len(batch) < PAGE:
-                return out
-            offset += PAGE
-
-    def _by_ids(self, ids: Sequence[str], include: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        unique = list(dict.fromkeys(ids))
-        for start in range(0, len(unique), 500):
-            chunk = unique[start : start + 500]
-            for raw in self._search(M.server_filters(RecordQuery(ids=chunk)), include):
-                found[raw["external_id"]] = raw
-        return found
-
-    def _to_record(self, raw: dict[str, Any]) -> Record:
-        return M.record_from_argilla(raw, {v: k for k, v in self._questions().items()})
-
-    def _bulk_upsert(self, items: list[dict[str, Any]]) -> None:
-        for start in range(0, len(items), BULK):
-            self.http.request(
-                "PUT",
-                f"/api/v1/datasets/{self._dataset()}/records/bulk",
-                json={"items": items[start : start + BULK]},
-                what="write records",
-            )
-
-    def _item(self, record: Record, position: int) -> dict[str, Any]:
-        item = M.record_to_argilla(record, position)
-        project = self.get_project() if record.suggestions else None
-        if project is not None:
-            item["suggestions"] = [
-                M.suggestion_to_argilla(s, project, self._questions()) for s in record.suggestions
-            ]
-        return item
-
-    def _drop_stale_suggestions(self, raw: dict[str, Any], keep: Iterable[str]) -> None:
-        by_name = {v: k for k, v in self._questions().items()}
-        stale = [
-            str(s["id"])
-            for s in raw.get("suggestions") or []
-            if by_name.get(str(s["question_id"])) not in set(keep)
-        ]
-        if stale:
-            self.http.request(
-                "DELETE",
-                f"/api/v1/records/{raw['id']}/suggestions",
-                params={"ids": ",".join(stale)},
-                what="remove suggestions",
-            )
-
-    def _max_position(self) -> int:
-        positions = [M.position_of(r) for r in self._search([])]
-        return max(positions, default=0)
+        return self._users.api_key_of(name)
 
     # --- records --------------------------------------------------------------------------------
     def upsert_records(self, records: Iterable[Record], *, batch_size: int = 1000) -> UpsertResult:
-        result = UpsertResult()
-        next_position = self._max_position() + 1
-        batch: list[Record] = []
-
-        def flush() -> None:
-            nonlocal next_position
-            existing = self._by_ids([r.id for r in batch], include=("suggestions",))
-            items, replaced = [], []
-            for record in batch:
-                raw = existing.get(record.id)
-                if raw is not None and self._to_record(raw).model_dump() == record.model_dump():
-                    result.unchanged += 1
-                    continue
-                if raw is None:
-                    position = next_position
-                    next_position += 1
-                    result.inserted += 1
-                else:
-                    position = M.position_of(raw)
-                    result.updated += 1
-                    replaced.append((raw, [s.question for s in record.suggestions]))
-                items.append(self._item(record, position))
-            self._bulk_upsert(items)
-            for raw, keep in replaced:
-                self._drop_stale_suggestions(raw, keep)
-            batch.clear()
-
-        for record in records:
-            batch.append(record)
-            if len(batch) >= min(batch_size, BULK):
-                flush()
-        if batch:
-            flush()
-        return result
+        self.require_owner("import records")
+        return self._writer.upsert(records, batch_size)
 
     def get_record(self, record_id: str) -> Record:
-        found = self._by_ids([record_id], include=("suggestions",))
-        if record_id not in found:
+        raw = self._search.by_external_ids([record_id], include=["suggestions"]).get(record_id)
+        if raw is None:
             raise NotFoundError(f"no record with id '{record_id}' in dataset '{self.dataset_name}'")
-        return self._to_record(found[record_id])
-
-    def _select(self, query: RecordQuery) -> tuple[list[Record], int]:
-        include = ["suggestions"] + (["responses"] if query.response is not None else [])
-        raws = self._search(M.server_filters(query), include)
-        records = [self._to_record(r) for r in raws]
-        position = {r["external_id"]: M.position_of(r) for r in raws}
-        responses: dict[str, list[Response]] = {}
-        if query.response is not None:
-            for raw in raws:
-                responses[raw["external_id"]] = [
-                    M.response_from_argilla(x, raw["external_id"], self._user_name(str(x["user_id"])), 0)
-                    for x in raw.get("responses") or []
-                ]
-        return argilla_query.apply(records, query, responses, position)
+        return self._to_record(raw)
 
     def query_records(self, query: RecordQuery | None = None) -> RecordPage:
-        page, total = self._select(query or RecordQuery())
-        return RecordPage(records=page, total=total)
+        records, total = self._reader.page(query or RecordQuery())
+        return RecordPage(records=records, total=total)
 
     def iter_records(
         self, *, batch_size: int = 1000, query: RecordQuery | None = None
     ) -> Iterator[list[Record]]:
-        records, _ = self._select(query or RecordQuery())
-        for start in range(0, len(records), batch_size):
-            yield records[start : start + batch_size]
+        return self._reader.iterate(query or RecordQuery(), batch_size)
 
     def count_records(self, query: RecordQuery | None = None) -> int:
-        return self._select((query or RecordQuery()).model_copy(update={"offset": 0, "limit": None}))[1]
+        return self._reader.count(query or RecordQuery())
 
     def existing_content_hashes(self) -> dict[str, int]:
         counts: dict[str, int] = {}
-        for raw in self._search([]):
-            digest = self._to_record(raw).content_hash
-            counts[digest] = counts.get(digest, 0) + 1
+        for batch in self._search.scan():
+            for raw in batch:
+                digest = self._to_record(raw).content_hash
+                counts[digest] = counts.get(digest, 0) + 1
         return counts
-
-    def _rewrite(self, record_ids: Sequence[str], change: Any) -> None:
-        existing = self._by_ids(record_ids, include=("suggestions",))
-        missing = [i for i in record_ids if i not in existing]
-        if missing:
-            raise NotFoundError(
-                f"no record with id '{missing[0]}' in dataset '{self.dataset_name}' ({len(missing)} missing)"
-            )
-        items, replaced = [], []
-        for rid in dict.fromkeys(record_ids):
-            raw = existing[rid]
-            record = change(self._to_record(raw))
-            items.append(self._item(record, M.position_of(raw)))
-            replaced.append((raw, [s.question for s in record.suggestions]))
-        self._bulk_upsert(items)
-        for raw, keep in replaced:
-            self._drop_stale_suggestions(raw, keep)
 
     def update_metadata(self, updates: dict[str, dict[str, Any]]) -> None:
         def change(record: Record) -> Record:
             merged = {**record.metadata, **updates[record.id]}
             return record.model_copy(update={"metadata": {k: v for k, v in merged.items() if v is not None}})
 
-        self._rewrite(list(updates), change)
+        self._writer.rewrite(list(updates), change)
 
     def set_suggestions(self, suggestions: dict[str, list[Suggestion]]) -> None:
-        self._rewrite(list(suggestions), lambda r: r.model_copy(update={"suggestions": suggestions[r.id]}))
+        self._writer.rewrite(
+            list(suggestions), lambda r: r.model_copy(update={"suggestions": suggestions[r.id]})
+        )
 
     def set_golden(self, record_ids: Sequence[str], golden: bool = True) -> None:
-        self._rewrite(list(record_ids), lambda r: r.model_copy(update={"golden": golden}))
+        self._writer.rewrite(list(record_ids), lambda r: r.model_copy(update={"golden": golden}))
 
     def delete_records(self, record_ids: Sequence[str]) -> int:
-        existing = self._by_ids(record_ids)
-        uuids = [str(r["id"]) for r in existing.values()]
-        for start in range(0, len(uuids), 100):
-            self.http.request(
-                "DELETE",
-                f"/api/v1/datasets/{self._dataset()}/records",
-                params={"ids": ",".join(uuids[start : start + 100])},
-                what="delete records",
-            )
-        return len(uuids)
+        deleted = self._writer.delete(record_ids)
+        if deleted:
+            self._responses.ledger.prune(deleted)
+        return len(deleted)
 
     # --- vectors --------------------------------------------------------------------------------
     def set_vectors(self, name: str, record_ids: Sequence[str], vectors: np.ndarray) -> None:
-        argilla_vectors.set_vectors(self, name, record_ids, vectors)
+        self._vectors.set(name, record_ids, vectors)
 
     def get_vectors(self, name: str, record_ids: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:
-        return argilla_vectors.get_vectors(self, name, record_ids)
+        return self._vectors.get(name, record_ids)
 
     def vector_names(self) -> list[str]:
-        return argilla_vectors.vector_names(self)
+        return self._vectors.names()
 
     def similar_records(self, name: str, record_id: str, k: int = 10) -> list[tuple[Record, float]]:
         """Argilla's similarity search (kNN on cosine), scores turned back into cosine."""
-        return argilla_vectors.similar_records(self, name, record_id, k)
+        return self._vectors.similar(name, record_id, k)
 
     # --- responses ------------------------------------------------------------------------------
     def save_response(self, response: Response, *, expected_version: int | None = None) -> Response:
-        return argilla_responses.save_response(self, response, expected_version)
+        return self._responses.save(response, expected_version)
 
     def put_responses(self, responses: Sequence[Response]) -> int:
         """Write many responses as they are, versions included (push and restore; owners only)."""
-        return argilla_responses.put_responses(self, responses)
+        return self._responses.put_many(responses)
 
     def get_responses(
         self,
@@ -528,64 +396,23 @@ class ArgillaStore(RecordStore):
         user: str | None = None,
         status: ResponseStatus | None = None,
     ) -> list[Response]:
-        return argilla_responses.get_responses(self, record_ids, user, status)
+        return self._responses.get(record_ids, user, status)
 
     def response_counts(self, user: str | None = None) -> ResponseCounts:
-        counts = ResponseCounts()
-        for r in self.get_responses(user=user):
-            setattr(counts, str(r.status), getattr(counts, str(r.status)) + 1)
-        return counts
+        return self._responses.counts(user)
 
     def delete_response(self, record_id: str, user: str) -> bool:
-        raw = self._by_ids([record_id], include=("responses",)).get(record_id)
-        if raw is None:
-            raise NotFoundError(f"no record with id '{record_id}' in dataset '{self.dataset_name}'")
-        user_id = str(self._me["id"]) if user == self._me["username"] else self._user_id(user)
-        found = next((x for x in raw.get("responses") or [] if str(x["user_id"]) == user_id), None)
-        if found is None:
-            return False
-        if user != self._me["username"]:
-            self.require_owner("delete other people's responses")
-        self.http.request("DELETE", f"/api/v1/responses/{found['id']}", what="delete response")
-        return True
+        return self._responses.delete(record_id, user)
 
-    # --- the decision log (in the companion dataset: ``decision:<id>`` and ``undo:<id>``) ---------
+    # --- the decision log -----------------------------------------------------------------------
     def log_decisions(self, decisions: Sequence[Decision]) -> None:
-        if not self.is_manager:
-            # Annotators cannot write the companion dataset; their labels stay as Argilla responses.
-            return
-        put_decisions(
-            self._side_records(),
-            [d.model_dump(mode="json", exclude={"undone_at", "undone_by"}) for d in decisions],
-        )
+        self._decisions.log(decisions)
 
     def list_decisions(self, query: DecisionQuery | None = None) -> list[Decision]:
-        query = query or DecisionQuery()
-        if not self.is_manager:
-            return []
-        found = [Decision.model_validate(d) for d in read_decisions(self._side_records())]
-        if query.ids is not None:
-            found = [d for d in found if d.id in set(query.ids)]
-        if query.record_id is not None:
-            found = [d for d in found if query.record_id in d.record_ids]
-        for name in ("user", "kind", "batch"):
-            wanted = getattr(query, name)
-            if wanted is not None:
-                found = [d for d in found if getattr(d, name) == wanted]
-        if not query.include_undone:
-            found = [d for d in found if not d.undone]
-        end = None if query.limit is None else query.offset + query.limit
-        return found[query.offset : end]
+        return self._decisions.find(query or DecisionQuery())
 
     def mark_undone(self, decision_ids: Sequence[str], *, by: str | None, at: datetime) -> None:
-        self.require_owner("undo decisions")
-        known = {d.id for d in self.list_decisions(DecisionQuery(ids=list(decision_ids), limit=None))}
-        missing = [i for i in decision_ids if i not in known]
-        if missing:
-            raise NotFoundError(
-                f"no decision '{missing[0]}' in the log; list them with `pairsmith decisions DIR`"
-            )
-        put_undone(self._side_records(), list(decision_ids), by, at.isoformat())
+        self._decisions.mark_undone(decision_ids, by=by, at=at)
 
     def progress(self) -> dict[str, Any]:
         """Argilla's own progress report for the dataset (total, completed, pending, per user)."""
@@ -595,17 +422,21 @@ class ArgillaStore(RecordStore):
 
     # --- versions -------------------------------------------------------------------------------
     def create_version(self, name: str) -> DatasetVersion:
-        return argilla_versions.create_version(self, name)
+        self.require_owner("create a dataset version")
+        records = [r for batch in self.iter_records() for r in batch]
+        return self._versions.create(
+            name, records, self.get_responses(), self.get_project().guidelines_version
+        )
 
     def put_version(self, version: DatasetVersion, records: list[Record], responses: list[Response]) -> bool:
         """Store a version made elsewhere as it is (push); False when it is already there."""
-        return argilla_versions.put_version(self, version, records, responses)
+        return self._versions.put(version, records, responses)
 
     def list_versions(self) -> list[DatasetVersion]:
-        return argilla_versions.list_versions(self)
+        return self._versions.all()
 
     def load_version(self, name: str) -> tuple[DatasetVersion, list[Record], list[Response]]:
-        return argilla_versions.load_version(self, name)
+        return self._versions.load(name)
 
     def close(self) -> None:
         self.http.close()

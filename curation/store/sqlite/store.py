@@ -368,6 +368,9 @@ class SQLiteStore(RecordStore):
     def load_version(self, name: str) -> tuple[DatasetVersion, list[Record], list[Response]]:
         return self._versions.load(name)
 
+    def put_version(self, version: DatasetVersion, records: list[Record], responses: list[Response]) -> bool:
+        return self._versions.put(version, records, responses)
+
 
 def open_sqlite_store(paths: ProjectPaths, config: dict[str, Any]) -> SQLiteStore:
     """The backend factory (see :mod:`curation.store.registry`): the project's ``pairsmith.db``."""

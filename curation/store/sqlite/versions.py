@@ -9,7 +9,7 @@ from datetime import datetime
 from curation.errors import ConflictError, NotFoundError
 from curation.model import DatasetVersion, Record, Response
 from curation.store.sqlite.database import Database
-from curation.store.sqlite.rows import RECORD_COLUMNS, record_from_row, response_from_row
+from curation.store.sqlite.rows import RECORD_COLUMNS, dumps, record_from_row, response_from_row
 
 
 class SQLiteVersions:
@@ -67,6 +67,40 @@ class SQLiteVersions:
                 (name,),
             )
         return version
+
+    def put(self, version: DatasetVersion, records: list[Record], responses: list[Response]) -> bool:
+        """Store a version made elsewhere as it is (sync); False when it is here, ConflictError on a clash."""
+        with self._db.write() as conn:
+            row = conn.execute("SELECT content_hash FROM versions WHERE name=?", (version.name,)).fetchone()
+            if row is not None:
+                if row["content_hash"] != version.content_hash:
+                    raise ConflictError(
+                        f"this project already has a different version named '{version.name}'; versions are "
+                        "immutable: rename one of them"
+                    )
+                return False
+            conn.execute(
+                "INSERT INTO versions(name, content_hash, record_count, response_count, guidelines_version, created_at) "
+                "VALUES (?,?,?,?,?,?)",
+                (version.name, version.content_hash, version.record_count, version.response_count,
+                 version.guidelines_version, version.created_at.isoformat()),
+            )  # fmt: skip
+            conn.executemany(
+                "INSERT INTO version_records(version, position, id, content_hash, input, system, output, metadata, "
+                "source_file, source_row, golden, suggestions) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(version.name, position, r.id, r.content_hash,
+                  dumps(r.input if isinstance(r.input, str) else [m.stored() for m in r.input]), r.system,
+                  r.output, dumps(r.metadata), r.source.file, r.source.row, 1 if r.golden else 0,
+                  dumps([s.model_dump() for s in r.suggestions]))
+                 for position, r in enumerate(records, start=1)],
+            )  # fmt: skip
+            conn.executemany(
+                'INSERT INTO version_responses(version, record_id, user, "values", status, version_no, created_at, '
+                "updated_at) VALUES (?,?,?,?,?,?,?,?)",
+                [(version.name, x.record_id, x.user, dumps(x.values), str(x.status), x.version,
+                  x.created_at.isoformat(), x.updated_at.isoformat()) for x in responses],
+            )  # fmt: skip
+        return True
 
     def all(self) -> list[DatasetVersion]:
         """Every version, oldest first."""
