@@ -10,8 +10,8 @@ import pytest
 from curation.errors import PermissionDeniedError
 from curation.model import Role, User
 from curation.project import init_project
+from curation.project_sync import push_project as push
 from curation.store.argilla.store import ArgillaStore
-from curation.store.sync import push
 from tests.argilla_server.harness import ArgillaServer
 from tests.factories import make_record, make_response
 
@@ -41,8 +41,9 @@ def test_annotator_key_cannot_change_guidelines_or_train_but_can_label(
         annotator.update_project(project.model_copy(update={"guidelines": "mine now"}))
     with pytest.raises(PermissionDeniedError, match="train"):
         annotator.require_owner("start training")
+    init_project(tmp_path / "local", "roles-local").close()
     with pytest.raises(PermissionDeniedError) as denied:
-        push(tmp_path / "p", api_key=key, workspace=workspace)
+        push(tmp_path / "local", api_key=key, workspace=workspace)
     assert key not in str(denied.value)
     saved = annotator.save_response(
         make_response(record.id, name, values={"label": "good"}), expected_version=0

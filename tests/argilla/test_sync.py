@@ -11,8 +11,9 @@ import pytest
 from curation.errors import BackendError
 from curation.model import Role, Suggestion, User
 from curation.project import init_project, open_store
+from curation.project_sync import pull_project as pull
+from curation.project_sync import push_project as push
 from curation.store.argilla.store import ArgillaStore
-from curation.store.sync import pull, push
 from tests.argilla_server.harness import ArgillaServer
 from tests.factories import make_chat_record, make_record, make_response
 
@@ -23,6 +24,8 @@ def _labeled_project(root: Path, n: int = 30) -> list[str]:
     store = init_project(root, f"proj-{uuid.uuid4().hex[:8]}")
     project = store.get_project()
     store.add_user(User(name="dana", role=Role.owner))
+    store.add_user(User(name="ann", role=Role.annotator))
+    store.add_user(User(name="bob", role=Role.annotator))
     store.update_project(project.model_copy(update={"guidelines": "# Good = correct JSON"}), author="dana")
     records = [
         make_record(metadata={"cluster": i % 3, "flags": ["pii"] if i % 5 == 0 else [], "intent": "x"})

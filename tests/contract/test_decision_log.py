@@ -13,6 +13,7 @@ from curation.model import Change, ChangeTarget, Decision, DecisionKind
 from curation.review.decisions import undo_decision
 from curation.review.duplicates import keep_one
 from curation.store.base import DecisionQuery, RecordStore
+from tests.contract.conftest import members
 from tests.factories import make_record, make_response
 
 
@@ -64,6 +65,7 @@ def test_marking_decisions_undone(store: RecordStore) -> None:
 
 def test_deleting_a_response(store: RecordStore) -> None:
     store.upsert_records([make_record(id="r1")])
+    members(store, "ann")
     store.save_response(make_response("r1", "ann"))
     assert store.delete_response("r1", "ann") is True
     assert store.get_responses(record_ids=["r1"]) == []
@@ -93,6 +95,7 @@ def test_an_adjudication_and_a_label_are_logged_and_undone(store: RecordStore) -
 
     store.add_user(User(name="olivia", role=Role.owner))
     store.upsert_records([make_record(id="a1"), make_record(id="a2")])
+    members(store, "ann", "bob")
     store.save_response(make_response("a1", "ann", values={"label": "good"}))
     store.save_response(make_response("a1", "bob", values={"label": "bad"}))
     adjudicate(store, "a1", "olivia", {"label": "bad"}, why="bob is right")

@@ -12,6 +12,7 @@ from curation.errors import BadInputError, ConflictError, NotFoundError, Permiss
 from curation.model import ChatMessage, Role, Suggestion, User
 from curation.review.auth import Session, sign_in
 from curation.store.base import MetadataRange, RecordQuery, RecordStore, ResponseFilter, SuggestionFilter
+from tests.contract.conftest import Reviewer, members
 from tests.factories import make_chat_record, make_record, make_response
 
 
@@ -119,6 +120,7 @@ def test_query_filters_combine(store: RecordStore) -> None:
 def test_query_by_response_suggestion_and_golden(store: RecordStore) -> None:
     a, b, c = make_record(), make_record(), make_record(golden=True)
     store.upsert_records([a, b, c])
+    members(store, "ann", "bob")
     store.save_response(make_response(a.id, "ann", values={"label": "good"}))
     store.save_response(make_response(b.id, "ann", values={"label": "bad"}, status="draft"))
     store.set_suggestions({c.id: [Suggestion(question="label", value="bad", score=0.9, agent="quality")]})
@@ -163,6 +165,7 @@ def test_metadata_suggestions_golden_updates(store: RecordStore) -> None:
 def test_delete_removes_responses_and_vectors(store: RecordStore) -> None:
     a, b = make_record(), make_record()
     store.upsert_records([a, b])
+    members(store, "ann")
     store.save_response(make_response(a.id))
     store.set_vectors("pair", [a.id, b.id], np.ones((2, 3), dtype=np.float32))
     assert store.delete_records([a.id, "missing"]) == 1
@@ -193,6 +196,7 @@ def test_vectors_round_trip_as_float32(store: RecordStore) -> None:
 def test_responses_are_per_user_and_versioned(store: RecordStore) -> None:
     record = make_record()
     store.upsert_records([record])
+    members(store, "ann", "bob")
     first = store.save_response(make_response(record.id, "ann"), expected_version=0)
     assert first.version == 1
     store.save_response(make_response(record.id, "bob", values={"label": "bad"}), expected_version=0)
@@ -208,18 +212,52 @@ def test_responses_are_per_user_and_versioned(store: RecordStore) -> None:
     assert store.response_counts(user="bob").submitted == 1
 
 
-def test_stale_response_is_refused_and_nothing_is_lost(store: RecordStore) -> None:
+def test_stale_response_is_refused_and_nothing_is_lost(reviewer: Reviewer) -> None:
     record = make_record()
-    store.upsert_records([record])
-    store.save_response(make_response(record.id, "ann", values={"label": "good"}), expected_version=0)
+    reviewer.owner.upsert_records([record])
+    store, me = reviewer.store, reviewer.name
+    first = store.save_response(make_response(record.id, me, values={"label": "good"}), expected_version=0)
     with pytest.raises(ConflictError, match="reload"):
-        store.save_response(make_response(record.id, "ann", values={"label": "bad"}), expected_version=0)
-    assert store.get_responses(record_ids=[record.id], user="ann")[0].values["label"] == "good"
+        store.save_response(make_response(record.id, me, values={"label": "bad"}), expected_version=0)
+    second = store.save_response(
+        make_response(record.id, me, values={"label": "bad"}), expected_version=first.version
+    )
+    with pytest.raises(ConflictError, match="reload"):
+        store.save_response(
+            make_response(record.id, me, values={"label": "good"}), expected_version=first.version
+        )
+    saved = store.get_responses(record_ids=[record.id], user=me)
+    assert [(r.values["label"], r.version) for r in saved] == [("bad", second.version)] == [("bad", 2)]
+
+
+def test_own_answers_are_versioned_and_read_back_with_their_version(reviewer: Reviewer) -> None:
+    records = [make_record(), make_chat_record(golden=True, metadata={"channel": "chat", "n": 3})]
+    reviewer.owner.upsert_records(records)
+    store, me = reviewer.store, reviewer.name
+    assert store.get_record(records[1].id) == reviewer.owner.get_record(records[1].id)
+    assert (
+        store.save_response(make_response(records[0].id, me, status="draft"), expected_version=0).version == 1
+    )
+    saved = store.save_response(
+        make_response(records[0].id, me, values={"label": "needs_fix", "corrected_output": "fixed"}),
+        expected_version=1,
+    )
+    assert saved.version == 2 and saved.values == {"label": "needs_fix", "corrected_output": "fixed"}
+    mine = store.get_responses(user=me)
+    assert [(r.record_id, r.version, str(r.status)) for r in mine] == [(records[0].id, 2, "submitted")]
+    assert store.response_counts(user=me).submitted == 1
+    pending = RecordQuery(response=ResponseFilter(status=["pending"], user=me))
+    assert ids_of(store, pending) == [records[1].id] and store.count_records(pending) == 1
+    done = RecordQuery(
+        response=ResponseFilter(status=["submitted"], user=me, question="label", value="needs_fix")
+    )
+    assert ids_of(store, done) == [records[0].id]
 
 
 def test_invalid_response_values_are_rejected(store: RecordStore) -> None:
     record = make_record()
     store.upsert_records([record])
+    members(store, "ann")
     with pytest.raises(BadInputError, match="label"):
         store.save_response(make_response(record.id, values={"label": "great"}))
     with pytest.raises(BadInputError, match="rating"):
@@ -230,21 +268,26 @@ def test_invalid_response_values_are_rejected(store: RecordStore) -> None:
         store.save_response(make_response("missing-record"))
 
 
-def test_empty_and_none_answers_are_left_out_on_every_backend(store: RecordStore) -> None:
+def test_empty_and_none_answers_are_left_out_on_every_backend(reviewer: Reviewer) -> None:
     record = make_record()
-    store.upsert_records([record])
-    saved = store.save_response(
-        make_response(record.id, "ann", values={"label": "good", "comment": "", "corrected_output": None}),
+    reviewer.owner.upsert_records([record])
+    saved = reviewer.store.save_response(
+        make_response(
+            record.id, reviewer.name, values={"label": "good", "comment": "", "corrected_output": None}
+        ),
         expected_version=0,
     )
     assert saved.values == {"label": "good"}
-    assert store.get_responses(record_ids=[record.id], user="ann")[0].values == {"label": "good"}
+    assert reviewer.store.get_responses(record_ids=[record.id], user=reviewer.name)[0].values == {
+        "label": "good"
+    }
 
 
 # --- versions -------------------------------------------------------------------------------------
 def test_versions_are_immutable_snapshots(store: RecordStore) -> None:
     a, b = make_record(), make_record()
     store.upsert_records([a, b])
+    members(store, "ann")
     store.save_response(make_response(a.id, values={"label": "good"}))
     v1 = store.create_version("v1")
     assert (v1.record_count, v1.response_count) == (2, 1)
