@@ -81,7 +81,7 @@ def _own_example_records() -> list[Record]:
     ]
 
 
-def _example_store(root: Path, name: str) -> RecordStore:
+def _example_store(root: Path, name: str, backend: str = "local") -> RecordStore:
     """The bundled Fernway example when this install has it, otherwise our small ticket set."""
     try:
         from curation.importing import example_project
@@ -91,8 +91,8 @@ def _example_store(root: Path, name: str) -> RecordStore:
         example_project, "create_example_project", None
     )
     if create is not None:
-        return create(root)  # type: ignore[no-any-return]
-    store = init_project(root, name)
+        return create(root, backend=backend)  # type: ignore[no-any-return]
+    store = init_project(root, name, backend=backend)
     store.upsert_records(_own_example_records())
     return store
 
@@ -103,6 +103,9 @@ class E2EProject:
     owner: str = OWNER
     annotator: str = ANNOTATOR
     analysis: dict[str, Any] = field(default_factory=dict)
+    backend: str = "local"
+    keys: dict[str, str] = field(default_factory=dict, repr=False)
+    """Each person's Argilla API key (Argilla projects), what they sign in with."""
 
 
 @pytest.fixture
@@ -114,18 +117,22 @@ def make_e2e_project(tmp_path: Path) -> Callable[..., E2EProject]:
     analysis pipeline (the packaged MiniLM model by default).
     """
 
-    def factory(name: str = "e2e-project", embedder: str = "minilm") -> E2EProject:
+    def factory(name: str = "e2e-project", embedder: str = "minilm", backend: str = "local") -> E2EProject:
         from curation.analysis.pipeline import AnalysisSettings, analyze_project
 
         root = tmp_path / name
-        store = _example_store(root, name)
+        store = _example_store(root, name, backend)
+        keys = {}
         try:
-            store.add_user(User(name=OWNER, role=Role.owner))
-            store.add_user(User(name=ANNOTATOR, role=Role.annotator))
+            for user in (User(name=OWNER, role=Role.owner), User(name=ANNOTATOR, role=Role.annotator)):
+                if user.name not in {u.name for u in store.list_users()}:
+                    store.add_user(user)
+                if backend == "argilla":
+                    keys[user.name] = store.api_key_of(user.name)  # type: ignore[attr-defined]
         finally:
             store.close()
         report = analyze_project(root, settings=AnalysisSettings(embedder=embedder))
-        return E2EProject(root=root, analysis=report.model_dump(mode="json"))
+        return E2EProject(root=root, analysis=report.model_dump(mode="json"), backend=backend, keys=keys)
 
     return factory
 

@@ -1,11 +1,13 @@
 """The real-browser end-to-end test: sign in, review, resolve a duplicate group, check the store.
 
-Everything is real: a local project built from the bundled example and analysed by the real
+Everything is real: a project built from the bundled example (a local SQLite file, and again on a
+real Argilla server where each person signs in with their own API key) and analysed by the real
 pipeline (the hashing embedder, so the test needs no model and stays fast on a 2-core machine),
 the app served by `pairsmith ui DIR` on 127.0.0.1, and Debian's chromium driven by Playwright
 (`tests/e2e/conftest.py`). Every page visited is saved as a screenshot in `test-artifacts/e2e/`.
 
-Run it with `.venv/bin/pytest -m browser`.
+Run it with `.venv/bin/pytest -m browser` (the Argilla run also needs the test server: `-m "browser"`
+starts it; `-m "browser and not argilla"` runs the local one only).
 """
 
 from __future__ import annotations
@@ -59,10 +61,14 @@ def click_button(page: Any, key: str) -> None:
     wait_for_app(page)
 
 
-def sign_in(page: Any, label: str) -> None:
-    """Pick ``label`` (e.g. "arun (annotator)") on the local sign-in page and submit."""
-    page.locator(css_key("sign_in_user")).get_by_role("combobox").click()
-    page.get_by_role("option", name=label, exact=True).click()
+def sign_in(page: Any, project: Any, name: str, role: str) -> None:
+    """Sign in as ``name``: pick "name (role)" on a local project, type one's own API key on Argilla."""
+    if project.backend == "argilla":
+        page.locator(f"{css_key('sign_in_argilla_user')} input").fill(name)
+        page.locator(f"{css_key('sign_in_api_key')} input").fill(project.keys[name])
+    else:
+        page.locator(css_key("sign_in_user")).get_by_role("combobox").click()
+        page.get_by_role("option", name=f"{name} ({role})", exact=True).click()
     click_button(page, "sign_in_submit")
 
 
@@ -86,6 +92,13 @@ def expect_flash(page: Any, text: str) -> None:
     page.locator("[data-testid='stAlert']").filter(has_text=text).first.wait_for(state="visible")
 
 
+def _prefixed(screenshot: Any, backend: str) -> Any:
+    """Screenshots of the Argilla run get their own names (the local run's stay as they were)."""
+    if backend == "local":
+        return screenshot
+    return lambda page, name: screenshot(page, f"argilla-{name}")
+
+
 def visit(page: Any, label: str, shot: Any, name: str) -> None:
     go_to(page, label)
     page.locator("[data-testid='stHeading'] h1").filter(has_text=label.split(" &")[0]).first.wait_for()
@@ -93,11 +106,20 @@ def visit(page: Any, label: str, shot: Any, name: str) -> None:
     shot(page, name)
 
 
+@pytest.fixture(params=["local", pytest.param("argilla", marks=pytest.mark.argilla)])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The project's store: the local SQLite file, or a real Argilla server (each person signs in with their key)."""
+    if request.param == "argilla":
+        request.getfixturevalue("argilla_env")  # the server, and the owner's key for the CLI and this test
+    return str(request.param)
+
+
 def test_review_and_resolve_duplicates_in_a_real_browser(
-    make_e2e_project: Any, serve_app: Any, browser_context: Any, screenshot: Any
+    backend: str, make_e2e_project: Any, serve_app: Any, browser_context: Any, screenshot: Any
 ) -> None:
     started = time.monotonic()
-    project = make_e2e_project(embedder="hashing")
+    project = make_e2e_project(embedder="hashing", backend=backend)
+    screenshot = _prefixed(screenshot, backend)
     groups = load_artifact(project.root, "duplicates")["groups"]
     assert groups, "the example dataset has planted duplicates; analysis must find them"
     server = serve_app(project.root)
@@ -110,7 +132,7 @@ def test_review_and_resolve_duplicates_in_a_real_browser(
     page.get_by_role("heading", name="Sign in").wait_for()
     assert_no_exception(page, "sign-in")
     screenshot(page, "01-sign-in")
-    sign_in(page, f"{project.annotator} (annotator)")
+    sign_in(page, project, project.annotator, "annotator")
     page.get_by_role("heading", name="Review").first.wait_for()
     assert_no_exception(page, "review")
     assert nav_labels(page) == [*ANNOTATOR_PAGES, "Sign in"], "an annotator sees only their pages"
@@ -151,7 +173,7 @@ def test_review_and_resolve_duplicates_in_a_real_browser(
     # --- the owner signs in and resolves a duplicate group -----------------------------------------
     click_button(page, "sign_out")
     page.get_by_role("heading", name="Sign in").wait_for()
-    sign_in(page, f"{project.owner} (owner)")
+    sign_in(page, project, project.owner, "owner")
     page.get_by_role("heading", name="Review").first.wait_for()
     assert nav_labels(page) == [*OWNER_PAGES, "Sign in"], "an owner sees every page"
 
@@ -183,8 +205,9 @@ def test_review_and_resolve_duplicates_in_a_real_browser(
     visit(page, "Sign in", screenshot, "16-sign-in-signed-in")
     assert not page_errors, page_errors
 
-    # --- the store holds what the browser did -------------------------------------------------------
+    # --- the store holds what the browser did (on Argilla: read back from the server) ----------------
     store = open_store(project.root)
+    assert store.backend == backend
     try:
         responses = {r.record_id: r for r in store.get_responses(user=project.annotator)}
         assert set(responses) == {accepted, corrected, rejected}
@@ -198,4 +221,4 @@ def test_review_and_resolve_duplicates_in_a_real_browser(
         assert decisions == {m: ("keep" if m == keeper else "drop") for m in members}
     finally:
         store.close()
-    print(f"browser e2e took {time.monotonic() - started:.0f}s")
+    print(f"browser e2e ({backend}) took {time.monotonic() - started:.0f}s")
