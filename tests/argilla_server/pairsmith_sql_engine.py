@@ -329,12 +329,15 @@ class Translator:
         condition = self._values_of(kind, each, flt)
         return (
             "EXISTS (SELECT 1 FROM suggestions s JOIN questions q ON q.id = s.question_id "
-            f"WHERE s.record_id = r.id AND q.name = {question} AND {condition})"
+            f"WHERE s.record_id = r.id AND +q.name = {question} AND {condition})"
         )
+
+    # In the correlated subqueries below, ``+column`` keeps SQLite from choosing an index on a column
+    # other than ``record_id`` (e.g. all the server's responses of one status, once per record).
 
     def _response_filter(self, scope: ResponseFilterScope, flt: TermsFilter | RangeFilter) -> str:
         def by_user() -> str:  # a fresh parameter each time the clause is written, in text order
-            return f" AND x.user_id = {self._p(_hex(scope.user.id))}" if scope.user is not None else ""
+            return f" AND +x.user_id = {self._p(_hex(scope.user.id))}" if scope.user is not None else ""
 
         if scope.question:
             kind = self._question_kind(scope.question)
@@ -356,7 +359,7 @@ class Translator:
                 user = by_user()
                 marks = ",".join(self._p(v) for v in values)
                 parts.append(
-                    f"EXISTS (SELECT 1 FROM responses x WHERE x.record_id = r.id{user} AND x.status IN ({marks}))"
+                    f"EXISTS (SELECT 1 FROM responses x WHERE x.record_id = r.id{user} AND +x.status IN ({marks}))"
                 )
             return "(" + " OR ".join(parts) + ")"
         raise SearchEngineError(f"cannot process response filter scope {scope!r}")
@@ -395,7 +398,7 @@ class Translator:
             )
             return (
                 f"(SELECT {pick}({column}) FROM suggestions s JOIN questions q ON q.id = s.question_id "
-                f"WHERE s.record_id = r.id AND q.name = {self._p(scope.question)})"
+                f"WHERE s.record_id = r.id AND +q.name = {self._p(scope.question)})"
             )
         if isinstance(scope, ResponseFilterScope):
             target = scope.question or scope.property or ""
@@ -404,7 +407,7 @@ class Translator:
                     f"Field [responses.{target}] of type [keyword] does not support avg sort mode"
                 )
             path = self._p(f'$."{scope.question}".value')
-            user = f" AND x.user_id = {self._p(_hex(scope.user.id))}" if scope.user is not None else ""
+            user = f" AND +x.user_id = {self._p(_hex(scope.user.id))}" if scope.user is not None else ""
             return f'(SELECT AVG(json_extract(x."values", {path})) FROM responses x WHERE x.record_id = r.id{user})'
         raise SearchEngineError(f"cannot sort by {scope!r}")
 
@@ -736,7 +739,7 @@ class SQLSearchEngine(SearchEngine):
         for row in conn.execute(
             "SELECT x.status, COUNT(DISTINCT r.id) AS n FROM records r JOIN pairsmith_index_docs d ON d.record_id = r.id "
             "JOIN responses x ON x.record_id = r.id WHERE d.dataset_id = ? AND EXISTS "
-            "(SELECT 1 FROM responses mine WHERE mine.record_id = r.id AND mine.user_id = ?) GROUP BY x.status",
+            "(SELECT 1 FROM responses mine WHERE mine.record_id = r.id AND +mine.user_id = ?) GROUP BY x.status",
             (dataset_id, user_id),
         ):
             counts[row["status"]] = row["n"]
