@@ -57,3 +57,14 @@ def test_architecture_doc_names_existing_modules() -> None:
             assert found, (
                 f"docs/architecture.md lists {token} under {row[1]}, but no such file or folder is there"
             )
+
+
+def test_no_module_over_500_lines() -> None:
+    """Issue 10: modules stay small enough to hold one concern each."""
+    long = {
+        str(path.relative_to(ROOT)): n
+        for package in ("curation", "training", "ui")
+        for path in (ROOT / package).rglob("*.py")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > 500
+    }
+    assert long == {}, f"modules over 500 lines (split them by concern): {long}"
