@@ -115,6 +115,7 @@ class AnalysisReport(BaseModel):
 
     report_version: int = REPORT_VERSION
     records: int
+    seconds: float = Field(description="Wall time of the whole run, one-time work included")
     embedded_texts: int = Field(description="Distinct texts embedded in this run (every model)")
     cached_texts: int = Field(
         description="Distinct texts found in the embedding cache (a text repeated in this run is not a hit)"
@@ -178,6 +179,7 @@ def analyze_project(
     output embedder (tests pass the hashing fake; given only ``embedder``, it plays both roles);
     ``store`` reuses an open store instead of opening the project's.
     """
+    started = time.perf_counter()
     settings = settings or AnalysisSettings()
     paths = ProjectPaths(Path(project_dir))
     owned = store is None
@@ -239,11 +241,14 @@ def analyze_project(
             flag_counts.update(flags)
         result = AnalysisReport(
             records=len(records),
+            seconds=round(time.perf_counter() - started, 3),
             embedded_texts=collected.counts.embedded,
             cached_texts=collected.counts.cached,
             embedder=models.sentence.key,
             method=AnalysisMethod(
-                **method_summary(models, settings.quality, settings.cluster_vector, len(records), outputs_embedded),
+                **method_summary(
+                    models, settings.quality, settings.cluster_vector, len(records), outputs_embedded
+                ),
                 thresholds=_thresholds(settings),
             ),
             one_time_costs=costs,
@@ -277,8 +282,10 @@ def _models(settings: AnalysisSettings, embedder: Embedder | None, static: Embed
     if settings.quality == "full":
         return Models(sentence, None)
     if static is None:
-        static = embedder if embedder is not None else get_embedder(
-            settings.static_embedder, **settings.static_settings
+        static = (
+            embedder
+            if embedder is not None
+            else get_embedder(settings.static_embedder, **settings.static_settings)
         )
     return Models(sentence, static)
 

@@ -6,7 +6,12 @@ import numpy as np
 
 from curation.analysis.dedup.groups import Judge
 from curation.analysis.dedup.near import NearSettings, near_verdicts
-from curation.analysis.dedup.semantic import SemanticSettings, output_similarity, same_answer, semantic_verdicts
+from curation.analysis.dedup.semantic import (
+    SemanticSettings,
+    output_similarity,
+    same_answer,
+    semantic_verdicts,
+)
 from curation.analysis.dedup.sides import RecordSides, numbers_agree
 
 

@@ -71,6 +71,10 @@ class Embedder(ABC):
     def batch_size(self) -> int:
         return int(getattr(self.settings, "batch_size", None) or 64)
 
+    def distill_source(self) -> Path | None:
+        """The transformer folder a static model can be distilled from (None: not a transformer)."""
+        return None
+
     @property
     @abstractmethod
     def key(self) -> str:
@@ -205,6 +209,9 @@ class SentenceTransformerEmbedder(Embedder):
         self._load()
         return list(self._costs)
 
+    def distill_source(self) -> Path | None:
+        return self.path
+
     def _load(self) -> Any:
         if self._model is None:
             self._on_onnx = self._wants_onnx()
@@ -229,7 +236,7 @@ class SentenceTransformerEmbedder(Embedder):
     def _load_onnx(self) -> Any:
         from curation.analysis.embeddings.onnx import OnnxSentenceEncoder, export_with_cost, read_layout
 
-        precision = "int8" if self.precision == "int8" else "fp32"
+        precision: Literal["fp32", "int8"] = "int8" if self.precision == "int8" else "fp32"
         layout = read_layout(self.path)
         onnx_file, cost = export_with_cost(layout, precision)
         self._costs = [

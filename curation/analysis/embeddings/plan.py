@@ -146,7 +146,9 @@ def method_summary(
     """The report's account of which model made which vectors and which vectors each step used."""
     fast = quality == "fast" and models.coarse is not None
     coarse = models.coarse.key if fast and models.coarse is not None else models.sentence.key
-    pair = f"{cluster_vector} vectors (input: sentence model; output: {'static' if fast else 'sentence'} model)"
+    pair = (
+        f"{cluster_vector} vectors (input: sentence model; output: {'static' if fast else 'sentence'} model)"
+    )
     return {
         "quality": quality,
         "device": models.sentence.device,

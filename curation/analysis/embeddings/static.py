@@ -71,7 +71,8 @@ def distilled_model(source: Path, dims: int) -> tuple[Path, OneTimeCost]:
     fingerprint = model_fingerprint(source, salt=f"static:{DISTILL_VERSION}:{dims}")
     target = user_cache_dir("static") / fingerprint
     build = target / BUILD_FILE
-    what = f"static model distilled from {source.name} ({dims} dims)"
+    name = "all-MiniLM-L6-v2" if source.resolve() == default_model_path().resolve() else source.name
+    what = f"static model distilled from {name} ({dims} dims)"
     if build.exists():
         seconds = float(json.loads(build.read_text(encoding="utf-8")).get("seconds", 0.0))
         return target, OneTimeCost(what=what, path=str(target), seconds=seconds, made_now=False)
