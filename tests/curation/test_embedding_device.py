@@ -73,5 +73,5 @@ def test_hidden_devices_mean_cpu(gpu: None, monkeypatch: pytest.MonkeyPatch) -> 
 def test_half_precision_without_a_gpu_is_refused_with_a_clear_message(no_gpu: None) -> None:
     with pytest.raises(BadInputError, match="fp16 needs a CUDA device"):
         get_embedder("minilm", precision="fp16", device="cpu")
-    with pytest.raises(BadInputError, match="no.*found|none was found"):
+    with pytest.raises(BadInputError, match="none was found"):
         _ = get_embedder("minilm", precision="fp16").device
