@@ -86,12 +86,16 @@ def test_analysis_starts_as_a_background_job_and_can_be_cancelled(seeded_project
     at = app_as(root, OWNER, PAGE)
     assert any("run it after importing" in i.value for i in at.info)
     at.checkbox(key="analysis_int8").check()
+    at.radio(key="analysis_quality").set_value("Full")
     at.button(key="analysis_start").click().run()
     no_exception(at)
     listed = jobs.list_jobs(root)
     try:
         assert [j["kind"] for j in listed] == ["analyze"]
-        assert listed[0]["params"]["settings"] == {"embedder_settings": {"precision": "int8"}}
+        assert listed[0]["params"]["settings"] == {
+            "quality": "full",
+            "embedder_settings": {"precision": "int8"},
+        }
         assert at.button(key="analysis_start").disabled  # one analysis at a time
         at.button(key="analysis_cancel").click().run()
         no_exception(at)
