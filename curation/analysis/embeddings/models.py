@@ -115,6 +115,16 @@ def default_model_path() -> Path:
     return minilm_model_path()
 
 
+def model_label(path: Path) -> str:
+    """A model folder's name for people: the bundled model by its own name, others by folder."""
+    try:
+        if path.resolve() == default_model_path().resolve():
+            return "all-MiniLM-L6-v2"
+    except NotFoundError:
+        pass
+    return path.name
+
+
 class MiniLMSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -240,7 +250,9 @@ class SentenceTransformerEmbedder(Embedder):
         layout = read_layout(self.path)
         onnx_file, cost = export_with_cost(layout, precision)
         self._costs = [
-            OneTimeCost(what=f"ONNX export of {self.path.name} ({precision})", path=str(onnx_file), **cost)
+            OneTimeCost(
+                what=f"ONNX export of {model_label(self.path)} ({precision})", path=str(onnx_file), **cost
+            )
         ]
         lowercase = bool(self._sentence_bert_config().get("do_lower_case", False))
         return OnnxSentenceEncoder(layout, onnx_file, self._max_length(), lowercase=lowercase)

@@ -25,7 +25,13 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from curation.analysis.embeddings.models import Embedder, OneTimeCost, default_model_path, register_embedder
+from curation.analysis.embeddings.models import (
+    Embedder,
+    OneTimeCost,
+    default_model_path,
+    model_label,
+    register_embedder,
+)
 from curation.analysis.embeddings.onnx import model_fingerprint
 from curation.errors import BackendError, NotFoundError
 from curation.files import atomic_directory, user_cache_dir
@@ -71,8 +77,7 @@ def distilled_model(source: Path, dims: int) -> tuple[Path, OneTimeCost]:
     fingerprint = model_fingerprint(source, salt=f"static:{DISTILL_VERSION}:{dims}")
     target = user_cache_dir("static") / fingerprint
     build = target / BUILD_FILE
-    name = "all-MiniLM-L6-v2" if source.resolve() == default_model_path().resolve() else source.name
-    what = f"static model distilled from {name} ({dims} dims)"
+    what = f"static model distilled from {model_label(source)} ({dims} dims)"
     if build.exists():
         seconds = float(json.loads(build.read_text(encoding="utf-8")).get("seconds", 0.0))
         return target, OneTimeCost(what=what, path=str(target), seconds=seconds, made_now=False)
