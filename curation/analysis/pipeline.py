@@ -75,10 +75,12 @@ class AnalysisSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     quality: Quality = Field(
-        default="fast",
-        description="fast: the sentence model embeds every input and only the outputs of candidate "
-        "pairs (close inputs), static vectors give clusters the output side; full: the sentence "
-        "model embeds every input and output (curation/analysis/embeddings/plan.py)",
+        default="full",
+        description="full (the default): the sentence model embeds every input and output; fast: it "
+        "embeds every input and only the outputs of candidate pairs (close inputs), and static "
+        "vectors give clusters the output side (curation/analysis/embeddings/plan.py). Full is the "
+        "default because fast saved no time on template-made data and moved clusters "
+        "(docs/benchmarks.md, issue 14)",
     )
     embedder: str = "minilm"
     embedder_settings: dict[str, Any] = Field(default_factory=dict)

@@ -136,7 +136,9 @@ def test_fast_stores_static_outputs_and_pair_vectors_for_clusters(make_local_pro
     records = _records()
     store.upsert_records(records)
     sentence, static = _sentence_and_static()
-    analyze_project(root, embedder=sentence, static_embedder=static)
+    analyze_project(
+        root, embedder=sentence, static_embedder=static, settings=AnalysisSettings(quality="fast")
+    )
     ids, outputs = store.get_vectors(metadata_keys.VECTOR_OUTPUT)
     _, inputs = store.get_vectors(metadata_keys.VECTOR_INPUT)
     _, pairs = store.get_vectors(metadata_keys.VECTOR_PAIR)
@@ -165,10 +167,17 @@ def test_fast_reanalysis_embeds_only_what_changed(make_local_project: ProjectFac
     root, store = make_local_project()
     records = _records()
     store.upsert_records(records[:-5])
-    analyze_project(root, embedder=Counting(), static_embedder=get_embedder("hashing", dim=128))
+    analyze_project(
+        root,
+        embedder=Counting(),
+        static_embedder=get_embedder("hashing", dim=128),
+        settings=AnalysisSettings(quality="fast"),
+    )
     store.upsert_records(records[-5:])
     sentence, static = _sentence_and_static()
-    report = analyze_project(root, embedder=sentence, static_embedder=static)
+    report = analyze_project(
+        root, embedder=sentence, static_embedder=static, settings=AnalysisSettings(quality="fast")
+    )
     new_inputs = {r.input_text for r in records[-5:]}
     assert (
         set(sentence.texts) == new_inputs

@@ -36,5 +36,5 @@ def test_distilled_once_then_reused_and_vectors_keep_meaning() -> None:
 
 
 def test_a_folder_that_is_not_a_model_says_so(tmp_path: Path) -> None:
-    with pytest.raises(NotFoundError, match="config.json"):
+    with pytest.raises(NotFoundError, match=r"config\.json"):
         StaticEmbedder(StaticEmbedder.Settings(source=str(tmp_path))).prepare()

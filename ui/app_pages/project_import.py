@@ -26,8 +26,8 @@ PREVIEW_ROWS = 20
 POLL_SECONDS = 2.0
 DETECT = "(detect)"
 ANALYSIS_KIND = "analyze"
-QUALITY_FAST = "Fast (default)"
-QUALITY_FULL = "Full"
+QUALITY_FULL = "Full (default)"
+QUALITY_FAST = "Fast"
 
 session = services.require(Action.import_data)
 store = session.store
@@ -68,8 +68,8 @@ def start_analysis() -> None:
         # The analysis folder as run_dir: the runner refuses a second analysis while one is running.
         params: dict[str, Any] = {"run_dir": str(paths.analysis.resolve())}
         settings: dict[str, Any] = {}
-        if state.get(Keys.W_ANALYSIS_QUALITY) == QUALITY_FULL:
-            settings["quality"] = "full"
+        if state.get(Keys.W_ANALYSIS_QUALITY) == QUALITY_FAST:
+            settings["quality"] = "fast"
         if state.get(Keys.W_ANALYSIS_INT8):
             settings["embedder_settings"] = {"precision": "int8"}
         if settings:
@@ -122,13 +122,14 @@ st.button(
 )
 st.radio(
     "Analysis quality",
-    [QUALITY_FAST, QUALITY_FULL],
+    [QUALITY_FULL, QUALITY_FAST],
     key=Keys.W_ANALYSIS_QUALITY,
     horizontal=True,
     disabled=analysing,
-    help="Fast embeds every input with MiniLM but an output only when its record has a close input, "
-    "so duplicate decisions are the same; clusters get the output side from a static model. Full "
-    "embeds every input and output with MiniLM. Like `--quality fast|full` (docs/curation.md).",
+    help="Full embeds every input and output with MiniLM. Fast embeds every input but an output only "
+    "when its record has a close input, so duplicate decisions are the same; clusters get the output "
+    "side from a static model. Fast pays on organic data (each question asked once), not on "
+    "template-made sets. Like `--quality full|fast` (docs/curation.md).",
 )
 st.checkbox(
     "Faster approximate embeddings (int8)",

@@ -48,11 +48,11 @@ def analyze(
         help="A local sentence-transformers model directory (default: bundled all-MiniLM-L6-v2).",
     ),
     quality: Quality = typer.Option(
-        Quality.fast,
+        Quality.full,
         "--quality",
-        help="fast: MiniLM embeds every input but only the outputs of records with a close input "
-        "(the same duplicate decisions), a static model gives clusters the output side; "
-        "full: MiniLM embeds every input and output.",
+        help="full: MiniLM embeds every input and output; fast: MiniLM embeds every input but only "
+        "the outputs of records with a close input (the same duplicate decisions), a static model "
+        "gives clusters the output side (faster on organic data, see docs/curation.md).",
     ),
     device: Device = typer.Option(
         Device.auto, "--device", help="Where embeddings run: auto picks a CUDA GPU when one is present."

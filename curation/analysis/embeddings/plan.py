@@ -12,8 +12,9 @@ Each decision needs different vectors (docs/curation.md, "Which vectors each ste
   whole output (measured: clustering Bitext by intent, AMI equal to full quality);
 - **exact, near and conflicts** are lexical and need no vectors.
 
-``fast`` (the default) follows that; ``full`` runs the sentence model on every input and output,
-as analyses did before, and builds the pair vectors from those. How much fast saves depends on the
+``fast`` (``--quality fast``) follows that; ``full`` (the default) runs the sentence model on every
+input and output and builds the pair vectors from those. Full is the default because fast saved no
+time on template-made data and made coarser clusters (docs/benchmarks.md, issue 14). How much fast saves depends on the
 data: an output is embedded only when its record has a close input, so on organic data most
 outputs are skipped, and on template-made data (Bitext: 85 % of records have a near-twin question)
 few are (docs/benchmarks.md). Static vectors were measured as the output check too and rejected:
