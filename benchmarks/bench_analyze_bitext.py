@@ -1,19 +1,28 @@
-"""Full analysis of the Bitext customer-support set (4,514 records), and clustering quality.
+"""Full analysis of the Bitext customer-support set: full (the default) vs fast quality, and semhash.
 
-1. `analyze_project` on a fresh project (cold embedding cache) with each embedding backend: ONNX
-   Runtime float32 (the default), PyTorch float32 (sentence-transformers, the previous default) and
-   ONNX int8 (opt-in). Then the default again after adding 100 records (only those are embedded).
-   Baseline: plain SentenceTransformer.encode of the same texts alone, the floor any PyTorch pipeline
-   embedding them pays.
-2. What each backend finds, against PyTorch float32: duplicate pairs, clusters, conflicts, and the
-   share of PyTorch's semantic pairs each one finds too.
-3. The arithmetic floor: the model's multiply-adds for these texts (tokens at 128 per text, counted
-   with the model's tokenizer) divided by the best float32 matrix-multiply speed numpy reaches on
-   this machine in the same run. No float32 runtime embeds faster than that.
-4. Clustering quality: adjusted mutual information (AMI) of our clusters against Bitext's 27 intents,
-   vs. plain KMeans with the true k=27 on the same input embeddings.
+All in one process, runs interleaved (fast, full, fast by default) so that a machine whose load
+changes during the run affects both modes alike; the table gives each mode's seconds and the
+ratio of their means.
 
-    .venv/bin/python benchmarks/bench_analyze_bitext.py [--csv PATH]
+1. One-time costs first, outside the timed runs: the ONNX export and the static model's
+   distillation (cached per model; their seconds are read from the cache and shown apart).
+2. `analyze_project` on a fresh project (cold embedding cache) per run: `--quality full` (every
+   input and output through MiniLM on ONNX Runtime: the default) and `--quality fast` (MiniLM on every input and on the outputs of candidate pairs; static
+   vectors for the clusters' output side). Then fast again after adding 100 records.
+3. What each finds: semantic pairs (fast must find exactly full's), groups, conflicts, and
+   clustering AMI against Bitext's 27 intents: the analysis's own clusters, and k-means with k
+   chosen as the analysis chooses it under three seeds (the choice of k moves AMI by ±0.03), next
+   to plain KMeans told the true k=27.
+4. The float32 arithmetic floor of what each mode embeds (tokens × MiniLM's multiply-adds ÷ the
+   best matrix-multiply speed numpy reaches here): the fastest any float32 runtime could go.
+5. The peer, semhash 0.5 (`SemHash.from_records(..., columns=[instruction, response])`,
+   `self_deduplicate()` at its default threshold 0.9), with the model2vec model distilled from
+   MiniLM (its default, potion-base-8M, needs the model hub): seconds, records it would drop, and
+   the share of its duplicate pairs whose two records have different intents (never copies).
+6. An organic set for contrast: LLaMA-Factory's Alpaca demo (999 records, no template), fast vs full.
+
+    nice -n 5 .venv/bin/python benchmarks/bench_analyze_bitext.py [--csv PATH] [--rounds fast full fast]
+        [--no-semhash] [--no-alpaca | --alpaca-only]
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +44,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_mutual_info_score
 
 from curation import metadata_keys
+from curation.analysis.clusters import ClusterSettings, _kmeans, choose_k
 from curation.analysis.embeddings.cache import record_texts
 from curation.analysis.embeddings.models import default_model_path, get_embedder
 from curation.analysis.pipeline import AnalysisReport, AnalysisSettings, analyze_project
@@ -41,11 +52,6 @@ from curation.model import Record, RecordSource
 from curation.project import init_project, open_store
 
 BITEXT = Path("/work/shared/data/bitext_customer_support.csv")
-BACKENDS: dict[str, dict[str, Any]] = {
-    "onnx fp32 (default)": {},
-    "torch fp32 (previous default)": {"backend": "torch"},
-    "onnx int8 (opt-in)": {"precision": "int8"},
-}
 
 
 def load(path: Path) -> list[Record]:
@@ -63,6 +69,25 @@ def load(path: Path) -> list[Record]:
         ]
 
 
+def alpaca_records() -> list[Record] | None:
+    """The Alpaca demo set as records (None when it is not fetched)."""
+    try:
+        from benchmarks.public_sets import rows
+
+        found = rows("alpaca-en-demo")
+    except (FileNotFoundError, KeyError):
+        return None
+    return [
+        Record(
+            id=f"al-{n:04d}",
+            input="\n".join(x for x in (row.get("instruction"), row.get("input")) if x),
+            output=str(row.get("output") or ""),
+            source=RecordSource(file="alpaca_en_demo.json", row=n),
+        )
+        for n, row in enumerate(found, start=1)
+    ]
+
+
 def float32_floor_seconds(texts: list[str]) -> tuple[float, int, float]:
     """(seconds at peak matmul speed, tokens, GFLOP/s): a lower bound for any float32 embedding."""
     from tokenizers import Tokenizer
@@ -72,7 +97,7 @@ def float32_floor_seconds(texts: list[str]) -> tuple[float, int, float]:
     tokenizer = Tokenizer.from_file(str(model / "tokenizer.json"))
     tokenizer.no_padding()
     tokenizer.enable_truncation(128)
-    lengths = np.array([len(e.ids) for e in tokenizer.encode_batch(texts)])
+    lengths = np.array([len(e.ids) for e in tokenizer.encode_batch(texts)]) if texts else np.zeros(1)
     hidden, inner, layers = config["hidden_size"], config["intermediate_size"], config["num_hidden_layers"]
     # Per token and layer: Q, K, V and output projections, the two feed-forward matrices, and
     # attention scores + weighted sum over the text's own length.
@@ -101,86 +126,200 @@ def semantic_pairs(root: Path) -> set[tuple[str, str]]:
     }
 
 
+def fresh_project(root: Path, records: Sequence[Record]) -> Path:
+    store = init_project(root, root.name)
+    store.upsert_records(list(records))
+    store.close()
+    return root
+
+
+def timed_run(root: Path, quality: str) -> tuple[float, AnalysisReport]:
+    start = time.perf_counter()
+    report = analyze_project(root, settings=AnalysisSettings(quality=quality))  # type: ignore[arg-type]
+    return time.perf_counter() - start, report
+
+
+def ami_by_seed(root: Path, intents: dict[str, str]) -> list[float]:
+    """AMI of k-means over the stored pair vectors, k chosen as the analysis does, seeds 0-2."""
+    store = open_store(root)
+    ids, vectors = store.get_vectors(metadata_keys.VECTOR_PAIR)
+    store.close()
+    truth = [intents[i] for i in ids]
+    out = []
+    for seed in (0, 1, 2):
+        settings = ClusterSettings(seed=seed)
+        k, _ = choose_k(vectors, settings)
+        out.append(float(adjusted_mutual_info_score(truth, _kmeans(vectors, k, seed))))
+    return out
+
+
+def pipeline_ami(root: Path, intents: dict[str, str]) -> float:
+    """AMI of the analysis's own clusters (seed 0) against the intents."""
+    store = open_store(root)
+    labels = {r.id: r.metadata[metadata_keys.CLUSTER] for b in store.iter_records(batch_size=5000) for r in b}
+    store.close()
+    return float(adjusted_mutual_info_score([intents[i] for i in labels], list(labels.values())))
+
+
+def run_semhash(records: Sequence[Record]) -> dict[str, Any]:
+    from semhash import SemHash
+
+    static = get_embedder("static")
+    static.prepare()
+    model = static._load()  # type: ignore[attr-defined]  # the model2vec StaticModel itself
+    rows = [{"id": r.id, "instruction": r.input_text, "response": r.output} for r in records]
+    start = time.perf_counter()
+    semhash = SemHash.from_records(rows, columns=["instruction", "response"], model=model)
+    result = semhash.self_deduplicate()
+    seconds = time.perf_counter() - start
+    intent = {r.id: r.metadata["intent"] for r in records}
+    pairs = [(d.record["id"], d.duplicate_of["id"]) for d in result.filtered]
+    cross = sum(intent[a] != intent[b] for a, b in pairs)
+    return {
+        "seconds": seconds,
+        "dropped": len(result.filtered),
+        "pairs": len(pairs),
+        "cross_intent": cross / max(1, len(pairs)),
+    }
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--csv", type=Path, default=BITEXT)
+    parser.add_argument("--rounds", nargs="+", default=["fast", "full", "fast"], choices=["fast", "full"])
+    parser.add_argument("--no-semhash", action="store_true")
+    parser.add_argument("--no-alpaca", action="store_true")
+    parser.add_argument("--alpaca-only", action="store_true", help="Only the Alpaca contrast (step 6)")
     args = parser.parse_args()
+    if args.alpaca_only:
+        alpaca_contrast()
+        return
     records = load(args.csv)
     held_back, records = records[-100:], records[:-100]
-    texts = [t for r in records for t in record_texts(r)]
+    intents = {r.id: r.metadata["intent"] for r in records + held_back}
+    print(f"load average at start: {os.getloadavg()}", flush=True)
+
+    # 1. One-time costs, outside the timed runs.
+    start = time.perf_counter()
+    costs = get_embedder("minilm").prepare() + get_embedder("static").prepare()
+    print(f"one-time work + model loads: {time.perf_counter() - start:.1f} s", flush=True)
+    for cost in costs:
+        print(f"  {cost.what}: {cost.seconds} s when made ({'made now' if cost.made_now else 'cached'})")
+
+    runs: dict[str, list[tuple[float, AnalysisReport, Path]]] = {"fast": [], "full": []}
     with tempfile.TemporaryDirectory() as tmp:
-        # One-time costs, outside the timed runs: the ONNX export (cached per model) and model loads.
-        start = time.perf_counter()
-        for settings in BACKENDS.values():
-            get_embedder("minilm", **settings).embed(["warm up"])
-        print(f"one-time ONNX export + model loads: {time.perf_counter() - start:.1f} s", flush=True)
+        for n, quality in enumerate(args.rounds):
+            root = fresh_project(Path(tmp) / f"{quality}-{n}", records)
+            seconds, report = timed_run(root, quality)
+            runs[quality].append((seconds, report, root))
+            print(
+                f"analyze, cold cache, {quality} (round {n + 1}): {seconds:.1f} s, load {os.getloadavg()[0]:.1f}, "
+                f"outputs through MiniLM {report.method.outputs_embedded}/{report.records}, steps {report.timings}",
+                flush=True,
+            )
+        fast_root = runs["fast"][0][2]
+        found = {q: semantic_pairs(r[0][2]) for q, r in runs.items() if r}
+        ami = {q: ami_by_seed(r[0][2], intents) for q, r in runs.items() if r}
+        ami_pipeline = {q: pipeline_ami(r[0][2], intents) for q, r in runs.items() if r}
 
-        start = time.perf_counter()
-        get_embedder("minilm", backend="torch")._load().encode(
-            texts, batch_size=32, normalize_embeddings=True
-        )
-        plain = time.perf_counter() - start
-        print(f"plain encode: {plain:.1f} s", flush=True)
-
-        floor, tokens, gflops = float32_floor_seconds(texts)
-        runs: dict[str, tuple[float, AnalysisReport, Path]] = {}
-        for name, embedder_settings in BACKENDS.items():
-            root = Path(tmp) / name.split()[0] / name.split()[1]
-            created = init_project(root, "bitext")
-            created.upsert_records(records)
-            created.close()
-            settings = AnalysisSettings(embedder_settings=embedder_settings)
-            start = time.perf_counter()
-            report = analyze_project(root, settings=settings)  # a new process's path: loads the model
-            runs[name] = (time.perf_counter() - start, report, root)
-            print(f"analyze, cold, {name}: {runs[name][0]:.1f} s, steps {report.timings}", flush=True)
-
-        default_root = runs["onnx fp32 (default)"][2]
-
-        store = open_store(default_root)
+        store = open_store(fast_root)
         store.upsert_records(held_back)
         start = time.perf_counter()
-        second = analyze_project(default_root, store=store)
+        again = analyze_project(fast_root, store=store, settings=AnalysisSettings(quality="fast"))
         warm = time.perf_counter() - start
-
-        ids, vectors = store.get_vectors(metadata_keys.VECTOR_INPUT)
-        by_id = {r.id: r for batch in store.iter_records(batch_size=5000) for r in batch}
-        intents = [by_id[i].metadata["intent"] for i in ids]
-        ours = [by_id[i].metadata[metadata_keys.CLUSTER] for i in ids]
-        baseline = KMeans(n_clusters=27, random_state=0, n_init=3).fit_predict(vectors)
+        ids, inputs = store.get_vectors(metadata_keys.VECTOR_INPUT)
         store.close()
-        reference = semantic_pairs(runs["torch fp32 (previous default)"][2])
-        found = {name: semantic_pairs(root) for name, (_, _, root) in runs.items()}
+        baseline = KMeans(n_clusters=27, random_state=0, n_init=3).fit_predict(inputs)
+        baseline_ami = adjusted_mutual_info_score([intents[i] for i in ids], baseline)
 
-    print(f"\nrecords: {len(records)} then +{len(held_back)}; {len(texts)} texts (inputs + outputs)")
-    print(f"{'run':<52} {'seconds':>8} {'embedded':>9} {'vs plain':>9}")
-    print(f"{'plain SentenceTransformer.encode (baseline)':<52} {plain:>8.1f} {len(texts):>9} {'1.00x':>9}")
-    for name, (seconds, report, _) in runs.items():
-        label = f"analyze, cold cache, {name}"
-        print(f"{label:<52} {seconds:>8.1f} {report.embedded_texts:>9} {seconds / plain:>8.2f}x")
+    texts = [t for r in records for t in record_texts(r)]
+    fast_report = runs["fast"][0][1]
+    full_floor, tokens, gflops = float32_floor_seconds(texts)
+    fast_texts = [r.input_text for r in records]
+    # The outputs fast embedded: those of candidate pairs (exactly outputs_embedded records).
+    fast_floor_inputs, _, _ = float32_floor_seconds(fast_texts)
+    share = fast_report.method.outputs_embedded / max(1, fast_report.records)
+    fast_floor = fast_floor_inputs + share * (full_floor - fast_floor_inputs)
+
+    mean = {q: float(np.mean([s for s, _, _ in r])) for q, r in runs.items() if r}
+    print(f"\nrecords: {len(records)} then +{len(held_back)}; load average now {os.getloadavg()}")
+    print("| run | seconds (each round) | mean | outputs through MiniLM | vs full |")
+    print("|---|---|---:|---:|---:|")
+    for quality in ("full", "fast"):
+        if not runs[quality]:
+            continue
+        each = ", ".join(f"{s:.1f}" for s, _, _ in runs[quality])
+        report = runs[quality][0][1]
+        ratio = mean["full"] / mean[quality] if "full" in mean else float("nan")
+        print(
+            f"| analyze, cold cache, {quality} | {each} | {mean[quality]:.1f} | "
+            f"{report.method.outputs_embedded}/{report.records} | {ratio:.2f}× faster |"
+        )
+    print(f"| fast after adding 100 records | {warm:.1f} | | {again.embedded_texts} texts embedded | |")
     print(
-        f"{'analyze after +100 records (default)':<52} {warm:>8.1f} {second.embedded_texts:>9} {warm / plain:>8.2f}x"
+        f"| float32 floor, everything (full) | {full_floor:.1f} | | {tokens:,} tokens at {gflops:.0f} GFLOP/s | |"
     )
-    print(
-        f"{'float32 arithmetic floor (embedding only)':<52} {floor:>8.1f} {len(texts):>9} {floor / plain:>8.2f}x"
-        f"  ({tokens:,} tokens at {gflops:.0f} GFLOP/s, numpy's best matmul here)"
-    )
-    for name, (_, report, _) in runs.items():
-        print(f"step timings, {name} (s): {report.timings}")
-    print(
-        f"\n{'what each backend finds':<32} {'sem. pairs':>10} {'of torch':>9} {'groups':>22} {'confl.':>7} {'clusters':>9}"
-    )
-    for name, (_, report, _) in runs.items():
-        share = len(found[name] & reference) / max(1, len(reference))
+    print(f"| float32 floor, what fast embeds | {fast_floor:.1f} | | inputs + {share:.0%} of outputs | |")
+
+    print("\n| what each finds | semantic pairs | same as full | groups | conflicts | clusters |")
+    print("|---|---:|---|---|---:|---:|")
+    for quality, run in runs.items():
+        if not run:
+            continue
+        report = run[0][1]
+        same = found[quality] == found.get("full", found[quality])
         groups = ", ".join(f"{t} {n}" for t, n in sorted(report.duplicate_groups.items()))
         print(
-            f"{name:<32} {len(found[name]):>10} {share:>9.3f} {groups:>22} {report.conflicts:>7} {report.clusters:>9}"
+            f"| {quality} | {len(found[quality])} | {'yes' if same else 'NO'} | {groups} | "
+            f"{report.conflicts} | {report.clusters} |"
         )
-    ami_ours = adjusted_mutual_info_score(intents, ours)
-    ami_base = adjusted_mutual_info_score(intents, baseline)
-    print(f"\n{'clustering vs 27 intents (default backend)':<52} {'AMI':>8}")
-    print(f"{'plain KMeans k=27 (baseline, told the true k)':<52} {ami_base:>8.3f}")
-    print(f"{'ours, k chosen automatically':<52} {ami_ours:>8.3f}   ratio {ami_ours / ami_base:.2f}")
+    print("\n| clustering vs 27 intents | AMI |")
+    print("|---|---:|")
+    print(f"| plain KMeans k=27 on input vectors (told the true k) | {baseline_ami:.3f} |")
+    for quality, value in ami_pipeline.items():
+        print(f"| {quality}: the analysis's clusters | {value:.3f} |")
+    for quality, values in ami.items():
+        print(
+            f"| {quality}: k chosen as the analysis does, seeds 0-2 | "
+            f"{', '.join(f'{v:.3f}' for v in values)} (mean {np.mean(values):.3f}) |"
+        )
+
+    if not args.no_semhash:
+        peer = run_semhash(records)
+        ours = fast_report
+        print("\n| Bitext dedup | seconds | records dropped or grouped | cross-intent share of its pairs |")
+        print("|---|---:|---:|---:|")
+        print(
+            f"| semhash 0.5, threshold 0.9 (default), static model | {peer['seconds']:.1f} | "
+            f"{peer['dropped']} dropped | {peer['cross_intent']:.3f} |"
+        )
+        print(
+            f"| ours, fast: whole analysis | {mean['fast']:.1f} | {ours.records_in_duplicate_groups} in groups; "
+            f"export drops {sum(n for t, n in ours.duplicate_groups.items() if t in ('exact', 'near'))} "
+            "exact/near groups' copies | see docs |"
+        )
+
+    if not args.no_alpaca:
+        alpaca_contrast()
+
+
+def alpaca_contrast() -> None:
+    """Step 6: fast vs full on the Alpaca demo (organic: few records have a close input)."""
+    alpaca = alpaca_records()
+    if alpaca is None:
+        print("\nAlpaca demo not fetched: python -m benchmarks.public_sets fetch alpaca-en-demo")
+        return
+    print(f"\nload average: {os.getloadavg()}")
+    print("| Alpaca demo (999 organic records) | seconds | outputs through MiniLM |")
+    print("|---|---:|---:|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, quality in enumerate(("fast", "full", "fast")):
+            seconds, report = timed_run(fresh_project(Path(tmp) / f"al-{n}", alpaca), quality)
+            print(
+                f"| {quality} (round {n + 1}) | {seconds:.1f} | "
+                f"{report.method.outputs_embedded}/{report.records} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -108,6 +108,8 @@ EMBEDDINGS: dict[str, Callable[[], Callable[[list[str]], np.ndarray]]] = {
     "minilm": lambda: _ours("minilm"),
     "minilm-int8": lambda: _ours("minilm", precision="int8"),
     "minilm-256": lambda: _ours("minilm", max_seq_length=256),
+    # The static model fast analysis uses for the clusters' output side: too coarse for inputs.
+    "static": lambda: _ours("static"),
 }
 """Our embedder settings to compare; the plain sentence-transformers baseline is always run."""
 

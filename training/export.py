@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from curation import metadata_keys as F
+from curation.analysis.results import analysis_method
 from curation.errors import BadInputError, ConflictError
 from curation.files import ProjectPaths, atomic_directory
 from curation.model import DatasetVersion, Record, Response, ResponseStatus
@@ -222,6 +223,8 @@ def export_clean_set(
     export_hash = _export_hash(entries)
     if diversity is None and project_dir is not None:
         diversity = load_diversity(ProjectPaths(Path(project_dir)).analysis / "diversity.json")
+    # How the duplicates and clusters behind this clean set were found (quality mode, models, thresholds).
+    analysis = analysis_method(project_dir) if project_dir is not None else None
     project = store.get_project()
 
     target = Path(out_dir)
@@ -266,6 +269,7 @@ def export_clean_set(
             "excluded_by": clean.excluded_by(),
             "splits": entries,
             "config": config.model_dump(mode="json"),
+            "analysis": analysis,
             "files": {name: _sha256_file(staging / name) for name in files},
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")

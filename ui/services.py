@@ -234,6 +234,14 @@ def stamp(session: Session) -> Stamp:
     )
 
 
+def analysis_method(project_dir: Path) -> str:
+    """How the last analysis was made, in one line."""
+    from curation.analysis.results import analysis_method as method_of
+    from curation.analysis.results import describe_method
+
+    return describe_method(method_of(project_dir))
+
+
 def has_analysis(project_dir: Path) -> bool:
     return analysis_mtime(project_dir) > 0
 

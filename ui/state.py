@@ -66,6 +66,7 @@ class Keys:
     CONFIRM_TRAIN = "train_confirm_open"  # the confirm dialog before a run starts is open
     ANALYSIS_JOB_ID = "analysis_job_id"
     W_ANALYSIS_INT8 = "analysis_int8"  # checkbox: approximate int8 embeddings for the next analysis
+    W_ANALYSIS_QUALITY = "analysis_quality"  # radio: full (default) or fast analysis
 
 
 def get(key: str, default: Any = None) -> Any:

@@ -19,13 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from curation import metadata_keys
-from curation.analysis.clusters import ClusterResult, ClusterSettings, cluster_records
+from curation.analysis.clusters import ClusterResult, cluster_records
 from curation.analysis.dedup.conflicts import (
     ConflictGroup,
-    ConflictSettings,
     conflict_metadata,
     find_conflicts,
 )
@@ -33,14 +31,33 @@ from curation.analysis.dedup.exact import exact_pairs
 from curation.analysis.dedup.groups import DuplicateGroup, build_groups, group_metadata, pair_dict
 from curation.analysis.dedup.judge import tier_judge
 from curation.analysis.dedup.links import DuplicatePair
-from curation.analysis.dedup.near import NearSettings, near_pairs_sides, near_sides
-from curation.analysis.dedup.semantic import SemanticSettings, semantic_pairs
-from curation.analysis.diversity import DiversitySettings, diversity_figures, with_output_coverage
-from curation.analysis.embeddings.cache import EmbedCounts, EmbeddingCache, embed_records, record_texts
-from curation.analysis.embeddings.models import Embedder, get_embedder
+from curation.analysis.dedup.near import near_pairs_sides, near_sides
+from curation.analysis.dedup.semantic import (
+    CandidatePairs,
+    pairs_from_candidates,
+    semantic_candidates,
+)
+from curation.analysis.diversity import diversity_figures, with_output_coverage
+from curation.analysis.embeddings.cache import EmbedCounts, EmbeddingCache, record_texts
+from curation.analysis.embeddings.models import Embedder, OneTimeCost, get_embedder
+from curation.analysis.embeddings.plan import (
+    Models,
+    OutputVectors,
+    Quality,
+    embed_batch,
+    embed_outputs,
+    method_summary,
+    rows_needing_outputs,
+)
 from curation.analysis.quality.signals import AGENT as QUALITY_AGENT
 from curation.analysis.quality.signals import compute_quality
 from curation.analysis.quality.tokens import load_tokenizer
+from curation.analysis.run_report import (
+    AnalysisMethod,
+    AnalysisReport,
+    AnalysisSettings,
+    decision_thresholds,
+)
 from curation.files import ProjectPaths, atomic_write_json
 from curation.model import LABEL_QUESTION, Record, Response, ResponseStatus, Suggestion
 from curation.project import open_store
@@ -51,51 +68,6 @@ Progress = Callable[[str, int, int], None]
 
 ANALYSIS_AGENTS = (QUALITY_AGENT,)
 """Agents whose suggestions analysis writes; re-running replaces these and keeps everyone else's."""
-
-REPORT_VERSION = 1
-
-
-class AnalysisSettings(BaseModel):
-    """Everything that changes an analysis result; saved in report.json so a run can be reproduced."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    embedder: str = "minilm"
-    embedder_settings: dict[str, Any] = Field(default_factory=dict)
-    near: NearSettings = Field(default_factory=NearSettings)
-    conflicts: ConflictSettings = Field(default_factory=ConflictSettings)
-    semantic: SemanticSettings = Field(default_factory=SemanticSettings)
-    clusters: ClusterSettings = Field(default_factory=ClusterSettings)
-    diversity: DiversitySettings = Field(default_factory=DiversitySettings)
-    cluster_vector: str = Field(
-        default=metadata_keys.VECTOR_PAIR,
-        description="Vector clusters and diversity use: pair (what a record teaches) or input (what is asked)",
-    )
-    batch_size: int = Field(default=1000, ge=1, description="Records read, embedded and written per batch")
-
-
-class AnalysisReport(BaseModel):
-    """What one analysis run found and how long each step took (the shape of report.json)."""
-
-    report_version: int = REPORT_VERSION
-    records: int
-    embedded_texts: int = Field(description="Distinct texts embedded in this run")
-    cached_texts: int = Field(
-        description="Distinct texts found in the embedding cache (a text repeated in this run is not a hit)"
-    )
-    embedder: str
-    duplicate_groups: dict[str, int] = Field(description="Groups per tier (exact, near, semantic)")
-    duplicate_pairs: dict[str, int]
-    records_in_duplicate_groups: int
-    conflicts: int
-    flags: dict[str, int]
-    clusters: int
-    k_chosen_by: str
-    map_method: str
-    diversity: dict[str, Any]
-    timings: dict[str, float]
-    artifacts: dict[str, str]
-    settings: AnalysisSettings
 
 
 @contextmanager
@@ -111,6 +83,7 @@ class _Collected:
     def __init__(self) -> None:
         self.records: list[Record] = []
         self.vectors: dict[str, list[np.ndarray]] = {}
+        self.outputs: list[np.ndarray] = []  # the sentence model's output vectors (full mode)
         self.quality: dict[str, dict[str, Any]] = {}
         self.suggestions: dict[str, list[Suggestion]] = {}
         self.counts = EmbedCounts()
@@ -124,20 +97,23 @@ def analyze_project(
     project_dir: Path | str,
     *,
     embedder: Embedder | None = None,
+    static_embedder: Embedder | None = None,
     settings: AnalysisSettings | None = None,
     progress: Progress | None = None,
     store: RecordStore | None = None,
 ) -> AnalysisReport:
     """Run every analysis step on a project and store the results; returns the run's report.
 
-    ``embedder`` overrides ``settings.embedder`` (tests pass the hashing fake); ``store`` reuses an
-    open store instead of opening the project's.
+    ``embedder`` overrides ``settings.embedder`` and ``static_embedder`` the fast mode's coarse
+    output embedder (tests pass the hashing fake; given only ``embedder``, it plays both roles);
+    ``store`` reuses an open store instead of opening the project's.
     """
+    started = time.perf_counter()
     settings = settings or AnalysisSettings()
     paths = ProjectPaths(Path(project_dir))
     owned = store is None
     store = store or open_store(paths.root)
-    embedder = embedder or get_embedder(settings.embedder, **settings.embedder_settings)
+    models = _models(settings, embedder, static_embedder)
     report = progress or (lambda step, done, total: None)
     timings: dict[str, float] = {}
     cache = EmbeddingCache(paths.cache / "embeddings.sqlite")
@@ -145,17 +121,23 @@ def analyze_project(
         total = store.count_records()
         project = store.get_project()
         collected = _Collected()
+        costs: list[OneTimeCost] = []
+        if total:
+            with _timed(timings, "prepare_models"):
+                costs = models.prepare()
         tokenizer = load_tokenizer() if total else None
         with _timed(timings, "embed_and_quality"):
             for batch in store.iter_records(batch_size=settings.batch_size):
-                _process_batch(batch, store, embedder, cache, project, tokenizer, collected)
+                _process_batch(batch, store, models, settings.quality, cache, project, tokenizer, collected)
                 report("embed", len(collected.records), total)
         records = collected.records
         ids = [r.id for r in records]
         responses = store.get_responses() if records else []
         report("dedup", 0, 3)
         with _timed(timings, "dedup"):
-            pairs, groups, conflicts = _dedup(records, responses, collected, settings, report)
+            pairs, groups, conflicts, outputs_embedded = _dedup(
+                records, responses, collected, settings, models, cache, report, timings
+            )
         report("clusters", 0, 1)
         with _timed(timings, "clusters"):
             final_labels = _final_labels(responses)
@@ -188,9 +170,17 @@ def analyze_project(
             flag_counts.update(flags)
         result = AnalysisReport(
             records=len(records),
+            seconds=round(time.perf_counter() - started, 3),
             embedded_texts=collected.counts.embedded,
             cached_texts=collected.counts.cached,
-            embedder=embedder.key,
+            embedder=models.sentence.key,
+            method=AnalysisMethod(
+                **method_summary(
+                    models, settings.quality, settings.cluster_vector, len(records), outputs_embedded
+                ),
+                thresholds=decision_thresholds(settings),
+            ),
+            one_time_costs=costs,
             duplicate_groups=dict(Counter(g.tier for g in groups)),
             duplicate_pairs=dict(Counter(p.tier for p in pairs)),
             records_in_duplicate_groups=sum(len(g.members) for g in groups),
@@ -215,26 +205,71 @@ def analyze_project(
             store.close()
 
 
+def _models(settings: AnalysisSettings, embedder: Embedder | None, static: Embedder | None) -> Models:
+    """The plan's embedders: the sentence model, and the static one in fast mode."""
+    sentence = embedder or get_embedder(settings.embedder, **settings.embedder_settings)
+    if settings.quality == "full":
+        return Models(sentence, None)
+    if static is None:
+        static = (
+            embedder
+            if embedder is not None
+            else get_embedder(settings.static_embedder, **settings.static_settings)
+        )
+    return Models(sentence, static)
+
+
 def _process_batch(
     batch: list[Record],
     store: RecordStore,
-    embedder: Embedder,
+    models: Models,
+    quality: Quality,
     cache: EmbeddingCache,
     project: Any,
     tokenizer: Any,
     collected: _Collected,
 ) -> None:
     """The per-partition step: embed (through the cache), store vectors, compute quality signals."""
-    vectors, counts = embed_records(batch, embedder, cache)
+    vectors = embed_batch(batch, models, cache, quality)
     batch_ids = [r.id for r in batch]
-    for name, matrix in vectors.items():
+    stored = {
+        metadata_keys.VECTOR_INPUT: vectors.inputs,
+        metadata_keys.VECTOR_OUTPUT: vectors.coarse_outputs,
+        metadata_keys.VECTOR_PAIR: vectors.pairs,
+    }
+    for name, matrix in stored.items():
         store.set_vectors(name, batch_ids, matrix)
         collected.vectors.setdefault(name, []).append(matrix)
-    collected.counts += counts
-    quality = compute_quality(batch, project, tokenizer=tokenizer)
-    collected.quality.update(quality.metadata)
-    collected.suggestions.update(quality.suggestions)
+    if vectors.outputs is not None:
+        collected.outputs.append(vectors.outputs)
+    collected.counts += vectors.counts
+    quality_result = compute_quality(batch, project, tokenizer=tokenizer)
+    collected.quality.update(quality_result.metadata)
+    collected.suggestions.update(quality_result.suggestions)
     collected.records.extend(batch)
+
+
+def _decision_outputs(
+    records: Sequence[Record],
+    candidates: CandidatePairs,
+    collected: _Collected,
+    models: Models,
+    cache: EmbeddingCache,
+    batch_size: int,
+) -> OutputVectors:
+    """The sentence model's output vectors where the semantic rule compares outputs: every record's
+    in full mode; in fast mode those of the candidate pairs only, embedded now in batches."""
+    if collected.outputs:
+        return OutputVectors.complete(np.vstack(collected.outputs))
+    rows = rows_needing_outputs(candidates)
+    parts: list[np.ndarray] = []
+    for start in range(0, len(rows), batch_size):
+        chunk = rows[start : start + batch_size].tolist()
+        vectors, counts = embed_outputs([records[i] for i in chunk], models.sentence, cache)
+        parts.append(vectors)
+        collected.counts += counts
+    dim = parts[0].shape[1] if parts else collected.matrix(metadata_keys.VECTOR_INPUT).shape[1]
+    return OutputVectors.scatter(len(records), dim, rows, np.vstack(parts) if parts else np.zeros((0, dim)))
 
 
 def _dedup(
@@ -242,9 +277,13 @@ def _dedup(
     responses: Sequence[Response],
     collected: _Collected,
     settings: AnalysisSettings,
+    models: Models,
+    cache: EmbeddingCache,
     report: Progress,
-) -> tuple[list[DuplicatePair], list[DuplicateGroup], list[ConflictGroup]]:
-    """Pairs from the three tiers, their groups (each with a suggested keeper) and conflicts.
+    timings: dict[str, float],
+) -> tuple[list[DuplicatePair], list[DuplicateGroup], list[ConflictGroup], int]:
+    """Pairs from the three tiers, their groups (each with a suggested keeper), conflicts, and how
+    many records' outputs the sentence model embedded.
 
     Inputs and outputs are judged separately by every tier; groups are stars around a keeper
     (curation.analysis.dedup.groups). Semantic links inside a conflict group are dropped: those
@@ -260,17 +299,39 @@ def _dedup(
     conflicts = find_conflicts(records, settings.conflicts)
     conflict_of = {m: c.id for c in conflicts for m in c.members}
     inputs = collected.matrix(metadata_keys.VECTOR_INPUT)
-    outputs = collected.matrix(metadata_keys.VECTOR_OUTPUT)
-    semantic = semantic_pairs(
-        ids, inputs, settings.semantic, output_vectors=outputs if len(outputs) else None, sides=sides
+    candidates = semantic_candidates(ids, inputs, settings.semantic, sides=sides) if len(inputs) else None
+    outputs: OutputVectors | None = None
+    if candidates is not None and settings.semantic.output_threshold is not None:
+        compared = candidates.rows_to_compare(settings.semantic, sides)
+        with _timed(timings, "embed_outputs"):
+            outputs = _decision_outputs(records, compared, collected, models, cache, settings.batch_size)
+    semantic = (
+        pairs_from_candidates(
+            ids,
+            candidates,
+            settings.semantic,
+            output_vectors=None if outputs is None else outputs.vectors,
+            output_known=None if outputs is None else outputs.known,
+            sides=sides,
+        )
+        if candidates is not None
+        else []
     )
     pairs += [
         p for p in semantic if conflict_of.get(p.a) is None or conflict_of.get(p.a) != conflict_of.get(p.b)
     ]
     report("dedup", 3, 3)
-    judge = tier_judge(sides, inputs, outputs, settings.near, settings.semantic)
+    judge = tier_judge(
+        sides,
+        inputs,
+        None if outputs is None else outputs.vectors,
+        settings.near,
+        settings.semantic,
+        output_known=None if outputs is None else outputs.known,
+    )
     groups = build_groups(pairs, records, responses, judge=judge)
-    return pairs, groups, conflicts
+    embedded = int(outputs.known.sum()) if outputs is not None else 0
+    return pairs, groups, conflicts, embedded
 
 
 def _final_labels(responses: Sequence[Response]) -> dict[str, str]:

@@ -36,6 +36,27 @@ def load_artifact(project_dir: Path | str, name: str) -> Any:
         ) from None
 
 
+def analysis_method(project_dir: Path | str) -> dict[str, Any] | None:
+    """How the last analysis was made (report.json's ``method``: quality, device, models, vectors,
+    thresholds), or None when there is none or it predates the record (report_version 1)."""
+    try:
+        report = load_artifact(project_dir, "report")
+    except (NotFoundError, BadInputError):
+        return None
+    method = report.get("method")
+    return method if isinstance(method, dict) else None
+
+
+def describe_method(method: dict[str, Any] | None) -> str:
+    """One line a report or a page can show: "fast quality on cpu (MiniLM embedded 812 of 4514 outputs)"."""
+    if not method:
+        return "quality not recorded (analysed before quality modes)"
+    quality, device = method.get("quality", "?"), method.get("device", "?")
+    if quality == "fast":
+        return f"fast quality on {device} (MiniLM embedded {method.get('outputs_embedded', '?')} outputs)"
+    return f"{quality} quality on {device}"
+
+
 def duplicate_groups(project_dir: Path | str, *, tier: str | None = None) -> list[dict[str, Any]]:
     """``[{"group", "tier", "score", "records": [{"id", "source_row"}], "keeper"}]``, optionally one tier."""
     groups: list[dict[str, Any]] = load_artifact(project_dir, "duplicates")["groups"]

@@ -11,6 +11,7 @@ import datasets
 import pytest
 
 from curation import metadata_keys as F
+from curation.analysis.pipeline import AnalysisSettings, analyze_project
 from curation.errors import BadInputError, PermissionDeniedError
 from curation.files import ProjectPaths
 from curation.model import ChatMessage, Role, User
@@ -144,6 +145,29 @@ def test_manifest_ties_the_export_to_records_responses_and_version(
         "README.md",
         "hf/dataset_dict.json",
     }
+
+
+def test_the_manifest_says_how_the_analysis_behind_the_export_was_made(
+    make_local_project: ProjectFactory, tmp_path: Path
+) -> None:
+    root, store = make_local_project()
+    topics = "tides volcanoes tax refunds sourdough chess openings printer jams orbital mechanics "
+    topics += "tulip bulbs jazz chords password resets rainwater tanks bicycle gears llama wool"
+    records = [make_record(input=f"How do {t} work, in short?", output=f"About {t}.") for t in topics.split()]
+    store.upsert_records(records)
+    for record in records:
+        store.save_response(make_response(record.id, values={"label": "good"}))
+    export_clean_set(store, tmp_path / "before", ExportConfig(), project_dir=root)
+    # Never analysed: the manifest says so rather than inventing a method.
+    assert json.loads((tmp_path / "before" / "manifest.json").read_text())["analysis"] is None
+    settings = AnalysisSettings(embedder="hashing", quality="full")
+    settings.semantic.threshold = 0.93
+    report = analyze_project(root, settings=settings)
+    export_clean_set(store, tmp_path / "after", ExportConfig(), project_dir=root)
+    analysis = json.loads((tmp_path / "after" / "manifest.json").read_text())["analysis"]
+    assert analysis == report.method.model_dump(mode="json")
+    assert analysis["quality"] == "full" and analysis["device"] == "cpu"
+    assert analysis["thresholds"]["semantic_input_cosine"] == 0.93
 
 
 def test_card_and_contamination(exported: tuple[Path, RecordStore, Any]) -> None:

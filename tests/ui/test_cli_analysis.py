@@ -93,3 +93,17 @@ def test_precision_int8_reaches_the_embedder_and_the_report(
     assert report["embedder"].endswith(":int8")
     result = runner.invoke(app, ["analyze", str(project), "--precision", "int4"])
     assert result.exit_code == 2 and "int4" in result.stderr
+
+
+def test_analyze_is_full_by_default_fast_is_one_option_away_and_the_table_says_how(project: Path) -> None:
+    result = runner.invoke(app, ["analyze", str(project), "--json"])
+    assert result.exit_code == 0, result.stderr
+    method = json.loads(result.stdout)["method"]
+    assert method["quality"] == "full" and method["device"] == "cpu"
+    assert method["outputs_embedded"] == 31 and method["thresholds"]["semantic_input_cosine"] == 0.85
+    table = runner.invoke(app, ["analyze", str(project), "--quality", "fast"])
+    assert table.exit_code == 0, table.stderr
+    assert "fast on cpu" in table.stdout and "outputs embedded by MiniLM" in table.stdout
+    assert "static model distilled" in table.stdout  # the one-time cost, shown apart
+    refused = runner.invoke(app, ["analyze", str(project), "--quality", "best"])
+    assert refused.exit_code != 0 and "best" in refused.output

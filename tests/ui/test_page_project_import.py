@@ -86,12 +86,16 @@ def test_analysis_starts_as_a_background_job_and_can_be_cancelled(seeded_project
     at = app_as(root, OWNER, PAGE)
     assert any("run it after importing" in i.value for i in at.info)
     at.checkbox(key="analysis_int8").check()
+    at.radio(key="analysis_quality").set_value("Fast")
     at.button(key="analysis_start").click().run()
     no_exception(at)
     listed = jobs.list_jobs(root)
     try:
         assert [j["kind"] for j in listed] == ["analyze"]
-        assert listed[0]["params"]["settings"] == {"embedder_settings": {"precision": "int8"}}
+        assert listed[0]["params"]["settings"] == {
+            "quality": "fast",
+            "embedder_settings": {"precision": "int8"},
+        }
         assert at.button(key="analysis_start").disabled  # one analysis at a time
         at.button(key="analysis_cancel").click().run()
         no_exception(at)
@@ -100,6 +104,18 @@ def test_analysis_starts_as_a_background_job_and_can_be_cancelled(seeded_project
         for job in jobs.list_jobs(root):
             if job["status"] in jobs.ACTIVE:
                 jobs.cancel_job(root, job["id"])
+
+
+def test_the_last_analysis_says_how_it_was_made(seeded_project):
+    from curation.analysis.pipeline import AnalysisSettings, analyze_project
+
+    root, _ = seeded_project()
+    analyze_project(root, settings=AnalysisSettings(embedder="hashing", quality="fast"))
+    at = app_as(root, OWNER, PAGE)
+    no_exception(at)
+    last = [c.value for c in at.caption if c.value.startswith("Last analysis:")]
+    assert len(last) == 1 and "fast quality on cpu" in last[0], last
+    assert at.radio(key="analysis_quality").value == "Full (default)"  # the next run's default
 
 
 # --- the reviewer's day (issue 15) ----------------------------------------------------------------

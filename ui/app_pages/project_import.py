@@ -26,6 +26,8 @@ PREVIEW_ROWS = 20
 POLL_SECONDS = 2.0
 DETECT = "(detect)"
 ANALYSIS_KIND = "analyze"
+QUALITY_FULL = "Full (default)"
+QUALITY_FAST = "Fast"
 
 session = services.require(Action.import_data)
 store = session.store
@@ -65,8 +67,13 @@ def start_analysis() -> None:
     try:
         # The analysis folder as run_dir: the runner refuses a second analysis while one is running.
         params: dict[str, Any] = {"run_dir": str(paths.analysis.resolve())}
+        settings: dict[str, Any] = {}
+        if state.get(Keys.W_ANALYSIS_QUALITY) == QUALITY_FAST:
+            settings["quality"] = "fast"
         if state.get(Keys.W_ANALYSIS_INT8):
-            params["settings"] = {"embedder_settings": {"precision": "int8"}}
+            settings["embedder_settings"] = {"precision": "int8"}
+        if settings:
+            params["settings"] = settings
         job_id = jobs.start_job(
             session.project_dir, ANALYSIS_KIND, params, user=session.user.name, api_key=state.api_key()
         )
@@ -100,7 +107,10 @@ job = analysis_job()
 analysing = bool(job and job["status"] in jobs.ACTIVE)
 if services.has_analysis(session.project_dir):
     analysed_at = datetime.fromtimestamp(services.analysis_mtime(session.project_dir), UTC)
-    st.caption(f"Last analysis: {analysed_at:%Y-%m-%d %H:%M} UTC. Run it again after importing.")
+    st.caption(
+        f"Last analysis: {analysed_at:%Y-%m-%d %H:%M} UTC, {services.analysis_method(session.project_dir)}. "
+        "Run it again after importing."
+    )
 else:
     st.info("Analysis finds duplicates, clusters, diversity and quality flags: run it after importing.")
 st.button(
@@ -109,6 +119,17 @@ st.button(
     on_click=start_analysis,
     disabled=analysing or store.count_records() == 0,
     help=f"Runs in the background, like `pairsmith analyze {session.project_dir}`; only new records are embedded.",
+)
+st.radio(
+    "Analysis quality",
+    [QUALITY_FULL, QUALITY_FAST],
+    key=Keys.W_ANALYSIS_QUALITY,
+    horizontal=True,
+    disabled=analysing,
+    help="Full embeds every input and output with MiniLM. Fast embeds every input but an output only "
+    "when its record has a close input, so duplicate decisions are the same; clusters get the output "
+    "side from a static model. Fast pays on organic data (each question asked once), not on "
+    "template-made sets. Like `--quality full|fast` (docs/curation.md).",
 )
 st.checkbox(
     "Faster approximate embeddings (int8)",

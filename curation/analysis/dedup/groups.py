@@ -330,7 +330,8 @@ def _rejudge(
         for n, pair in enumerate(links):
             if keep[n]:
                 score = round(float(in_sim[n]), 6)
-                output = None if out_sim is None else round(float(out_sim[n]), 6)
+                known = out_sim is not None and bool(np.isfinite(out_sim[n]))
+                output = round(float(out_sim[n]), 6) if known and out_sim is not None else None
                 out.append(DuplicatePair(a=pair.a, b=pair.b, tier=tier, score=score, output_score=output))
     return out
 

