@@ -18,10 +18,11 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from curation.errors import BadInputError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Version of what the stores write; bumped with a migration whenever a stored shape changes.
 
-2: the decision log, and users' password hashes on local projects."""
+2: the decision log, and users' password hashes on local projects.
+3: per-record lengths in indexed columns of the local store (`stats` at a million records)."""
 
 
 def new_id() -> str:

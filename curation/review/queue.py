@@ -141,14 +141,14 @@ def build_queue(
     if size < 1:
         raise BadInputError(f"queue size must be at least 1, got {size}")
     query = queue_query(filters, user)
-    total = store.count_records(query)
     if order == "diverse":
         from curation.analysis.diversity import next_to_review  # numpy/faiss work, only when asked for
 
         ids = next_to_review(store, size, user=user, query=query)
-        return ReviewQueue(ids=ids, total=total, order=order, filters=filters)
+        return ReviewQueue(ids=ids, total=store.count_records(query), order=order, filters=filters)
     if order != "import":
         raise BadInputError(f"unknown queue order '{order}'; choose diverse or import")
+    # The page's total is the count: one count per window, not two (a count reads every match).
     page = store.query_records(query.model_copy(update={"offset": offset, "limit": size}))
     return ReviewQueue(
         ids=[r.id for r in page.records], total=page.total, order=order, filters=filters, offset=offset

@@ -7,8 +7,10 @@ UI and CLI work the same on both backends. ``tests/contract`` holds the suite ev
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from fractions import Fraction
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -84,6 +86,59 @@ class ResponseCounts(BaseModel):
     submitted: int = 0
     draft: int = 0
     discarded: int = 0
+
+
+class LengthDistribution(BaseModel):
+    """Min, median, 90th percentile, max and mean of a set of lengths (characters)."""
+
+    min: int = 0
+    p50: int = 0
+    p90: int = 0
+    max: int = 0
+    mean: float = 0.0
+
+    @classmethod
+    def from_sorted(cls, value_at: Callable[[int], int], count: int, total: int) -> LengthDistribution:
+        """The distribution of ``count`` values whose k-th smallest is ``value_at(k)`` and whose sum is
+        ``total``; percentiles interpolate linearly between ranks (numpy's default), exactly, then
+        round down, so every backend reports the same numbers."""
+        if count == 0:
+            return cls()
+
+        def percentile(q: int) -> int:
+            position = Fraction(q * (count - 1), 100)
+            low = int(position)
+            value = Fraction(value_at(low))
+            if position > low:
+                value += (value_at(low + 1) - value) * (position - low)
+            return int(value)
+
+        return cls(
+            min=value_at(0),
+            p50=percentile(50),
+            p90=percentile(90),
+            max=value_at(count - 1),
+            mean=round(total / count, 1),
+        )
+
+    @classmethod
+    def of(cls, values: Sequence[int]) -> LengthDistribution:
+        ordered = sorted(values)
+        return cls.from_sorted(ordered.__getitem__, len(ordered), sum(ordered))
+
+
+class RecordSummary(BaseModel):
+    """Counts and length distributions over every record: what `pairsmith stats` shows."""
+
+    records: int = 0
+    chat_records: int = 0
+    golden: int = 0
+    empty_outputs: int = 0
+    """Outputs that are empty or only whitespace."""
+    sources: dict[str, int] = Field(default_factory=dict)
+    """Records per source file, most first ("(unknown)" for records without one)."""
+    input_chars: LengthDistribution = Field(default_factory=LengthDistribution)
+    output_chars: LengthDistribution = Field(default_factory=LengthDistribution)
 
 
 class DecisionQuery(BaseModel):
@@ -183,6 +238,31 @@ class RecordStore(ABC):
 
     @abstractmethod
     def count_records(self, query: RecordQuery | None = None) -> int: ...
+
+    def record_summary(self) -> RecordSummary:
+        """Counts and length distributions over every record (read a batch at a time here;
+        the local store answers from indexes, so `stats` stays fast at millions of records)."""
+        input_chars: list[int] = []
+        output_chars: list[int] = []
+        sources: Counter[str] = Counter()
+        chat = golden = empty = 0
+        for batch in self.iter_records(batch_size=5000):
+            for record in batch:
+                input_chars.append(len(record.input_text))
+                output_chars.append(len(record.output))
+                sources[record.source.file or "(unknown)"] += 1
+                golden += record.golden
+                chat += record.is_chat
+                empty += not record.output.strip()
+        return RecordSummary(
+            records=len(input_chars),
+            chat_records=chat,
+            golden=golden,
+            empty_outputs=empty,
+            sources=dict(sources.most_common()),
+            input_chars=LengthDistribution.of(input_chars),
+            output_chars=LengthDistribution.of(output_chars),
+        )
 
     @abstractmethod
     def existing_content_hashes(self) -> dict[str, int]:

@@ -9,7 +9,7 @@ import pytest
 
 from curation import metadata_keys
 from curation.errors import BadInputError, ConflictError, NotFoundError, PermissionDeniedError
-from curation.model import ChatMessage, Role, Suggestion, User
+from curation.model import ChatMessage, RecordSource, ResponseStatus, Role, Suggestion, User
 from curation.review.auth import Session, sign_in
 from curation.store.base import MetadataRange, RecordQuery, RecordStore, ResponseFilter, SuggestionFilter
 from tests.contract.conftest import Reviewer, members
@@ -335,3 +335,47 @@ def test_only_owners_pass_require_owner_and_change_guidelines(project: tuple[Pat
         annotator.close()
     assert store.get_project().guidelines == before.guidelines
     assert [h.text for h in store.guidelines_history()][-1] == before.guidelines
+
+
+def test_record_summary_counts_lengths_sources_and_blank_outputs(store: RecordStore) -> None:
+    """What `stats` shows: every backend gives the figures the plain definition gives (the local
+    store answers from indexes; percentiles interpolate between ranks, then round down)."""
+    records = [
+        make_record(input="a" * 10, output="x" * 3),
+        make_record(input="b" * 25, output="\u2003\n\t "),  # blank in Python's sense (an em space)
+        make_record(input="c\x00" * 7, output="z" * 40, golden=True),  # NUL counts as a character
+        make_chat_record(output="yes"),
+        make_record(input="d" * 31, output="", source=RecordSource(file=None, row=9)),
+        make_record(input="e" * 4, output="w" * 8, source=RecordSource(file="other.jsonl", row=1)),
+    ]
+    store.upsert_records(records)
+    summary = store.record_summary()
+    assert summary == RecordStore.record_summary(store)  # the interface's own computation
+    assert summary.records == 6 and summary.chat_records == 1 and summary.golden == 1
+    assert summary.empty_outputs == 2
+    assert summary.sources == {"tickets.csv": 3, "(unknown)": 2, "other.jsonl": 1}
+    lengths = sorted(len(r.input_text) for r in records)
+    assert summary.input_chars.min == lengths[0] and summary.input_chars.max == lengths[-1]
+    assert summary.input_chars.p50 == int(np.percentile(lengths, 50))
+    assert summary.input_chars.p90 == int(np.percentile(lengths, 90))
+    assert summary.output_chars.mean == round(sum(len(r.output) for r in records) / 6, 1)
+    assert RecordStore.record_summary(store).model_dump() == summary.model_dump()
+
+
+def test_pending_counts_match_the_pending_records(store: RecordStore) -> None:
+    """The review queue's count of pending records (the local store counts it from the responses
+    table alone) equals the records the pending filter returns, per reviewer and for anyone."""
+    store.add_user(User(name="ann", role="annotator"))
+    store.add_user(User(name="bo", role="annotator"))
+    records = [make_record() for _ in range(8)]
+    store.upsert_records(records)
+    store.save_response(make_response(records[0].id, "ann"))
+    store.save_response(make_response(records[1].id, "ann", status=ResponseStatus.discarded, values={}))
+    store.save_response(make_response(records[2].id, "ann", status=ResponseStatus.draft))
+    store.save_response(make_response(records[1].id, "bo"))
+    store.save_response(make_response(records[3].id, "bo"))
+    for user, expected in (("ann", 6), ("bo", 6), (None, 5)):
+        query = RecordQuery(response=ResponseFilter(status=["pending"], user=user))
+        page = store.query_records(query.model_copy(update={"limit": 3}))
+        assert store.count_records(query) == page.total == expected
+        assert len(ids_of(store, query)) == expected

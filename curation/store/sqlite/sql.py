@@ -88,6 +88,45 @@ def build_where(query: RecordQuery) -> tuple[str, list[Any]]:
     return (" AND ".join(clauses) if clauses else "1=1"), params
 
 
+_DONE = "('submitted', 'discarded')"
+
+
+def count_sql(query: RecordQuery) -> tuple[str, list[Any]]:
+    """SQL counting the records that match ``query``.
+
+    The review queue's default, records still pending for a reviewer (and no other filter), is
+    counted as all records minus those the reviewer finished: two index reads instead of a
+    per-record check, which is what keeps the Review page's first load fast at a million records.
+    """
+    spec = query.response
+    only_pending = (
+        spec is not None
+        and spec.status == ["pending"]
+        and spec.question is None
+        and query.model_copy(update={"response": None}) == RecordQuery(**_paging(query))
+    )
+    if only_pending:
+        assert spec is not None
+        # One response per (record, user): a reviewer's finished responses are their finished records.
+        done = f"SELECT COUNT(DISTINCT record_id) FROM responses WHERE status IN {_DONE}"
+        params: list[Any] = []
+        if spec.user is not None:
+            done = f"SELECT COUNT(*) FROM responses WHERE user = ? AND status IN {_DONE}"
+            params.append(spec.user)
+        return f"SELECT (SELECT COUNT(*) FROM records) - ({done}) AS n", params
+    where, params = build_where(query)
+    return f"SELECT COUNT(*) AS n FROM records WHERE {where}", params
+
+
+def _paging(query: RecordQuery) -> dict[str, Any]:
+    return {
+        "sort_by": query.sort_by,
+        "descending": query.descending,
+        "offset": query.offset,
+        "limit": query.limit,
+    }
+
+
 def _response_clause(query: RecordQuery) -> tuple[str, list[Any]]:
     spec = query.response
     assert spec is not None

@@ -32,13 +32,21 @@ from curation.model import (
     User,
     utc_now,
 )
-from curation.store.base import DecisionQuery, RecordPage, RecordQuery, RecordStore, ResponseCounts
+from curation.store.base import (
+    DecisionQuery,
+    LengthDistribution,
+    RecordPage,
+    RecordQuery,
+    RecordStore,
+    RecordSummary,
+    ResponseCounts,
+)
 from curation.store.sqlite.database import Database, in_list, list_param
 from curation.store.sqlite.decisions import insert_decisions, select_decisions, set_undone
 from curation.store.sqlite.responses import SQLiteResponses
 from curation.store.sqlite.rows import RECORD_COLUMNS, dumps, record_from_row, row_hash
 from curation.store.sqlite.schema import migrate
-from curation.store.sqlite.sql import build_where, order_clause
+from curation.store.sqlite.sql import build_where, count_sql, order_clause
 from curation.store.sqlite.vectors import SQLiteVectors
 from curation.store.sqlite.versions import SQLiteVersions
 
@@ -184,6 +192,10 @@ class SQLiteStore(RecordStore):
                 record.source.row,
                 1 if record.golden else 0,
                 suggestions_json,
+                len(record.input_text),
+                len(record.output),
+                1 if record.is_chat else 0,
+                0 if record.output.strip() else 1,
             )
         with self._db.write() as conn:
             existing: dict[str, str] = {
@@ -196,12 +208,14 @@ class SQLiteStore(RecordStore):
             changed = [row for rid, row in rows.items() if rid in existing and existing[rid] != row[2]]
             conn.executemany(
                 "INSERT INTO records(id, content_hash, row_hash, input, input_text, system, output, metadata, "
-                "source_file, source_row, golden, suggestions) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "source_file, source_row, golden, suggestions, input_chars, output_chars, chat, output_blank) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 new_rows,
             )
             conn.executemany(
                 "UPDATE records SET content_hash=?, row_hash=?, input=?, input_text=?, system=?, output=?, metadata=?, "
-                "source_file=?, source_row=?, golden=?, suggestions=? WHERE id=?",
+                "source_file=?, source_row=?, golden=?, suggestions=?, input_chars=?, output_chars=?, chat=?, "
+                "output_blank=? WHERE id=?",
                 [(*row[1:], row[0]) for row in changed],
             )
         result.inserted += len(new_rows)
@@ -217,7 +231,7 @@ class SQLiteStore(RecordStore):
     def query_records(self, query: RecordQuery | None = None) -> RecordPage:
         query = query or RecordQuery()
         where, params = build_where(query)
-        total = self._db.read(f"SELECT COUNT(*) AS n FROM records WHERE {where}", params)[0]["n"]
+        total = self.count_records(query)
         sql = f"SELECT {RECORD_COLUMNS} FROM records WHERE {where} ORDER BY {order_clause(query)}"
         page_params = list(params)
         if query.limit is not None or query.offset:
@@ -244,8 +258,47 @@ class SQLiteStore(RecordStore):
             yield [record_from_row(r) for r in rows]
 
     def count_records(self, query: RecordQuery | None = None) -> int:
-        where, params = build_where(query or RecordQuery())
-        return int(self._db.read(f"SELECT COUNT(*) AS n FROM records WHERE {where}", params)[0]["n"])
+        sql, params = count_sql(query or RecordQuery())
+        return int(self._db.read(sql, params)[0]["n"])
+
+    def record_summary(self) -> RecordSummary:
+        """The same figures as the interface's default, from the length and source indexes: a
+        percentile is one step along an index (``LIMIT 1 OFFSET k``), never a read of the texts."""
+        with self._db.connection() as conn:
+            count, golden, chat, blank, input_total = conn.execute(
+                "SELECT COUNT(*), TOTAL(golden), TOTAL(chat), TOTAL(output_blank), TOTAL(input_chars) "
+                "FROM records INDEXED BY records_summary"
+            ).fetchone()
+            output_total = conn.execute(
+                "SELECT TOTAL(output_chars) FROM records INDEXED BY records_output_chars"
+            ).fetchone()[0]
+            sources = conn.execute(
+                "SELECT CASE WHEN source_file IS NULL OR source_file = '' THEN '(unknown)' ELSE source_file END AS file, "
+                "COUNT(*) AS n, MIN(position) AS first "
+                "FROM records INDEXED BY records_source GROUP BY source_file"
+            ).fetchall()
+
+            def nth(column: str, index: str) -> Any:
+                sql = f"SELECT {column} FROM records INDEXED BY {index} ORDER BY {column} LIMIT 1 OFFSET ?"
+                return lambda k: int(conn.execute(sql, (k,)).fetchone()[0])
+
+            merged: dict[str, tuple[int, int]] = {}
+            for row in sources:  # a NULL file and a file named "(unknown)" count together
+                n, first = merged.get(row["file"], (0, row["first"]))
+                merged[row["file"]] = (n + row["n"], min(first, row["first"]))
+            return RecordSummary(
+                records=count,
+                chat_records=int(chat),
+                golden=int(golden),
+                empty_outputs=int(blank),
+                sources={f: n for f, (n, _) in sorted(merged.items(), key=lambda kv: (-kv[1][0], kv[1][1]))},
+                input_chars=LengthDistribution.from_sorted(
+                    nth("input_chars", "records_summary"), count, int(input_total)
+                ),
+                output_chars=LengthDistribution.from_sorted(
+                    nth("output_chars", "records_output_chars"), count, int(output_total)
+                ),
+            )
 
     def existing_content_hashes(self) -> dict[str, int]:
         rows = self._db.read("SELECT content_hash, COUNT(*) AS n FROM records GROUP BY content_hash")
