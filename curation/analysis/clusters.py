@@ -93,11 +93,16 @@ def _distinct_rows(vectors: np.ndarray) -> int:
     return len(np.unique(np.round(vectors, 4), axis=0)) if len(vectors) else 0
 
 
-def _kmeans(vectors: np.ndarray, k: int, seed: int, n_init: int = 3) -> np.ndarray:
+FULL_KMEANS_MAX = 20_000
+"""Up to this many records k-means runs on all of them; above, mini-batch k-means."""
+
+
+def kmeans_model(vectors: np.ndarray, k: int, seed: int, n_init: int = 3) -> Any:
+    """A fitted scikit-learn k-means (mini-batch above :data:`FULL_KMEANS_MAX` records)."""
     from sklearn.cluster import KMeans, MiniBatchKMeans
 
     model: Any
-    if len(vectors) > 20_000:
+    if len(vectors) > FULL_KMEANS_MAX:
         model = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=n_init, batch_size=4096)
     else:
         model = KMeans(n_clusters=k, random_state=seed, n_init=n_init)
@@ -105,7 +110,11 @@ def _kmeans(vectors: np.ndarray, k: int, seed: int, n_init: int = 3) -> np.ndarr
         warnings.simplefilter(
             "ignore"
         )  # near-duplicate points make k-means warn about fewer distinct clusters
-        return np.asarray(model.fit_predict(vectors), dtype=np.int64)
+        return model.fit(vectors)
+
+
+def _kmeans(vectors: np.ndarray, k: int, seed: int, n_init: int = 3) -> np.ndarray:
+    return np.asarray(kmeans_model(vectors, k, seed, n_init).labels_, dtype=np.int64)
 
 
 def k_candidates(n: int, settings: ClusterSettings) -> list[int]:
@@ -121,14 +130,25 @@ def k_candidates(n: int, settings: ClusterSettings) -> list[int]:
 
 def choose_k(vectors: np.ndarray, settings: ClusterSettings) -> tuple[int, dict[int, float]]:
     """The k with the best cosine silhouette of k-means on a sample; returns (k, {k: score})."""
-    from sklearn.metrics import silhouette_score
-
     n = len(vectors)
     distinct = _distinct_rows(vectors)
     if n < 2 * settings.k_min or distinct < settings.k_min:
         return 1, {}
+    return choose_k_on_sample(vectors[k_sample_rows(n, settings)], settings)
+
+
+def k_sample_rows(n: int, settings: ClusterSettings) -> np.ndarray:
+    """The rows (in sample order) whose vectors choose k: a seeded sample of ``sample_size``."""
     rng = np.random.default_rng(settings.seed)
-    sample = vectors[rng.choice(n, size=min(n, settings.sample_size), replace=False)]
+    return rng.choice(n, size=min(n, settings.sample_size), replace=False)
+
+
+def choose_k_on_sample(sample: np.ndarray, settings: ClusterSettings) -> tuple[int, dict[int, float]]:
+    """:func:`choose_k` on the sampled vectors (rows of :func:`k_sample_rows`, in that order)."""
+    from sklearn.metrics import silhouette_score
+
+    if len(sample) < 2 * settings.k_min or _distinct_rows(sample) < settings.k_min:
+        return 1, {}
     scores: dict[int, float] = {}
     for k in k_candidates(len(sample), settings):
         if k >= min(len(sample), _distinct_rows(sample)):

@@ -57,7 +57,17 @@ def vendi_score(vectors: np.ndarray) -> float:
     if n == 0:
         return 0.0
     x = np.asarray(vectors, dtype=np.float64)
-    eigenvalues = np.linalg.eigvalsh(x.T @ x / n) if x.shape[1] < n else np.linalg.eigvalsh(x @ x.T / n)
+    if x.shape[1] < n:
+        return vendi_from_gram(x.T @ x, n)
+    return _vendi_of(np.linalg.eigvalsh(x @ x.T / n))
+
+
+def vendi_from_gram(gram: np.ndarray, n: int) -> float:
+    """The Vendi score from XᵀX (d × d, float64), which sums over partitions of the rows."""
+    return _vendi_of(np.linalg.eigvalsh(gram / n)) if n else 0.0
+
+
+def _vendi_of(eigenvalues: np.ndarray) -> float:
     eigenvalues = eigenvalues[eigenvalues > 1e-12]
     eigenvalues = eigenvalues / eigenvalues.sum()
     return float(np.exp(-(eigenvalues * np.log(eigenvalues)).sum()))
@@ -110,8 +120,31 @@ def diversity_figures(
     a cluster that shares its topic with others is thin only when the whole topic is.
     """
     settings = settings or DiversitySettings()
-    n = len(ids)
     counts = Counter(cluster_of[i] for i in ids if i in cluster_of)
+    return diversity_from_parts(
+        len(ids),
+        counts,
+        cluster_names,
+        settings,
+        topic_of,
+        vendi=round(vendi_score(vectors), 2) if len(vectors) else None,
+        nn_distance=mean_nn_distance(vectors, settings.nn_sample, settings.seed),
+    )
+
+
+def diversity_from_parts(
+    n: int,
+    counts: Mapping[int, int],
+    cluster_names: Mapping[int, str],
+    settings: DiversitySettings,
+    topic_of: Mapping[int, int] | None,
+    *,
+    vendi: float | None,
+    nn_distance: float | None,
+) -> dict[str, Any]:
+    """:func:`diversity_figures` from its mergeable parts: the number of records, records per
+    cluster, the Vendi score and the mean nearest-neighbour distance (a distributed run computes
+    these over partitions and merges them)."""
     total_clusters = max(len(cluster_names), len(counts))
     fair = n / total_clusters if total_clusters else 0.0
     sizes = {c: counts.get(c, 0) for c in sorted(set(cluster_names) | set(counts))}
@@ -186,8 +219,8 @@ def diversity_figures(
         "topics_total": len(members),
         "clusters_covered": sum(1 for s in sizes.values() if s > 0),
         "balance": _round(even),
-        "vendi_score": round(vendi_score(vectors), 2) if len(vectors) else None,
-        "mean_nn_distance": _round(mean_nn_distance(vectors, settings.nn_sample, settings.seed)),
+        "vendi_score": vendi,
+        "mean_nn_distance": _round(nn_distance),
         "largest_cluster": None
         if largest is None
         else {"id": largest[0], "name": name[largest[0]], "share": round(largest[1] / n, 4)},

@@ -363,23 +363,48 @@ def _write_store(
         suggestions: dict[str, list[Suggestion]] = {}
         for offset, record in enumerate(batch):
             i = start + offset
-            meta: dict[str, Any] = dict.fromkeys(metadata_keys.ANALYSIS_KEYS)
-            meta.update(collected.quality.get(record.id, {}))
-            meta.update(dup.get(record.id, {}))
-            meta.update(conflict.get(record.id, {}))
             label = int(clusters.labels[i])
-            meta[metadata_keys.CLUSTER] = label
-            meta[metadata_keys.CLUSTER_NAME] = names.get(label)
-            meta[metadata_keys.MAP_X] = round(float(clusters.coords[i, 0]), 5)
-            meta[metadata_keys.MAP_Y] = round(float(clusters.coords[i, 1]), 5)
-            updates[record.id] = meta
-            wanted = [s for s in record.suggestions if s.agent not in ANALYSIS_AGENTS]
-            wanted += collected.suggestions.get(record.id, [])
-            if wanted != record.suggestions:
+            updates[record.id] = analysis_metadata(
+                collected.quality.get(record.id, {}),
+                dup.get(record.id, {}),
+                conflict.get(record.id, {}),
+                label,
+                names.get(label),
+                (float(clusters.coords[i, 0]), float(clusters.coords[i, 1])),
+            )
+            wanted = merged_suggestions(record, collected.suggestions.get(record.id, []))
+            if wanted is not None:
                 suggestions[record.id] = wanted
         store.update_metadata(updates)
         if suggestions:
             store.set_suggestions(suggestions)
+
+
+def analysis_metadata(
+    quality: dict[str, Any],
+    duplicate: dict[str, Any],
+    conflict: dict[str, Any],
+    cluster: int,
+    cluster_name: str | None,
+    coords: tuple[float, float],
+) -> dict[str, Any]:
+    """One record's analysis keys, every one of them set (None removes a key left by an older run)."""
+    meta: dict[str, Any] = dict.fromkeys(metadata_keys.ANALYSIS_KEYS)
+    meta.update(quality)
+    meta.update(duplicate)
+    meta.update(conflict)
+    meta[metadata_keys.CLUSTER] = cluster
+    meta[metadata_keys.CLUSTER_NAME] = cluster_name
+    meta[metadata_keys.MAP_X] = round(coords[0], 5)
+    meta[metadata_keys.MAP_Y] = round(coords[1], 5)
+    return meta
+
+
+def merged_suggestions(record: Record, analysis: list[Suggestion]) -> list[Suggestion] | None:
+    """The record's suggestions with analysis's replaced by ``analysis``; None when unchanged."""
+    wanted = [s for s in record.suggestions if s.agent not in ANALYSIS_AGENTS]
+    wanted += analysis
+    return None if wanted == record.suggestions else wanted
 
 
 def _write_artifacts(

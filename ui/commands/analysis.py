@@ -17,6 +17,11 @@ from ui.commands.common import console, print_json, user_errors
 DirArg = typer.Argument(..., help="The project directory.", file_okay=False)
 
 
+class EngineName(StrEnum):
+    local = "local"
+    ray = "ray"
+
+
 class Precision(StrEnum):
     auto = "auto"
     fp32 = "fp32"
@@ -71,9 +76,22 @@ def analyze(
         max=1.0,
         help="Cosine of the input vectors that links semantic duplicates (default 0.85; outputs are checked on their own).",
     ),
+    engine: EngineName = typer.Option(
+        EngineName.local,
+        "--engine",
+        help="Where to run: local (this process) or ray (a Ray cluster: same steps, for pools "
+        "past one machine; needs `pip install 'pairsmith[ray]'`, see docs/scale.md).",
+    ),
+    address: str = typer.Option(
+        None,
+        "--address",
+        help="With --engine ray: the cluster, 'auto' (the one `ray start` runs here or RAY_ADDRESS) or "
+        "ray://HOST:10001; default: a temporary local cluster.",
+    ),
 ) -> None:
     """Embed, check quality, find duplicates (exact, near, semantic), cluster and measure diversity."""
-    from curation.analysis.pipeline import AnalysisSettings, analyze_project
+    from curation.analysis.engines import run_analysis
+    from curation.analysis.pipeline import AnalysisSettings
 
     settings = AnalysisSettings(quality=quality.value)
     if model is not None:
@@ -95,7 +113,9 @@ def analyze(
                 tasks[step] = bar.add_task(step, total=total or None)
             bar.update(tasks[step], completed=done, total=total or None)
 
-        report = analyze_project(directory, settings=settings, progress=progress)
+        report = run_analysis(
+            directory, engine=engine.value, address=address, settings=settings, progress=progress
+        )
     if as_json:
         print_json(report.model_dump(mode="json"))
         return
@@ -184,9 +204,73 @@ def diversity(
         Console().print(figures["hints_withheld"])
 
 
+def prefilter(
+    shards: list[Path] = typer.Argument(
+        ..., help="Parquet or JSONL shards of input → output pairs.", exists=True, dir_okay=False
+    ),
+    out: Path = typer.Option(
+        ..., "--out", help="Folder for clean.parquet, dropped.parquet and report.json.", file_okay=False
+    ),
+    address: str = typer.Option(
+        None,
+        "--address",
+        help="The Ray cluster: 'auto' or ray://HOST:10001; default: a temporary local cluster.",
+    ),
+    drop_semantic: bool = typer.Option(
+        False,
+        "--drop-semantic",
+        help="Also drop semantic copies (paraphrases); by default only exact and near copies go.",
+    ),
+    sample: int = typer.Option(
+        None,
+        "--sample",
+        min=1,
+        help="Also import this many kept records, spread over the clusters, into --into.",
+    ),
+    into: Path = typer.Option(
+        None,
+        "--into",
+        help="With --sample: the project to import into (created if missing).",
+        file_okay=False,
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Dedup and quality-filter shards too large to review, on Ray: a clean Parquet out, what was dropped and why, and optionally a diversity-spread subset imported for review."""
+    from curation.analysis.engines import run_prefilter
+    from training.export_config import DEFAULT_EXCLUDED_FLAGS
+
+    tiers = ["exact", "near", "semantic"] if drop_semantic else ["exact", "near"]
+    with user_errors():
+        result = run_prefilter(
+            list(shards),
+            out,
+            address=address,
+            exclude_flags=list(DEFAULT_EXCLUDED_FLAGS),
+            drop_tiers=tiers,
+            sample=sample,
+            into=into,
+        )
+    report = result.model_dump(mode="json")  # type: ignore[attr-defined]
+    if as_json:
+        print_json(report)
+        return
+    table = Table(title=f"Prefilter of {len(shards)} shard(s)", show_header=False)
+    table.add_row("rows read", str(report["rows_read"]))
+    table.add_row("kept", str(report["kept"]))
+    table.add_row("dropped", ", ".join(f"{k} {v}" for k, v in report["dropped_by"].items()) or "-")
+    table.add_row(
+        "duplicate groups", ", ".join(f"{t} {n}" for t, n in report["duplicate_groups"].items()) or "-"
+    )
+    if report["sample_project"]:
+        table.add_row("imported for review", f"{report['sampled']} into {report['sample_project']}")
+    table.add_row("files", ", ".join(report["files"].values()))
+    Console().print(table)
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the app."""
     app.command()(analyze)
+    app.command()(prefilter)
     app.command()(duplicates)
     app.command()(clusters)
     app.command()(diversity)

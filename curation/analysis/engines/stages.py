@@ -1,0 +1,430 @@
+"""The distributed analysis's stages as pure functions over Arrow tables (no engine imported here).
+
+Each function takes one batch or one group of rows (a Ray Data ``map_batches`` or ``map_groups``
+unit) and returns a table; each calls the function the local run calls for the same step, so both
+engines decide alike:
+
+- exact: :func:`exact_group` → ``pairs_from_hash_groups``;
+- near: :func:`collapse_group` and :func:`band_group` reproduce ``candidate_pairs`` (identical
+  signatures collapsed to one representative, then LSH buckets per band) as a shuffle on band keys,
+  :func:`verify_near` applies ``near_verdicts``;
+- semantic: :func:`cell_links` searches neighbours within k-means cells (SemDeDup's order: cluster
+  first, then compare within clusters), :func:`answer_group` adds ``same_answer_candidates``,
+  :func:`verify_semantic` applies ``semantic_verdicts``;
+- groups: :func:`duplicate_groups_of` runs ``build_groups`` (with ``tier_judge``) on one connected
+  component of the links, :func:`conflicts_of` runs ``find_conflicts`` on one component of
+  near-identical inputs. Star clustering never crosses a component, so per-component groups equal
+  the groups of one global call.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from curation.analysis.dedup.conflicts import ConflictSettings, find_conflicts
+from curation.analysis.dedup.exact import pairs_from_hash_groups
+from curation.analysis.dedup.groups import build_groups, group_metadata, pair_dict
+from curation.analysis.dedup.judge import tier_judge
+from curation.analysis.dedup.links import DuplicatePair
+from curation.analysis.dedup.near import NearSettings, _bucket_pairs, _row_hash, near_verdicts
+from curation.analysis.dedup.semantic import SemanticSettings, semantic_verdicts
+from curation.analysis.dedup.shingles import pair_jaccard
+from curation.analysis.dedup.sides import RecordSides, numbers_agree
+from curation.analysis.engines.columns import matrix_of, records_of, responses_of, sides_of
+
+PAIR_SCHEMA = pa.schema(
+    [
+        ("a", pa.string()),
+        ("b", pa.string()),
+        ("a_row", pa.int64()),
+        ("b_row", pa.int64()),
+        ("tier", pa.string()),
+        ("score", pa.float64()),
+        ("output_score", pa.float64()),
+    ]
+)
+LINK_SCHEMA = pa.schema([("a_row", pa.int64()), ("b_row", pa.int64()), ("answer", pa.bool_())])
+
+
+def links_table(left: np.ndarray, right: np.ndarray, answer: bool = False) -> pa.Table:
+    """Candidate links (a_row < b_row) as a table."""
+    left, right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
+    lo, hi = np.minimum(left, right), np.maximum(left, right)
+    keep = lo != hi
+    return pa.table(
+        {"a_row": lo[keep], "b_row": hi[keep], "answer": np.full(int(keep.sum()), answer)}, schema=LINK_SCHEMA
+    )
+
+
+def pairs_table(pairs: list[DuplicatePair], row_of: dict[str, int]) -> pa.Table:
+    return pa.table(
+        {
+            "a": [p.a for p in pairs],
+            "b": [p.b for p in pairs],
+            "a_row": [row_of[p.a] for p in pairs],
+            "b_row": [row_of[p.b] for p in pairs],
+            "tier": [p.tier for p in pairs],
+            "score": [p.score for p in pairs],
+            "output_score": [np.nan if p.output_score is None else p.output_score for p in pairs],
+        },
+        schema=PAIR_SCHEMA,
+    )
+
+
+def pairs_of(table: pa.Table) -> list[DuplicatePair]:
+    out = []
+    for a, b, tier, score, output in zip(
+        *(table.column(c).to_pylist() for c in ("a", "b", "tier", "score", "output_score")), strict=True
+    ):
+        out.append(
+            DuplicatePair(a=a, b=b, tier=tier, score=score, output_score=None if output != output else output)
+        )
+    return out
+
+
+def _sorted(table: pa.Table) -> pa.Table:
+    return table.sort_by("row")
+
+
+# --- exact -----------------------------------------------------------------------------------------
+
+
+def exact_group(group: pa.Table) -> pa.Table:
+    """One exact key's rows → their star of exact pairs (first in import order at the centre)."""
+    group = _sorted(group)
+    ids = group.column("id").to_pylist()
+    pairs = pairs_from_hash_groups({"k": ids})
+    return pairs_table(pairs, dict(zip(ids, group.column("row").to_pylist(), strict=True)))
+
+
+# --- near (and the conflicts' near inputs) -------------------------------------------------------
+
+
+def whole_keys(batch: pa.Table, sig_column: str, collapse: bool) -> pa.Table:
+    """Per row with a non-empty input: the hash of its whole signature (mixed with its output key
+    when ``collapse`` says identical signatures collapse only with equal outputs), as candidate_pairs."""
+    sizes = np.diff(np.asarray(batch.column("in_sh").combine_chunks().offsets))
+    valid = sizes > 0
+    sigs = matrix_of(batch.column(sig_column), np.uint32)[valid]
+    whole = _row_hash(sigs)
+    if collapse:
+        key = np.asarray(batch.column("output_key"), dtype=np.int64)[valid]
+        with np.errstate(over="ignore"):
+            whole = whole * np.uint64(0x9E3779B97F4A7C15) ^ key.astype(np.uint64)
+    return pa.table(
+        {
+            "row": np.asarray(batch.column("row"))[valid],
+            "whole": whole.view(np.int64),
+            "sig": batch.column(sig_column).filter(pa.array(valid)),
+        }
+    )
+
+
+def collapse_group(group: pa.Table, bands: int, rows_per_band: int) -> pa.Table:
+    """Rows of one whole-signature key: links from the first row to the others, and the first row's
+    band keys (kind 1) for the LSH shuffle. Returns columns kind, a_row, b_row, band, key."""
+    group = _sorted(group)
+    rows = np.asarray(group.column("row"), dtype=np.int64)
+    rep = int(rows[0])
+    sig = matrix_of(group.column("sig"), np.uint32)[:1]
+    keys = np.array(
+        [_row_hash(sig[:, b * rows_per_band : (b + 1) * rows_per_band])[0] for b in range(bands)],
+        dtype=np.uint64,
+    )
+    links = len(rows) - 1
+    return pa.table(
+        {
+            "kind": np.concatenate([np.zeros(links, np.int8), np.ones(bands, np.int8)]),
+            "a_row": np.concatenate([np.full(links, rep), np.full(bands, rep)]),
+            "b_row": np.concatenate([rows[1:], np.full(bands, -1)]),
+            "band": np.concatenate([np.full(links, -1), np.arange(bands)]).astype(np.int64),
+            "key": np.concatenate([np.zeros(links, np.uint64), keys]).view(np.int64),
+        }
+    )
+
+
+def band_group(group: pa.Table, max_bucket: int) -> pa.Table:
+    """One LSH bucket (band, key) of representatives → candidate links, as ``_bucket_pairs`` links them."""
+    rows = np.sort(np.asarray(group.column("a_row"), dtype=np.int64))
+    left, right = _bucket_pairs(np.zeros(len(rows), dtype=np.uint64), rows, max_bucket)
+    return links_table(left, right)
+
+
+SIDE_COLUMNS = ["row", "id", "in_sh", "out_sh", "numbers", "system_key", "output_key", "output_words"]
+
+
+def _pair_sides(batch: pa.Table, extra: tuple[str, ...] = ()) -> tuple[RecordSides, dict[str, np.ndarray]]:
+    """The sides of a joined batch's a-rows followed by its b-rows (rows 0..m-1, then m..2m-1)."""
+    left = pa.table({c: batch.column(f"{c}_a") for c in SIDE_COLUMNS[2:]})
+    right = pa.table({c: batch.column(f"{c}_b") for c in SIDE_COLUMNS[2:]})
+    sides = RecordSides.concat([sides_of(left), sides_of(right)])
+    vectors = {
+        c: np.vstack([matrix_of(batch.column(f"{c}_a")), matrix_of(batch.column(f"{c}_b"))]) for c in extra
+    }
+    return sides, vectors
+
+
+def _verified(
+    batch: pa.Table, keep: np.ndarray, tier: str, score: np.ndarray, output: np.ndarray | None
+) -> pa.Table:
+    ids_a = np.asarray(batch.column("id_a").to_pylist(), dtype=object)
+    ids_b = np.asarray(batch.column("id_b").to_pylist(), dtype=object)
+    rows_a = np.asarray(batch.column("a_row"), dtype=np.int64)
+    rows_b = np.asarray(batch.column("b_row"), dtype=np.int64)
+    pairs, row_of = [], {}
+    for k in np.flatnonzero(keep).tolist():
+        a, b = (ids_a[k], ids_b[k]) if ids_a[k] < ids_b[k] else (ids_b[k], ids_a[k])
+        row_of[ids_a[k]], row_of[ids_b[k]] = int(rows_a[k]), int(rows_b[k])
+        out = None if output is None else round(min(float(output[k]), 1.0), 6)
+        pairs.append(
+            DuplicatePair(a=a, b=b, tier=tier, score=round(min(float(score[k]), 1.0), 6), output_score=out)
+        )
+    return pairs_table(pairs, row_of)
+
+
+def verify_near(batch: pa.Table, settings: NearSettings) -> pa.Table:
+    """Candidate links joined with both rows' sides → the verified near pairs (``near_verdicts``)."""
+    m = batch.num_rows
+    sides, _ = _pair_sides(batch)
+    keep, in_sim, out_sim = near_verdicts(sides, np.arange(m), np.arange(m) + m, settings)
+    return _verified(batch, keep, "near", in_sim, out_sim)
+
+
+def verify_input_links(batch: pa.Table, threshold: float) -> pa.Table:
+    """The conflicts' rule for near-identical inputs: input Jaccard ≥ threshold, numbers agreeing."""
+    m = batch.num_rows
+    sides, _ = _pair_sides(batch)
+    left, right = np.arange(m), np.arange(m) + m
+    keep = pair_jaccard(sides.input_shingles, left, right) >= threshold - 1e-9
+    if keep.any():
+        at = np.flatnonzero(keep)
+        keep[at] = numbers_agree(sides.numbers, left[at], right[at])
+    return links_table(np.asarray(batch.column("a_row"))[keep], np.asarray(batch.column("b_row"))[keep])
+
+
+def equal_key_links(group: pa.Table) -> pa.Table:
+    """Rows sharing a key (e.g. the normalised input): links from the first to each other."""
+    rows = np.sort(np.asarray(group.column("row"), dtype=np.int64))
+    return links_table(np.full(len(rows) - 1, rows[0] if len(rows) else 0), rows[1:])
+
+
+# --- semantic ------------------------------------------------------------------------------------
+
+
+def cell_links(group: pa.Table, settings: SemanticSettings) -> pa.Table:
+    """One k-means cell: its home rows are the index, every row sent to it (home or visiting from a
+    neighbouring cell) queries its ``k`` nearest inputs; links at or above the input threshold."""
+    import faiss
+
+    home = np.asarray(group.column("home"), dtype=bool)
+    rows = np.asarray(group.column("row"), dtype=np.int64)
+    vectors = np.ascontiguousarray(matrix_of(group.column("vin")))
+    if home.sum() < 1:
+        return links_table(np.zeros(0), np.zeros(0))
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors[home])
+    home_rows = rows[home]
+    k = min(settings.k + 1, int(home.sum()))
+    scores, neighbours = index.search(vectors, k)
+    query = rows[:, None].repeat(k, axis=1)
+    found = np.where(neighbours >= 0, home_rows[np.maximum(neighbours, 0)], -1)
+    keep = (neighbours >= 0) & (found != query) & (scores >= settings.threshold)
+    return links_table(query[keep], found[keep])
+
+
+def answer_group(group: pa.Table, settings: SemanticSettings) -> pa.Table:
+    """Rows sharing one normalised output: all pairs when it is a specific answer (given by 2 to
+    ``same_answer_max_share`` records of at least ``same_answer_min_words`` words), as
+    ``same_answer_candidates``; these links carry answer = True."""
+    rows = np.sort(np.asarray(group.column("row"), dtype=np.int64))
+    words = np.asarray(group.column("output_words"), dtype=np.int64)
+    if not (2 <= len(rows) <= settings.same_answer_max_share) or words.min() < settings.same_answer_min_words:
+        return links_table(np.zeros(0), np.zeros(0))
+    iu, ju = np.triu_indices(len(rows), k=1)
+    return links_table(rows[iu], rows[ju], answer=True)
+
+
+def verify_semantic(batch: pa.Table, settings: SemanticSettings) -> pa.Table:
+    """Candidate links joined with both rows' sides and vectors → verified semantic pairs."""
+    m = batch.num_rows
+    sides, vectors = _pair_sides(batch, ("vin", "vout"))
+    left, right = np.arange(m), np.arange(m) + m
+    vin, vout = vectors["vin"], vectors["vout"]
+    score = np.einsum("ij,ij->i", vin[left], vin[right])
+    out_sim = np.einsum("ij,ij->i", vout[left], vout[right]) if vout.shape[1] else None
+    answer = np.asarray(batch.column("answer"), dtype=bool)
+    keep = semantic_verdicts(
+        score,
+        out_sim,
+        numbers_agree(sides.numbers, left, right),
+        sides.systems[left] == sides.systems[right],
+        settings,
+        answer,
+    )
+    return _verified(batch, keep, "semantic", score, out_sim)
+
+
+# --- groups per connected component --------------------------------------------------------------
+
+
+def _unpack(group: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """A component's rows and its pairs, from the union's (component, kind, payload) rows."""
+    kinds = np.asarray(group.column("kind"))
+    payload = group.column("payload").to_pylist()
+    row_tables = [
+        pa.ipc.open_stream(p).read_all() for p, k in zip(payload, kinds.tolist(), strict=True) if k == 0
+    ]
+    pair_tables = [
+        pa.ipc.open_stream(p).read_all() for p, k in zip(payload, kinds.tolist(), strict=True) if k == 1
+    ]
+    rows_table = pa.concat_tables(row_tables).sort_by("row") if row_tables else pa.table({})
+    pairs = pa.concat_tables(pair_tables) if pair_tables else PAIR_SCHEMA.empty_table()
+    return rows_table, pairs
+
+
+def pack(table: pa.Table, component: np.ndarray, kind: int) -> pa.Table:
+    """Rows of ``table`` as (component, kind, payload) with each row serialised as Arrow IPC, so rows
+    and pairs can be shuffled together and met again in one group."""
+    payloads = []
+    for i in range(table.num_rows):
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table.slice(i, 1))
+        payloads.append(sink.getvalue().to_pybytes())
+    return pa.table(
+        {
+            "component": np.asarray(component, dtype=np.int64),
+            "kind": np.full(table.num_rows, kind, dtype=np.int8),
+            "payload": pa.array(payloads, pa.large_binary()),
+        }
+    )
+
+
+GROUP_SCHEMA = pa.schema(
+    [("first_row", pa.int64()), ("tier", pa.string()), ("members", pa.int64()), ("group", pa.large_string())]
+)
+MEMBER_SCHEMA = pa.schema([("row", pa.int64()), ("meta", pa.large_string())])
+
+
+def duplicate_groups_of(group: pa.Table, near: NearSettings, semantic: SemanticSettings) -> pa.Table:
+    """One component: its groups (``build_groups`` with the tiers' judge) as duplicates.json entries,
+    with per-member metadata, and its unique pairs per tier (counted in the report)."""
+    rows, pair_rows = _unpack(group)
+    records = records_of(rows)
+    row_of = dict(zip(rows.column("id").to_pylist(), rows.column("row").to_pylist(), strict=True))
+    conflict = dict(zip(rows.column("id").to_pylist(), rows.column("conflict").to_pylist(), strict=True))
+    unique: dict[tuple[str, str, str], DuplicatePair] = {}
+    for pair in pairs_of(pair_rows):
+        if (
+            pair.tier == "semantic"
+            and conflict.get(pair.a) is not None
+            and conflict.get(pair.a) == conflict.get(pair.b)
+        ):
+            continue  # same input, different outputs: a conflict to resolve, not a duplicate to drop
+        unique.setdefault((pair.a, pair.b, pair.tier), pair)
+    pairs = list(unique.values())
+    sides = sides_of(rows)
+    judge = tier_judge(sides, matrix_of(rows.column("vin")), matrix_of(rows.column("vout")), near, semantic)
+    groups = build_groups(pairs, records, responses_of(rows), judge=judge)
+    source = {r.id: r.source.row for r in records}
+    entries, first, tiers, sizes = [], [], [], []
+    for g in groups:
+        entries.append(
+            json.dumps(
+                {
+                    "group": g.id,
+                    "tier": g.tier,
+                    "score": g.score,
+                    "records": [{"id": m, "source_row": source.get(m)} for m in g.members],
+                    "keeper": g.keeper,
+                    "max_score": g.max_score,
+                    "pairs": [pair_dict(p) for p in g.pairs],
+                }
+            )
+        )
+        first.append(row_of[g.members[0]])
+        tiers.append(g.tier)
+        sizes.append(len(g.members))
+    meta = group_metadata(groups)
+    tier_counts: dict[str, int] = {}
+    for pair in pairs:
+        tier_counts[pair.tier] = tier_counts.get(pair.tier, 0) + 1
+    return (
+        pa.table(
+            {
+                "first_row": pa.array(first, pa.int64()),
+                "tier": pa.array(tiers, pa.string()),
+                "members": pa.array(sizes, pa.int64()),
+                "group": pa.array(entries, pa.large_string()),
+                "member_meta": pa.array(
+                    [
+                        json.dumps({str(row_of[m]): v for m, v in meta.items() if m in g.members})
+                        for g in groups
+                    ],
+                    pa.large_string(),
+                ),
+                "pair_counts": pa.array(
+                    [json.dumps(tier_counts if i == 0 else {}) for i in range(len(groups))], pa.large_string()
+                ),
+            }
+        )
+        if groups
+        else _no_groups(tier_counts)
+    )
+
+
+def _no_groups(tier_counts: dict[str, int]) -> pa.Table:
+    return pa.table(
+        {
+            "first_row": pa.array([-1], pa.int64()),
+            "tier": pa.array([""], pa.string()),
+            "members": pa.array([0], pa.int64()),
+            "group": pa.array([""], pa.large_string()),
+            "member_meta": pa.array(["{}"], pa.large_string()),
+            "pair_counts": pa.array([json.dumps(tier_counts)], pa.large_string()),
+        }
+    )
+
+
+def conflicts_of(group: pa.Table, settings: ConflictSettings) -> pa.Table:
+    """One component of near-identical inputs: its conflict groups (``find_conflicts``)."""
+    rows = _sorted(group)
+    records = records_of(rows)
+    row_of = dict(zip(rows.column("id").to_pylist(), rows.column("row").to_pylist(), strict=True))
+    source = {r.id: r.source.row for r in records}
+    conflicts = find_conflicts(records, settings)
+    docs = [
+        json.dumps(
+            {
+                "group": c.id,
+                "records": [{"id": m, "source_row": source.get(m)} for m in c.members],
+                "pairs": [
+                    {
+                        "a": p.a,
+                        "b": p.b,
+                        "input_similarity": p.input_similarity,
+                        "output_similarity": p.output_similarity,
+                        "reason": p.reason,
+                    }
+                    for p in c.pairs
+                ],
+            }
+        )
+        for c in conflicts
+    ]
+    return pa.table(
+        {
+            "first_row": pa.array([row_of[c.members[0]] for c in conflicts], pa.int64()),
+            "conflict": pa.array([c.id for c in conflicts], pa.string()),
+            "rows": pa.array([[row_of[m] for m in c.members] for c in conflicts], pa.list_(pa.int64())),
+            "group": pa.array(docs, pa.large_string()),
+        }
+    )
+
+
+def json_or_empty(value: Any) -> dict[str, Any]:
+    return json.loads(value) if value else {}
