@@ -124,16 +124,19 @@ def analyse(root: Path, engine: str, address: str | None, embedder: str, pgid: i
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 300_000, 1_000_000])
-    parser.add_argument("--local-at", type=int, default=100_000, help="Also run the local engine at this size")
+    parser.add_argument(
+        "--local-at", type=int, default=100_000, help="Also run the local engine at this size"
+    )
     parser.add_argument("--embedder", default="hashing")
     parser.add_argument("--workdir", type=Path, default=None, help="Where projects go (default: a temp dir)")
     parser.add_argument("--out", type=Path, default=None, help="Also write the results as JSON here")
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
     checkout = str(Path(__file__).resolve().parents[1])
-    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp, local_cluster(
-        num_cpus=os.cpu_count() or 2, env={"PYTHONPATH": checkout}
-    ) as (address, pgid):
+    with (
+        tempfile.TemporaryDirectory(dir=args.workdir) as tmp,
+        local_cluster(num_cpus=os.cpu_count() or 2, env={"PYTHONPATH": checkout}) as (address, pgid),
+    ):
         for n in args.sizes:
             root = Path(tmp) / f"ray-{n}"
             pairs, built = build(root, n, seed=n)
@@ -145,7 +148,9 @@ def main() -> None:
             if n == args.local_at:
                 local_root = Path(tmp) / f"local-{n}"
                 build(local_root, n, seed=n)
-                local = {"engine": "local", "records": n} | analyse(local_root, "local", None, args.embedder, None)
+                local = {"engine": "local", "records": n} | analyse(
+                    local_root, "local", None, args.embedder, None
+                )
                 local["recall"] = recall(local_root, pairs)
                 results.append(local)
                 print(json.dumps(local), flush=True)
@@ -154,7 +159,9 @@ def main() -> None:
 
                 shutil.rmtree(folder, ignore_errors=True)
     print(f"\nmachine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
-    print(f"{'engine':<7}{'records':>10}{'total s':>9}{'s / 100k':>9}{'driver MiB':>11}{'worker MiB':>11}  recall")
+    print(
+        f"{'engine':<7}{'records':>10}{'total s':>9}{'s / 100k':>9}{'driver MiB':>11}{'worker MiB':>11}  recall"
+    )
     for row in results:
         per = row["seconds"] / row["records"] * 100_000
         worker = row.get("largest_worker_mib", 0)

@@ -73,16 +73,37 @@ def local_cluster(
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Ray starts some workers in sessions of their own)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 def stop_group(process: subprocess.Popen[bytes]) -> None:
-    """End the cluster's process group: SIGTERM, then SIGKILL for whatever is left."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        pass
-    time.sleep(1)
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
+    """End the cluster: its process group and every process below it, SIGTERM then SIGKILL."""
+    below = descendants(process.pid)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        for pid in below:
+            with suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        if sig == signal.SIGTERM:
+            with suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=20)
+            time.sleep(1)
     process.wait()
 
 

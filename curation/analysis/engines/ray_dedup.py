@@ -15,6 +15,8 @@ applied to one batch or group); this module only wires them into Ray Data pipeli
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 import ray
@@ -35,12 +37,30 @@ def partitions(n: int) -> int:
     return int(max(2, min(64, n // 20_000)))
 
 
-def exact_pairs(prepared: Dataset, n: int) -> Dataset:
+def buckets(n: int) -> int:
+    """Group-by buckets for ``n`` rows: ~2,000 rows per call of a stage."""
+    return int(max(4, min(4096, n // 2000)))
+
+
+def by_bucket(ds: Dataset, key: str, n: int, fn: Any, **kwargs: Any) -> Dataset:
+    """``fn`` over every bucket of ``key`` (all rows of a key meet in one call)."""
     return (
-        prepared.select_columns(["row", "id", "exact_key"])
-        .groupby("exact_key", num_partitions=partitions(n))
-        .map_groups(stages.exact_group, batch_format=ARROW)
+        ds.map_batches(stages.with_bucket, batch_format=ARROW, fn_kwargs={"key": key, "buckets": buckets(n)})
+        .groupby("bucket", num_partitions=partitions(n))
+        .map_groups(_drop_bucket(fn), batch_format=ARROW, fn_kwargs=kwargs)
     )
+
+
+def _drop_bucket(fn: Any) -> Any:
+    def call(table: pa.Table, **kwargs: Any) -> pa.Table:
+        return fn(table.drop_columns(["bucket"]), **kwargs)
+
+    call.__name__ = getattr(fn, "__name__", "stage")
+    return call
+
+
+def exact_pairs(prepared: Dataset, n: int) -> Dataset:
+    return by_bucket(prepared.select_columns(["row", "id", "exact_key"]), "exact_key", n, stages.exact_group)
 
 
 def lsh_candidates(
@@ -52,22 +72,17 @@ def lsh_candidates(
     keyed = prepared.select_columns(["row", "in_sh", "output_key", sig_column]).map_batches(
         stages.whole_keys, batch_format=ARROW, fn_kwargs={"sig_column": sig_column, "collapse": collapse}
     )
-    collapsed = (
-        keyed.groupby("whole", num_partitions=partitions(n))
-        .map_groups(
-            stages.collapse_group,
-            batch_format=ARROW,
-            fn_kwargs={"bands": bands, "rows_per_band": rows_per_band},
-        )
-        .materialize()
-    )
+    collapsed = by_bucket(
+        keyed, "whole", n, stages.collapse_group, bands=bands, rows_per_band=rows_per_band
+    ).materialize()
     links = collapsed.filter(expr="kind == 0").select_columns(["a_row", "b_row"])
     links = links.map_batches(_with_answer, batch_format=ARROW)
-    banded = (
-        collapsed.filter(expr="kind == 1")
-        .select_columns(["band", "key", "a_row"])
-        .groupby(["band", "key"], num_partitions=partitions(n))
-        .map_groups(stages.band_group, batch_format=ARROW, fn_kwargs={"max_bucket": settings.max_bucket})
+    banded = by_bucket(
+        collapsed.filter(expr="kind == 1").select_columns(["band", "key", "a_row"]),
+        "key",
+        n,
+        stages.band_group,
+        max_bucket=settings.max_bucket,
     )
     return links.union(banded)
 
@@ -96,11 +111,7 @@ def near_pairs(prepared: Dataset, n: int, settings: NearSettings) -> Dataset:
 
 def input_links(prepared: Dataset, n: int, settings: ConflictSettings) -> Dataset:
     """Links between records whose inputs are equal or near-identical (the conflicts' input groups)."""
-    equal = (
-        prepared.select_columns(["row", "input_key"])
-        .groupby("input_key", num_partitions=partitions(n))
-        .map_groups(stages.equal_key_links, batch_format=ARROW)
-    )
+    equal = by_bucket(prepared.select_columns(["row", "input_key"]), "input_key", n, stages.equal_key_links)
     near = NearSettings(threshold=settings.input_threshold, num_perm=CONFLICT_PERMUTATIONS)
     candidates = lsh_candidates(prepared, n, "csig", near, collapse=False)
     verified = join_sides(candidates, prepared, n).map_batches(
@@ -142,9 +153,7 @@ def conflicts(prepared: Dataset, n: int, settings: ConflictSettings) -> Dataset:
     rows = prepared.select_columns(["row", "id", "record"]).join(
         comp, "inner", partitions(n), on=("row",), right_on=("row",)
     )
-    return rows.groupby("component", num_partitions=partitions(n)).map_groups(
-        stages.conflicts_of, batch_format=ARROW, fn_kwargs={"settings": settings}
-    )
+    return by_bucket(rows, "component", n, stages.conflicts_in, settings=settings)
 
 
 # --- semantic ---------------------------------------------------------------------------------------
@@ -249,10 +258,12 @@ def semantic_pairs(prepared: Dataset, n: int, settings: SemanticSettings) -> Dat
     )
     candidates = neighbours
     if settings.same_answer_threshold is not None:
-        answers = (
-            prepared.select_columns(["row", "output_key", "output_words"])
-            .groupby("output_key", num_partitions=partitions(n))
-            .map_groups(stages.answer_group, batch_format=ARROW, fn_kwargs={"settings": settings})
+        answers = by_bucket(
+            prepared.select_columns(["row", "output_key", "output_words"]),
+            "output_key",
+            n,
+            stages.answer_group,
+            settings=settings,
         )
         candidates = neighbours.union(answers)
     return join_sides(candidates, prepared, n, vectors=True).map_batches(
@@ -280,12 +291,13 @@ def duplicate_groups(
     pairs_in = pairs.join(comp, "inner", parts, on=("a_row",), right_on=("row",))
     packed_rows = rows.map_batches(_pack, batch_format=ARROW, fn_kwargs={"kind": 0})
     packed_pairs = pairs_in.map_batches(_pack, batch_format=ARROW, fn_kwargs={"kind": 1})
-    return (
-        packed_rows.union(packed_pairs)
-        .groupby("component", num_partitions=parts)
-        .map_groups(
-            stages.duplicate_groups_of, batch_format=ARROW, fn_kwargs={"near": near, "semantic": semantic}
-        )
+    return by_bucket(
+        packed_rows.union(packed_pairs),
+        "component",
+        n,
+        stages.duplicate_groups_in,
+        near=near,
+        semantic=semantic,
     )
 
 

@@ -24,7 +24,7 @@ from curation import metadata_keys
 from curation.errors import BadInputError, NotFoundError
 from curation.importing.decode import fix_mojibake
 from curation.importing.importer import choose_reader
-from curation.importing.shapes import ColumnMapping, MetadataCleaner, RowError, TableShape, detect_shape
+from curation.importing.shapes import ColumnMapping, MetadataCleaner, RowError, detect_shape
 from curation.model import Record, RecordSource, content_hash_of
 
 SHARD_FORMATS = ("parquet", "jsonl")
@@ -97,8 +97,6 @@ def read_shard(
         if len(batch.records) >= batch_size:
             yield batch
             batch = ShardBatch()
-    if shape is not None and isinstance(shape, TableShape) is False:
-        pass
     yield batch
 
 

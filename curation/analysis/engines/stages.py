@@ -90,15 +90,68 @@ def _sorted(table: pa.Table) -> pa.Table:
     return table.sort_by("row")
 
 
+def with_bucket(batch: pa.Table, key: str, buckets: int) -> pa.Table:
+    """The batch with a ``bucket`` column: a deterministic hash of ``key`` modulo ``buckets``.
+
+    Group-bys run on buckets, not keys: one call of a stage handles every key of its bucket
+    (vectorised), instead of one call per key (mostly singletons), which costs more than the work.
+    """
+    column = batch.column(key)
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        values = np.array([int(v[:15], 16) if v else 0 for v in column.to_pylist()], dtype=np.int64)
+    else:
+        values = np.asarray(column, dtype=np.int64)
+    return batch.append_column("bucket", pa.array(np.mod(values, buckets).astype(np.int64)))
+
+
+def runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(start, size) of each run of equal values in a sorted array."""
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    edges = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1], [True])))
+    return edges[:-1], np.diff(edges)
+
+
+def _by_key(table: pa.Table, key: str) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    """The table sorted by (key, row), with the start and size of each key's run."""
+    table = table.sort_by([(key, "ascending"), ("row", "ascending")])
+    column = table.column(key)
+    keys = (
+        np.asarray(column.to_pylist(), dtype=object)
+        if pa.types.is_string(column.type)
+        else np.asarray(column)
+    )
+    starts, sizes = runs(keys)
+    return table, starts, sizes
+
+
+def _first_to_others(
+    rows: np.ndarray, starts: np.ndarray, sizes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Links from each run's first row to the run's other rows."""
+    multi = sizes > 1
+    heads = np.repeat(rows[starts[multi]], sizes[multi] - 1)
+    others = (
+        np.concatenate(
+            [rows[a + 1 : a + z] for a, z in zip(starts[multi].tolist(), sizes[multi].tolist(), strict=True)]
+        )
+        if multi.any()
+        else np.zeros(0, np.int64)
+    )
+    return heads, others
+
+
 # --- exact -----------------------------------------------------------------------------------------
 
 
-def exact_group(group: pa.Table) -> pa.Table:
-    """One exact key's rows → their star of exact pairs (first in import order at the centre)."""
-    group = _sorted(group)
-    ids = group.column("id").to_pylist()
-    pairs = pairs_from_hash_groups({"k": ids})
-    return pairs_table(pairs, dict(zip(ids, group.column("row").to_pylist(), strict=True)))
+def exact_group(table: pa.Table) -> pa.Table:
+    """Rows of one or more exact keys → each key's star of exact pairs (first in import order at the
+    centre), as ``pairs_from_hash_groups``."""
+    table, starts, sizes = _by_key(table, "exact_key")
+    ids = table.column("id").to_pylist()
+    rows = table.column("row").to_pylist()
+    groups = {str(a): ids[a : a + z] for a, z in zip(starts.tolist(), sizes.tolist(), strict=True) if z > 1}
+    return pairs_table(pairs_from_hash_groups(groups), dict(zip(ids, rows, strict=True)))
 
 
 # --- near (and the conflicts' near inputs) -------------------------------------------------------
@@ -124,33 +177,50 @@ def whole_keys(batch: pa.Table, sig_column: str, collapse: bool) -> pa.Table:
     )
 
 
-def collapse_group(group: pa.Table, bands: int, rows_per_band: int) -> pa.Table:
-    """Rows of one whole-signature key: links from the first row to the others, and the first row's
-    band keys (kind 1) for the LSH shuffle. Returns columns kind, a_row, b_row, band, key."""
-    group = _sorted(group)
-    rows = np.asarray(group.column("row"), dtype=np.int64)
-    rep = int(rows[0])
-    sig = matrix_of(group.column("sig"), np.uint32)[:1]
-    keys = np.array(
-        [_row_hash(sig[:, b * rows_per_band : (b + 1) * rows_per_band])[0] for b in range(bands)],
-        dtype=np.uint64,
+def collapse_group(table: pa.Table, bands: int, rows_per_band: int) -> pa.Table:
+    """Rows of one or more whole-signature keys: links from each key's first row to its others, and
+    each first row's band keys (kind 1) for the LSH shuffle. Columns kind, a_row, b_row, band, key."""
+    table, starts, sizes = _by_key(table, "whole")
+    rows = np.asarray(table.column("row"), dtype=np.int64)
+    heads, others = _first_to_others(rows, starts, sizes)
+    sig = matrix_of(table.column("sig"), np.uint32)[starts]
+    reps = rows[starts]
+    keys = (
+        np.concatenate(
+            [
+                _row_hash(np.ascontiguousarray(sig[:, b * rows_per_band : (b + 1) * rows_per_band]))
+                for b in range(bands)
+            ]
+        )
+        if len(reps)
+        else np.zeros(0, np.uint64)
     )
-    links = len(rows) - 1
+    links, banded = len(heads), len(reps) * bands
     return pa.table(
         {
-            "kind": np.concatenate([np.zeros(links, np.int8), np.ones(bands, np.int8)]),
-            "a_row": np.concatenate([np.full(links, rep), np.full(bands, rep)]),
-            "b_row": np.concatenate([rows[1:], np.full(bands, -1)]),
-            "band": np.concatenate([np.full(links, -1), np.arange(bands)]).astype(np.int64),
+            "kind": np.concatenate([np.zeros(links, np.int8), np.ones(banded, np.int8)]),
+            "a_row": np.concatenate([heads, np.tile(reps, bands)]).astype(np.int64),
+            "b_row": np.concatenate([others, np.full(banded, -1)]).astype(np.int64),
+            "band": np.concatenate([np.full(links, -1), np.repeat(np.arange(bands), len(reps))]).astype(
+                np.int64
+            ),
             "key": np.concatenate([np.zeros(links, np.uint64), keys]).view(np.int64),
         }
     )
 
 
-def band_group(group: pa.Table, max_bucket: int) -> pa.Table:
-    """One LSH bucket (band, key) of representatives → candidate links, as ``_bucket_pairs`` links them."""
-    rows = np.sort(np.asarray(group.column("a_row"), dtype=np.int64))
-    left, right = _bucket_pairs(np.zeros(len(rows), dtype=np.uint64), rows, max_bucket)
+def band_group(table: pa.Table, max_bucket: int) -> pa.Table:
+    """Representatives of one or more LSH buckets (band, key) → candidate links, each bucket linked
+    as ``_bucket_pairs`` links it (all pairs, or a star and a chain above ``max_bucket``)."""
+    table = table.sort_by([("band", "ascending"), ("key", "ascending"), ("a_row", "ascending")])
+    band = np.asarray(table.column("band"), dtype=np.int64)
+    key = np.asarray(table.column("key"), dtype=np.int64)
+    rows = np.asarray(table.column("a_row"), dtype=np.int64)
+    if not len(rows):
+        return links_table(rows, rows)
+    new = np.concatenate(([True], (band[1:] != band[:-1]) | (key[1:] != key[:-1])))
+    bucket = np.cumsum(new).astype(np.uint64)
+    left, right = _bucket_pairs(bucket, rows, max_bucket)
     return links_table(left, right)
 
 
@@ -206,10 +276,11 @@ def verify_input_links(batch: pa.Table, threshold: float) -> pa.Table:
     return links_table(np.asarray(batch.column("a_row"))[keep], np.asarray(batch.column("b_row"))[keep])
 
 
-def equal_key_links(group: pa.Table) -> pa.Table:
-    """Rows sharing a key (e.g. the normalised input): links from the first to each other."""
-    rows = np.sort(np.asarray(group.column("row"), dtype=np.int64))
-    return links_table(np.full(len(rows) - 1, rows[0] if len(rows) else 0), rows[1:])
+def equal_key_links(table: pa.Table, key: str = "input_key") -> pa.Table:
+    """Rows sharing a key (e.g. the normalised input): links from each key's first row to the others."""
+    table, starts, sizes = _by_key(table, key)
+    heads, others = _first_to_others(np.asarray(table.column("row"), dtype=np.int64), starts, sizes)
+    return links_table(heads, others)
 
 
 # --- semantic ------------------------------------------------------------------------------------
@@ -236,16 +307,20 @@ def cell_links(group: pa.Table, settings: SemanticSettings) -> pa.Table:
     return links_table(query[keep], found[keep])
 
 
-def answer_group(group: pa.Table, settings: SemanticSettings) -> pa.Table:
-    """Rows sharing one normalised output: all pairs when it is a specific answer (given by 2 to
+def answer_group(table: pa.Table, settings: SemanticSettings) -> pa.Table:
+    """Rows sharing a normalised output: all pairs when it is a specific answer (given by 2 to
     ``same_answer_max_share`` records of at least ``same_answer_min_words`` words), as
     ``same_answer_candidates``; these links carry answer = True."""
-    rows = np.sort(np.asarray(group.column("row"), dtype=np.int64))
-    words = np.asarray(group.column("output_words"), dtype=np.int64)
-    if not (2 <= len(rows) <= settings.same_answer_max_share) or words.min() < settings.same_answer_min_words:
-        return links_table(np.zeros(0), np.zeros(0))
-    iu, ju = np.triu_indices(len(rows), k=1)
-    return links_table(rows[iu], rows[ju], answer=True)
+    table, starts, sizes = _by_key(table, "output_key")
+    rows = np.asarray(table.column("row"), dtype=np.int64)
+    words = np.asarray(table.column("output_words"), dtype=np.int64)
+    lefts, rights = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for a, z in zip(starts.tolist(), sizes.tolist(), strict=True):
+        if 2 <= z <= settings.same_answer_max_share and words[a] >= settings.same_answer_min_words:
+            iu, ju = np.triu_indices(z, k=1)
+            lefts.append(rows[a + iu])
+            rights.append(rows[a + ju])
+    return links_table(np.concatenate(lefts), np.concatenate(rights), answer=True)
 
 
 def verify_semantic(batch: pa.Table, settings: SemanticSettings) -> pa.Table:
@@ -310,10 +385,37 @@ GROUP_SCHEMA = pa.schema(
 MEMBER_SCHEMA = pa.schema([("row", pa.int64()), ("meta", pa.large_string())])
 
 
+def per_component(table: pa.Table, fn: Any, **kwargs: Any) -> pa.Table:
+    """Run ``fn`` on each component's rows of a table holding one or more components."""
+    table, starts, sizes = (
+        _by_key(table, "component") if "row" in table.column_names else _by_component(table)
+    )
+    parts = [fn(table.slice(a, z), **kwargs) for a, z in zip(starts.tolist(), sizes.tolist(), strict=True)]
+    return pa.concat_tables(parts) if parts else fn(table.slice(0, 0), **kwargs)
+
+
+def _by_component(table: pa.Table) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    table = table.sort_by("component")
+    starts, sizes = runs(np.asarray(table.column("component")))
+    return table, starts, sizes
+
+
+def duplicate_groups_in(table: pa.Table, near: NearSettings, semantic: SemanticSettings) -> pa.Table:
+    """:func:`duplicate_groups_of` for every component of a table (one shuffle bucket)."""
+    return per_component(table, duplicate_groups_of, near=near, semantic=semantic)
+
+
+def conflicts_in(table: pa.Table, settings: ConflictSettings) -> pa.Table:
+    """:func:`conflicts_of` for every component of a table (one shuffle bucket)."""
+    return per_component(table, conflicts_of, settings=settings)
+
+
 def duplicate_groups_of(group: pa.Table, near: NearSettings, semantic: SemanticSettings) -> pa.Table:
     """One component: its groups (``build_groups`` with the tiers' judge) as duplicates.json entries,
     with per-member metadata, and its unique pairs per tier (counted in the report)."""
     rows, pair_rows = _unpack(group)
+    if not rows.num_rows:
+        return _no_groups({})
     records = records_of(rows)
     row_of = dict(zip(rows.column("id").to_pylist(), rows.column("row").to_pylist(), strict=True))
     conflict = dict(zip(rows.column("id").to_pylist(), rows.column("conflict").to_pylist(), strict=True))
@@ -361,10 +463,7 @@ def duplicate_groups_of(group: pa.Table, near: NearSettings, semantic: SemanticS
                 "members": pa.array(sizes, pa.int64()),
                 "group": pa.array(entries, pa.large_string()),
                 "member_meta": pa.array(
-                    [
-                        json.dumps({str(row_of[m]): v for m, v in meta.items() if m in g.members})
-                        for g in groups
-                    ],
+                    [json.dumps({str(row_of[m]): meta[m] for m in g.members}) for g in groups],
                     pa.large_string(),
                 ),
                 "pair_counts": pa.array(
