@@ -158,3 +158,51 @@ def test_real_records_same_answers_on_both_engines(ray_cluster: str, tmp_path: P
     assert figures["lexical_groups"] > 100 and figures["semantic_pairs"] > 100, figures
     assert figures["semantic_jaccard"] >= 0.98, figures
     assert figures["ami"] >= 0.95, figures
+
+
+# --- prefilter ----------------------------------------------------------------------------------------
+
+
+def test_prefilter_keeps_one_of_each_copy_and_says_why_the_rest_went(
+    ray_cluster: str, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    from curation.analysis.engines import run_prefilter
+
+    create_example_project(tmp_path / "example").close()
+    store = open_store(tmp_path / "example")
+    records = [r for batch in store.iter_records() for r in batch if isinstance(r.input, str)]
+    store.close()
+    rows = [{"prompt": r.input, "response": r.output} for r in records]
+    half = len(rows) // 2
+    first, second = tmp_path / "shard-1.jsonl", tmp_path / "shard-2.jsonl"
+    first.write_text("".join(json.dumps(r) + "\n" for r in rows[:half]) + "{broken\n", encoding="utf-8")
+    # The second shard repeats ten records of the first: exact copies across shards.
+    second.write_text("".join(json.dumps(r) + "\n" for r in rows[half:] + rows[:10]), encoding="utf-8")
+    report = run_prefilter(
+        [first, second],
+        tmp_path / "out",
+        address=ray_cluster,
+        embedder=get_embedder("hashing"),
+        exclude_flags=["empty_output", "truncated_output"],
+        sample=40,
+        into=tmp_path / "review",
+    )
+    summary = report.model_dump()  # type: ignore[attr-defined]
+    clean = pq.read_table(tmp_path / "out" / "clean.parquet")
+    dropped = pq.read_table(tmp_path / "out" / "dropped.parquet").to_pylist()
+    assert summary["rows_read"] == len(rows) + 10 + 1
+    assert clean.num_rows + len(dropped) == summary["rows_read"] == summary["kept"] + summary["dropped"]
+    reasons = {d["reason"] for d in dropped}
+    assert {"duplicate", "unreadable"} <= reasons
+    unreadable = [d for d in dropped if d["reason"] == "unreadable"]
+    assert [(d["source_file"], d["source_row"]) for d in unreadable] == [("shard-1.jsonl", half + 1)]
+    # Each of the ten repeated records is kept once: its copy in one shard or the other goes.
+    kept_prompts = [m[0]["content"] for m in clean.column("messages").to_pylist()]
+    for row in rows[:10]:
+        assert kept_prompts.count(row["prompt"]) <= 1
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["kept"] == clean.num_rows
+    review = open_store(tmp_path / "review")
+    assert review.count_records() == summary["sampled"] == 40
+    review.close()

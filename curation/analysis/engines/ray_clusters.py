@@ -5,7 +5,7 @@ Vendi score, nearest-neighbour distances of a sample) merged in one task.
 
 Every figure is one of the local run's functions on merged parts: ``choose_k_on_sample``,
 ``kmeans_model``, ``TermCounts``, ``group_into_topics``, ``vendi_from_gram``,
-``diversity_from_parts``. Up to ``FULL_KMEANS_MAX`` records the sample is every record in import
+``diversity_from_parts``. Up to ``FIT_ALL_MAX`` records the sample is every record in import
 order, so the clusters are the local run's exactly. The 2-D map is a PCA fitted on the sample and
 applied per partition (t-SNE and UMAP need every point at once).
 """
@@ -25,7 +25,6 @@ from ray.data import Dataset
 
 from curation import metadata_keys
 from curation.analysis.clusters import (
-    FULL_KMEANS_MAX,
     ClusterInfo,
     ClusterSettings,
     TermCounts,
@@ -42,6 +41,9 @@ from curation.model import LABEL_QUESTION, ResponseStatus
 
 ARROW = "pyarrow"
 REFINE_PASSES = 2
+FIT_ALL_MAX = 100_000
+"""Up to this many records k-means is fitted on all of them (in one task, as the local run fits it:
+the same clusters); above, on a seeded sample of this size, then refined over every partition."""
 
 
 def cluster_vectors(batch: pa.Table, which: str) -> np.ndarray:
@@ -73,17 +75,25 @@ class ClusterModel:
 
 
 @ray.remote
-def _fit(sample: pa.Table, k_rows: np.ndarray, which: str, settings: ClusterSettings, n: int) -> ClusterModel:
-    """k and the first centres from the sample, on one worker."""
+def _fit(
+    sample: pa.Table,
+    fit_rows: np.ndarray,
+    k_rows: np.ndarray,
+    which: str,
+    settings: ClusterSettings,
+    n: int,
+) -> ClusterModel:
+    """k and the centres from the sample, on one worker (``kmeans_model``, as the local run)."""
     from sklearn.decomposition import PCA
 
-    vectors = cluster_vectors(sample, which)
+    everything = cluster_vectors(sample, which)
     position = {int(r): i for i, r in enumerate(sample.column("row").to_pylist())}
+    vectors = everything[[position[int(r)] for r in fit_rows]]
     scores: dict[int, float] = {}
     if settings.k is not None:
         k, chosen_by = min(settings.k, n, max(1, _distinct_rows(vectors))), "user"
     else:
-        k_sample = vectors[[position[int(r)] for r in k_rows]]
+        k_sample = everything[[position[int(r)] for r in k_rows]]
         k, scores = choose_k_on_sample(k_sample, settings) if n >= 2 * settings.k_min else (1, {})
         chosen_by = "silhouette" if scores else "too few records"
     if k <= 1:
@@ -118,17 +128,15 @@ def _merge_sums(parts: Dataset, shape: tuple[int, int]) -> tuple[np.ndarray, np.
 
 
 def fit_clusters(prepared: Dataset, n: int, which: str, settings: ClusterSettings) -> ClusterModel:
-    """Choose k and fit the centres; above ``FULL_KMEANS_MAX`` records refine them with passes over
+    """Choose k and fit the centres; above ``FIT_ALL_MAX`` records refine them with passes over
     every partition; rank clusters by size (largest is 0) as the local run numbers them."""
-    fit_rows = sample_rows(n, FULL_KMEANS_MAX, settings.seed)
-    k_rows = np.sort(k_sample_rows(n, settings)) if n > FULL_KMEANS_MAX else k_sample_rows(n, settings)
-    wanted = np.union1d(fit_rows, k_rows) if n > FULL_KMEANS_MAX else fit_rows
+    fit_rows = sample_rows(n, FIT_ALL_MAX, settings.seed)
+    k_rows = k_sample_rows(n, settings)
+    wanted = np.union1d(fit_rows, k_rows) if n > FIT_ALL_MAX else fit_rows
     sample = gather_rows(prepared, wanted, ["vin", "vout"])
-    if n > FULL_KMEANS_MAX:
-        k_rows = k_sample_rows(n, settings)
-    model: ClusterModel = ray.get(_fit.remote(sample, k_rows, which, settings, n))
+    model: ClusterModel = ray.get(_fit.remote(sample, fit_rows, k_rows, which, settings, n))
     columns = prepared.select_columns(["vin", "vout"])
-    passes = REFINE_PASSES if n > FULL_KMEANS_MAX and len(model.centres) > 1 else 0
+    passes = REFINE_PASSES if n > FIT_ALL_MAX and len(model.centres) > 1 else 0
     for _ in range(passes + 1):
         parts = columns.map_batches(_sums, batch_format=ARROW, fn_kwargs={"model": model, "which": which})
         sums, counts = _merge_sums(parts, model.centres.shape)
