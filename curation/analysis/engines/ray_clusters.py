@@ -135,6 +135,7 @@ def fit_clusters(prepared: Dataset, n: int, which: str, settings: ClusterSetting
     wanted = np.union1d(fit_rows, k_rows) if n > FIT_ALL_MAX else fit_rows
     sample = gather_rows(prepared, wanted, ["vin", "vout"])
     model: ClusterModel = ray.get(_fit.remote(sample, fit_rows, k_rows, which, settings, n))
+    model.centres = np.array(model.centres, dtype=np.float32)  # writable: objects from the store are not
     columns = prepared.select_columns(["vin", "vout"])
     passes = REFINE_PASSES if n > FIT_ALL_MAX and len(model.centres) > 1 else 0
     for _ in range(passes + 1):

@@ -19,6 +19,7 @@ Only this package's ``ray_*`` modules import ray; a local-only user never loads 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections import Counter
@@ -81,6 +82,9 @@ def connect(address: str | None) -> dict[str, float]:
                 f"cannot reach the Ray cluster at {where}: {exc}. Start one with `ray start --head` "
                 "(or pass --address ray://HOST:10001 for a remote cluster's client port)"
             ) from exc
+        # Ray Data logs every operator's statistics; pairsmith reports its own progress and timings.
+        for name in ("ray", "ray.data"):
+            logging.getLogger(name).setLevel(logging.WARNING)
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.print_on_execution_start = False

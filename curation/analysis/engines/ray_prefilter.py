@@ -243,6 +243,12 @@ def prefilter(
     return result
 
 
+def _kept(batch: pa.Table) -> pa.Table:
+    import pyarrow.compute as pc
+
+    return batch.filter(pc.is_null(batch.column("reason")))
+
+
 def _import_sample(judged: ray.data.Dataset, sizes: Counter[int], size: int, into: Path, seed: int) -> int:
     """Import ``size`` kept records, as evenly spread over the clusters as their sizes allow."""
     labels = sorted(sizes)
@@ -252,7 +258,7 @@ def _import_sample(judged: ray.data.Dataset, sizes: Counter[int], size: int, int
         return group.filter(pa.array(within_quota(group, quotas, seed))).select(["id", "record"])
 
     chosen = (
-        judged.filter(expr="reason IS NULL")
+        judged.map_batches(_kept, batch_format=ARROW)
         .select_columns(["id", "record", "cluster"])
         .groupby("cluster")
         .map_groups(pick, batch_format=ARROW)
