@@ -157,6 +157,15 @@ def test_read_shard_makes_the_importers_records_and_names_bad_rows(tmp_path: Pat
     assert [r.input for r in records] == ["Where is my parcel?"]
     assert records[0].source == RecordSource(file="pool.jsonl", row=1)
     assert sorted(u.row for u in bad) == [2, 3] and all(u.file == "pool.jsonl" and u.reason for u in bad)
+    # The same record in another shard (same or another name) gets its own id: a copy, not one row.
+    ids = {records[0].id}
+    for other in (tmp_path / "other.jsonl", tmp_path / "more" / "pool.jsonl"):
+        other.parent.mkdir(exist_ok=True)
+        other.write_text(json.dumps(rows[0]) + "\n" + json.dumps(rows[0]) + "\n", encoding="utf-8")
+        again = [r for b in shards.read_shard(other) for r in b.records]
+        assert len(again) == 2 and again[0].content_hash == again[1].content_hash == records[0].content_hash
+        ids |= {r.id for r in again}
+    assert len(ids) == 5
     with pytest.raises(Exception, match="Parquet or JSONL"):
         csv = tmp_path / "pool.csv"
         csv.write_text("prompt,response\na,b\n", encoding="utf-8")

@@ -23,10 +23,11 @@ def _planted(n: int, dim: int = 64, seed: int = 0) -> tuple[list[str], np.ndarra
     return ids, np.vstack([base, copies]), planted
 
 
-@pytest.mark.parametrize("index", ["flat", "ivf", "hnsw"])
+@pytest.mark.parametrize("index", ["flat", "cells", "ivf", "hnsw"])
 def test_finds_planted_pairs_and_nothing_else(index: str) -> None:
     ids, vectors, planted = _planted(2000)
-    pairs = semantic_pairs(ids, vectors, SemanticSettings(threshold=0.9, index=index, cell_size=64))
+    settings = SemanticSettings(threshold=0.9, index=index, cell_size=64, cell_records=100)
+    pairs = semantic_pairs(ids, vectors, settings)
     assert {(p.a, p.b) for p in pairs} == planted
     assert all(p.tier == "semantic" and 0.9 <= p.score <= 1.0 and p.a < p.b for p in pairs)
 

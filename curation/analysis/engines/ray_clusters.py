@@ -34,9 +34,10 @@ from curation.analysis.clusters import (
     k_sample_rows,
     kmeans_model,
 )
+from curation.analysis.dedup.semantic import sample_rows
 from curation.analysis.diversity import DiversitySettings, diversity_from_parts, vendi_from_gram
 from curation.analysis.engines.columns import matrix_of, pair_vectors, records_of, responses_of
-from curation.analysis.engines.ray_dedup import gather_rows, sample_rows
+from curation.analysis.engines.ray_dedup import gather_rows
 from curation.model import LABEL_QUESTION, ResponseStatus
 
 ARROW = "pyarrow"

@@ -8,7 +8,8 @@ applied to one batch or group); this module only wires them into Ray Data pipeli
   band keys shuffled (group-by on band and key), candidate links joined with both rows' sides and
   verified;
 - semantic: k-means centroids from a sample, each row sent to its home cell and, as a visitor, to
-  the cells whose centroids are nearest its own; neighbours searched within each cell;
+  its next-nearest cells; neighbours searched within each cell (the functions of
+  :mod:`curation.analysis.dedup.semantic` the local run calls above ``exact_max``);
 - connected components of the links in one task (:func:`components`), then groups built per
   component in parallel.
 """
@@ -25,7 +26,13 @@ from ray.data import Dataset
 
 from curation.analysis.dedup.conflicts import ConflictSettings
 from curation.analysis.dedup.near import NearSettings, _bands_rows
-from curation.analysis.dedup.semantic import SemanticSettings
+from curation.analysis.dedup.semantic import (
+    SemanticSettings,
+    cell_sample_rows,
+    cells_wanted,
+    fit_cells,
+    route_to_cells,
+)
 from curation.analysis.engines import stages
 from curation.analysis.engines.columns import CONFLICT_PERMUTATIONS, matrix_of
 
@@ -159,13 +166,6 @@ def conflicts(prepared: Dataset, n: int, settings: ConflictSettings) -> Dataset:
 # --- semantic ---------------------------------------------------------------------------------------
 
 
-def sample_rows(n: int, size: int, seed: int) -> np.ndarray:
-    """Rows of a seeded sample (all rows, in order, when n <= size)."""
-    if n <= size:
-        return np.arange(n, dtype=np.int64)
-    return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False)).astype(np.int64)
-
-
 def gather_rows(prepared: Dataset, rows: np.ndarray, columns: list[str]) -> pa.Table:
     """The given rows (a sample: kept small by the caller), in ``rows`` order."""
     wanted = pa.array(rows)
@@ -193,65 +193,32 @@ def gather_rows(prepared: Dataset, rows: np.ndarray, columns: list[str]) -> pa.T
 
 
 @ray.remote
-def fit_cells(sample: pa.Table, cells: int, probes: int, seed: int) -> dict[str, np.ndarray]:
-    """k-means centroids of the sampled input vectors, and each centroid's ``probes`` nearest
-    centroids (itself first): the cells a row of that cell also searches."""
-    import faiss
-
-    vectors = np.ascontiguousarray(matrix_of(sample.column("vin")))
-    cells = max(1, min(cells, len(vectors)))
-    if cells == 1:
-        centroids = vectors.mean(axis=0, keepdims=True)
-    else:
-        kmeans = faiss.Kmeans(vectors.shape[1], cells, niter=20, seed=seed, spherical=True)
-        kmeans.train(vectors)
-        centroids = kmeans.centroids
-    near = centroids @ centroids.T
-    order = np.argsort(-near, axis=1, kind="stable")[:, : min(probes, cells)]
-    return {"centroids": centroids.astype(np.float32), "neighbours": order.astype(np.int64)}
+def _fit_cells(sample: pa.Table, cells: int, seed: int) -> np.ndarray:
+    """:func:`curation.analysis.dedup.semantic.fit_cells` in a task, on the gathered sample."""
+    return fit_cells(matrix_of(sample.column("vin")), cells, seed)
 
 
-def _assign_cells(batch: pa.Table, cells: dict[str, np.ndarray]) -> pa.Table:
-    """Each row to its home cell (home = True) and, as a visitor, to every cell that counts its home
-    among its nearest centroids."""
-    vectors = matrix_of(batch.column("vin"))
-    home = np.argmax(vectors @ cells["centroids"].T, axis=1) if len(vectors) else np.zeros(0, np.int64)
-    neighbours = cells["neighbours"]
-    # visitors: row r (home h) goes to every cell c with h among neighbours[c] (c != h)
-    visits_of = [np.flatnonzero((neighbours == h).any(axis=1)) for h in range(len(neighbours))]
-    index, cell, is_home = [], [], []
-    for i, h in enumerate(home.tolist()):
-        index.append(i)
-        cell.append(h)
-        is_home.append(True)
-        for c in visits_of[h].tolist():
-            if c != h:
-                index.append(i)
-                cell.append(c)
-                is_home.append(False)
-    take = pa.array(np.asarray(index, dtype=np.int64))
+def _assign_cells(batch: pa.Table, centroids: np.ndarray, probes: int) -> pa.Table:
+    """Each row to its home cell and the cells it searches (:func:`route_to_cells`)."""
+    index, cell, home = route_to_cells(matrix_of(batch.column("vin")), centroids, probes)
+    take = pa.array(index)
     return pa.table(
         {
-            "cell": np.asarray(cell, dtype=np.int64),
-            "home": np.asarray(is_home, dtype=bool),
+            "cell": cell,
+            "home": home,
             "row": batch.column("row").take(take),
             "vin": batch.column("vin").take(take),
         }
     )
 
 
-SEMANTIC_CELL_SIZE = 1000
-SEMANTIC_PROBES = 3
-
-
 def semantic_pairs(prepared: Dataset, n: int, settings: SemanticSettings) -> Dataset:
     """Semantic pairs: neighbours within k-means cells (and their nearest cells), plus every pair
     giving the same specific answer, verified with ``semantic_verdicts``."""
-    cells_wanted = max(1, n // SEMANTIC_CELL_SIZE) if n > settings.exact_max else 1
-    sample = gather_rows(prepared, sample_rows(n, 40 * cells_wanted, settings.seed), ["vin"])
-    cells = ray.get(fit_cells.remote(sample, cells_wanted, SEMANTIC_PROBES, settings.seed))
+    sample = gather_rows(prepared, cell_sample_rows(n, settings), ["vin"])
+    centroids = ray.get(_fit_cells.remote(sample, cells_wanted(n, settings), settings.seed))
     routed = prepared.select_columns(["row", "vin"]).map_batches(
-        _assign_cells, batch_format=ARROW, fn_kwargs={"cells": cells}
+        _assign_cells, batch_format=ARROW, fn_kwargs={"centroids": centroids, "probes": settings.cell_probes}
     )
     neighbours = routed.groupby("cell", num_partitions=partitions(n)).map_groups(
         stages.cell_links, batch_format=ARROW, fn_kwargs={"settings": settings}

@@ -62,6 +62,9 @@ def read_shard(
     cleaner = MetadataCleaner(infer_types=reader.untyped)
     shape: Any = None
     occurrences: dict[str, int] = {}
+    # Ids are unique across the run: the dedup steps key records by id, and a record repeated in
+    # another shard is a copy to drop, not the same row (the importer's ids count repeats per file).
+    shard_key = str(path.resolve())
     batch = ShardBatch()
     for raw in reader.read(path):
         if raw.error or raw.values is None:
@@ -83,7 +86,7 @@ def read_shard(
                 metadata = {**metadata, metadata_keys.REJECTED_OUTPUT: parts.rejected}
             batch.records.append(
                 Record(
-                    id=parts.id or hashlib.sha256(f"{content}:{k}".encode()).hexdigest()[:24],
+                    id=parts.id or hashlib.sha256(f"{content}:{shard_key}:{k}".encode()).hexdigest()[:24],
                     input=parts.input,
                     output=parts.output,
                     system=parts.system,

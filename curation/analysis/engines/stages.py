@@ -31,7 +31,7 @@ from curation.analysis.dedup.groups import build_groups, group_metadata, pair_di
 from curation.analysis.dedup.judge import tier_judge
 from curation.analysis.dedup.links import DuplicatePair
 from curation.analysis.dedup.near import NearSettings, _bucket_pairs, _row_hash, near_verdicts
-from curation.analysis.dedup.semantic import SemanticSettings, semantic_verdicts
+from curation.analysis.dedup.semantic import SemanticSettings, links_in_cell, semantic_verdicts
 from curation.analysis.dedup.shingles import pair_jaccard
 from curation.analysis.dedup.sides import RecordSides, numbers_agree
 from curation.analysis.engines.columns import matrix_of, records_of, responses_of, sides_of
@@ -287,24 +287,14 @@ def equal_key_links(table: pa.Table, key: str = "input_key") -> pa.Table:
 
 
 def cell_links(group: pa.Table, settings: SemanticSettings) -> pa.Table:
-    """One k-means cell: its home rows are the index, every row sent to it (home or visiting from a
-    neighbouring cell) queries its ``k`` nearest inputs; links at or above the input threshold."""
-    import faiss
-
-    home = np.asarray(group.column("home"), dtype=bool)
-    rows = np.asarray(group.column("row"), dtype=np.int64)
-    vectors = np.ascontiguousarray(matrix_of(group.column("vin")))
-    if home.sum() < 1:
-        return links_table(np.zeros(0), np.zeros(0))
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(vectors[home])
-    home_rows = rows[home]
-    k = min(settings.k + 1, int(home.sum()))
-    scores, neighbours = index.search(vectors, k)
-    query = rows[:, None].repeat(k, axis=1)
-    found = np.where(neighbours >= 0, home_rows[np.maximum(neighbours, 0)], -1)
-    keep = (neighbours >= 0) & (found != query) & (scores >= settings.threshold)
-    return links_table(query[keep], found[keep])
+    """One k-means cell (its home rows and its visitors) → its links (``links_in_cell``)."""
+    left, right = links_in_cell(
+        np.asarray(group.column("row"), dtype=np.int64),
+        matrix_of(group.column("vin")),
+        np.asarray(group.column("home"), dtype=bool),
+        settings,
+    )
+    return links_table(left, right)
 
 
 def answer_group(table: pa.Table, settings: SemanticSettings) -> pa.Table:
