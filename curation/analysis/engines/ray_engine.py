@@ -151,7 +151,7 @@ def prepare(
         batch_format=ARROW,
         batch_size=settings.batch_size,
         fn_constructor_kwargs={"embedder": embedder, "project": project, "near": settings.near, "gpu": gpus},
-        concurrency=(1, workers),
+        compute=ray.data.ActorPoolStrategy(min_size=1, max_size=workers),
         num_gpus=1 if gpus else 0,
         num_cpus=0 if gpus else 1,
     ).materialize()
