@@ -29,6 +29,7 @@ from curation.analysis.dedup.text import normalize_text
 from curation.analysis.embeddings.cache import EmbeddingCache, embed_records
 from curation.analysis.embeddings.models import Embedder, normalise
 from curation.analysis.quality.signals import compute_quality
+from curation.errors import BadInputError
 from curation.model import Project, Record, Response
 
 CONFLICT_PERMUTATIONS = 256
@@ -114,6 +115,15 @@ def _key64(texts: Sequence[str]) -> np.ndarray:
         ],
         dtype=np.int64,
     )
+
+
+def require_full_quality(settings: Any) -> None:
+    """The Ray engine embeds every input and output with the sentence model (``--quality full``);
+    fast mode's second pass over candidate pairs' outputs is not distributed yet."""
+    if settings.quality != "full":
+        raise BadInputError(
+            f"--quality {settings.quality} runs on the local engine only; the Ray engine runs --quality full"
+        )
 
 
 def prepare_batch(

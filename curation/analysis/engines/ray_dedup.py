@@ -33,7 +33,7 @@ from curation.analysis.dedup.semantic import (
     fit_cells,
     route_to_cells,
 )
-from curation.analysis.engines import stages
+from curation.analysis.engines import group_stages, stages
 from curation.analysis.engines.columns import CONFLICT_PERMUTATIONS, matrix_of
 
 ARROW = "pyarrow"
@@ -160,7 +160,7 @@ def conflicts(prepared: Dataset, n: int, settings: ConflictSettings) -> Dataset:
     rows = prepared.select_columns(["row", "id", "record"]).join(
         comp, "inner", partitions(n), on=("row",), right_on=("row",)
     )
-    return by_bucket(rows, "component", n, stages.conflicts_in, settings=settings)
+    return by_bucket(rows, "component", n, group_stages.conflicts_in, settings=settings)
 
 
 # --- semantic ---------------------------------------------------------------------------------------
@@ -262,7 +262,7 @@ def duplicate_groups(
         packed_rows.union(packed_pairs),
         "component",
         n,
-        stages.duplicate_groups_in,
+        group_stages.duplicate_groups_in,
         near=near,
         semantic=semantic,
     )
@@ -273,7 +273,7 @@ def _pack(batch: pa.Table, kind: int) -> pa.Table:
     body = batch.drop_columns(["component"] + (["row_right"] if "row_right" in batch.column_names else []))
     if kind == 1:
         body = body.select([f.name for f in stages.PAIR_SCHEMA]).cast(stages.PAIR_SCHEMA)
-    return stages.pack(body, component, kind)
+    return group_stages.pack(body, component, kind)
 
 
 def conflict_member_rows(conflict_groups: Dataset) -> Dataset:

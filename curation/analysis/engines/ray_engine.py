@@ -37,8 +37,15 @@ from ray.data import Dataset
 from curation import metadata_keys
 from curation.analysis.embeddings.cache import EmbeddingCache
 from curation.analysis.embeddings.models import Embedder, get_embedder, normalise
+from curation.analysis.embeddings.plan import Models, method_summary
 from curation.analysis.engines import ray_clusters, ray_dedup
-from curation.analysis.engines.columns import matrix_of, prepare_batch, records_of, records_table
+from curation.analysis.engines.columns import (
+    matrix_of,
+    prepare_batch,
+    records_of,
+    records_table,
+    require_full_quality,
+)
 from curation.analysis.pipeline import (
     AnalysisReport,
     AnalysisSettings,
@@ -46,6 +53,7 @@ from curation.analysis.pipeline import (
     analysis_metadata,
     merged_suggestions,
 )
+from curation.analysis.run_report import AnalysisMethod, decision_thresholds
 from curation.errors import BackendError
 from curation.files import ProjectPaths, atomic_write_json
 from curation.model import Project, Suggestion
@@ -202,7 +210,9 @@ def analyze_project_ray(
     store: RecordStore | None = None,
 ) -> AnalysisReport:
     """Run every analysis step on a Ray cluster and store the results (see the module docstring)."""
+    started = time.perf_counter()
     settings = settings or AnalysisSettings()
+    require_full_quality(settings)
     paths = ProjectPaths(Path(project_dir))
     owned = store is None
     store = store or open_store(paths.root)
@@ -250,6 +260,11 @@ def analyze_project_ray(
         totals = prepared.select_columns(["embedded", "cached"]).sum(["embedded", "cached"])
         result = AnalysisReport(
             records=n,
+            seconds=round(time.perf_counter() - started, 3),
+            method=AnalysisMethod(
+                **method_summary(Models(embedder, None), "full", which, n, n),
+                thresholds=decision_thresholds(settings),
+            ),
             embedded_texts=int((totals or {}).get("sum(embedded)", 0) or 0),
             cached_texts=int((totals or {}).get("sum(cached)", 0) or 0),
             embedder=embedder.key,

@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 
 from curation.analysis.embeddings.models import Embedder, get_embedder
 from curation.analysis.engines import ray_clusters, ray_dedup
-from curation.analysis.engines.columns import records_of, records_table
+from curation.analysis.engines.columns import records_of, records_table, require_full_quality
 from curation.analysis.engines.ray_engine import connect, dedup_stages, prepare
 from curation.analysis.engines.shards import (
     CLEAN_SCHEMA,
@@ -140,6 +140,7 @@ def prefilter(
     ``sample`` and ``into``, also import ``sample`` kept records spread over the clusters into the
     project at ``into`` (created when missing)."""
     settings = settings or AnalysisSettings()
+    require_full_quality(settings)
     if sample is not None and into is None:
         raise BadInputError("--sample needs --into PROJECT_DIR (the project the subset is imported into)")
     paths = [Path(s) for s in shards]
