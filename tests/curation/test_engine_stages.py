@@ -170,3 +170,32 @@ def test_read_shard_makes_the_importers_records_and_names_bad_rows(tmp_path: Pat
         csv = tmp_path / "pool.csv"
         csv.write_text("prompt,response\na,b\n", encoding="utf-8")
         list(shards.read_shard(csv))
+
+
+def test_fast_quality_is_refused_on_ray_with_the_option_named() -> None:
+    from curation.analysis.engines.columns import require_full_quality
+    from curation.analysis.pipeline import AnalysisSettings
+    from curation.errors import BadInputError
+
+    require_full_quality(AnalysisSettings())
+    with pytest.raises(BadInputError, match="--quality fast runs on the local engine only"):
+        require_full_quality(AnalysisSettings(quality="fast"))
+
+
+def test_semantic_cells_find_what_the_exact_search_finds_on_clustered_vectors() -> None:
+    """The candidates above ``exact_max`` (k-means cells, the same on both engines) keep the exact
+    search's pairs on vectors that cluster, as sentence embeddings do."""
+    from curation.analysis.dedup.semantic import SemanticSettings, semantic_pairs
+    from curation.analysis.embeddings.models import normalise
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(40, 32))
+    base = normalise(centres[rng.integers(0, 40, 6000)] + rng.normal(scale=0.6, size=(6000, 32)))
+    copies = normalise(base[::12] + rng.normal(scale=0.05, size=(500, 32)))
+    vectors = np.vstack([base, copies])
+    ids = [f"r{i:05d}" for i in range(len(vectors))]
+    exact = {(p.a, p.b) for p in semantic_pairs(ids, vectors, SemanticSettings(threshold=0.95, index="flat"))}
+    cells = SemanticSettings(threshold=0.95, index="cells", cell_records=250)
+    found = {(p.a, p.b) for p in semantic_pairs(ids, vectors, cells)}
+    assert len(exact) >= 400 and found <= exact
+    assert len(found & exact) / len(exact) >= 0.98
