@@ -10,8 +10,14 @@ docs/export.md), applied in this order so every record gets exactly one reason:
    corrected output, which replaces the output; "bad" and discarded records are left out; records
    nobody reviewed are left out unless ``include_unreviewed``.
 2. quality: records carrying an excluded quality flag (metadata ``flags``) or an empty final output
-   are left out.
-3. duplicates: per duplicate group (metadata ``dup_group``), the human resolution
+   are left out. The suspicion flags (:data:`SUSPICION_FLAGS`: an output that disagrees with what
+   similar inputs get, or is in a shape the project never uses) only exclude records nobody
+   reviewed: a reviewer's verdict outranks a heuristic.
+3. conflicts: of the records of one conflict group (metadata ``conflict_group``: the same input with
+   clearly different outputs) that nobody reviewed, one stays: none when a reviewed member is in
+   (a person vouched for that output), else the one whose output agrees best with those of similar
+   inputs (metadata ``output_agreement``), then the first in import order.
+4. duplicates: per duplicate group (metadata ``dup_group``), the human resolution
    (``dup_resolution``: keep / drop / conflict) first; without one, the suggested keeper
    (``dup_keeper``) stays and members linked to it by a tier in ``dedup_tiers`` (exact and near by
    default; semantic paraphrases wait for a reviewer) are left out.
@@ -43,6 +49,7 @@ EMPTY = "empty_input_or_output"
 DUP_DROPPED = "duplicate_dropped"
 DUPLICATE = "duplicate"
 DUP_CONFLICT = "duplicate_conflict"
+CONFLICT = "conflict"
 REASONS = (
     UNREVIEWED,
     DISCARDED,
@@ -51,6 +58,7 @@ REASONS = (
     DISAGREEMENT,
     QUALITY_FLAG,
     EMPTY,
+    CONFLICT,
     DUP_DROPPED,
     DUPLICATE,
     DUP_CONFLICT,
@@ -64,6 +72,7 @@ REASON_NAMES = {
     DISAGREEMENT: "reviewers disagree (no final answer yet)",
     QUALITY_FLAG: "has a quality problem (flag)",
     EMPTY: "empty input or output",
+    CONFLICT: "another output for the same input is kept (conflict)",
     DUP_DROPPED: "duplicate a reviewer chose to drop",
     DUPLICATE: "duplicate: another copy is kept",
     DUP_CONFLICT: "duplicates that disagree (marked as conflict)",
@@ -84,6 +93,11 @@ def plain_reason(code: str) -> str:
     words = REASON_NAMES.get(code) or INCLUDED_NAMES.get(code) or code.replace("_", " ")
     return f"{words}: {detail}" if detail else words
 
+
+SUSPICION_FLAGS = frozenset({"inconsistent_output", "off_format"})
+"""Flags that are suspicions from comparing a record with the others: they exclude unreviewed records only."""
+OUTPUT_FLAGS = frozenset({"empty_output", "truncated_output", "invalid_json", "schema_mismatch", *SUSPICION_FLAGS})
+"""Flags computed on the output: a corrected output makes them stale."""
 
 _DISCARD = "(discarded)"
 _NO_LABEL = "(no label)"
@@ -271,14 +285,61 @@ def _quality(item: CleanItem, config: ExportConfig) -> ExcludedItem | None:
     bad = [f for f in flags if f in config.exclude_flags]
     # A corrected output replaces the one the flags were computed on, so output flags no longer apply.
     if item.corrected:
-        bad = [
-            f for f in bad if f not in ("empty_output", "truncated_output", "invalid_json", "schema_mismatch")
-        ]
+        bad = [f for f in bad if f not in OUTPUT_FLAGS]
+    if item.label is not None:
+        bad = [f for f in bad if f not in SUSPICION_FLAGS]
     if bad:
         return ExcludedItem(item.record.id, QUALITY_FLAG, ", ".join(bad))
     if not item.output.strip() or not item.record.input_text.strip():
         return ExcludedItem(item.record.id, EMPTY, "the input or the final output is empty")
     return None
+
+
+def _agreement(record: Record) -> float:
+    value = record.metadata.get(F.OUTPUT_AGREEMENT)
+    return float(value) if isinstance(value, int | float) else float("-inf")
+
+
+def _resolve_conflicts(
+    candidates: list[CleanItem], config: ExportConfig
+) -> tuple[list[CleanItem], list[ExcludedItem]]:
+    """At most one unreviewed output per conflict group, and none beside a reviewed member."""
+    if not config.resolve_conflicts:
+        return candidates, []
+    groups: dict[str, list[CleanItem]] = defaultdict(list)
+    for item in candidates:
+        group = item.record.metadata.get(F.CONFLICT_GROUP)
+        if group not in (None, ""):
+            groups[str(group)].append(item)
+    out: dict[str, ExcludedItem] = {}
+    for group, members in groups.items():
+        reviewed = [m for m in members if m.label is not None]
+        unreviewed = [m for m in members if m.label is None]
+        if reviewed:
+            vouched = ", ".join(m.record.id for m in reviewed)
+            for m in unreviewed:
+                out[m.record.id] = ExcludedItem(
+                    m.record.id, CONFLICT, f"conflict group {group}: a reviewer accepted {vouched}"
+                )
+            continue
+        if len(unreviewed) < 2:
+            continue
+        keeper = max(unreviewed, key=lambda m: _agreement(m.record))  # the first of equals: import order
+        for m in unreviewed:
+            if m is not keeper:
+                detail = f"conflict group {group}: kept {keeper.record.id}"
+                if _agreement(keeper.record) > _agreement(m.record):
+                    theirs = _agreement(m.record)
+                    detail += (
+                        ", whose output agrees better with those of similar inputs "
+                        f"({_agreement(keeper.record):.2f} vs {theirs:.2f})"
+                        if theirs > float("-inf")
+                        else ", the only one whose agreement with similar inputs is known"
+                    )
+                else:
+                    detail += ", the first of equals in import order"
+                out[m.record.id] = ExcludedItem(m.record.id, CONFLICT, detail)
+    return [i for i in candidates if i.record.id not in out], list(out.values())
 
 
 def _deduplicate(
@@ -356,9 +417,10 @@ def select_from(records: Sequence[Record], responses: Iterable[Response], config
             excluded.append(problem)
         else:
             candidates.append(result)
+    candidates, conflicts = _resolve_conflicts(candidates, config)
     included, duplicates = _deduplicate(candidates, records, config)
     position = {r.id: i for i, r in enumerate(records)}
-    excluded = sorted(excluded + duplicates, key=lambda e: position[e.record_id])
+    excluded = sorted(excluded + conflicts + duplicates, key=lambda e: position[e.record_id])
     warning = collapse_warning(
         len(included),
         [(e.record_id, e.reason, e.detail) for e in excluded],

@@ -38,6 +38,7 @@ from curation.analysis.dedup.semantic import SemanticSettings, semantic_pairs
 from curation.analysis.diversity import DiversitySettings, diversity_figures, with_output_coverage
 from curation.analysis.embeddings.cache import EmbedCounts, EmbeddingCache, embed_records, record_texts
 from curation.analysis.embeddings.models import Embedder, get_embedder
+from curation.analysis.quality.consistency import ConsistencySettings, consistency_of
 from curation.analysis.quality.signals import AGENT as QUALITY_AGENT
 from curation.analysis.quality.signals import compute_quality
 from curation.analysis.quality.tokens import load_tokenizer
@@ -65,6 +66,7 @@ class AnalysisSettings(BaseModel):
     near: NearSettings = Field(default_factory=NearSettings)
     conflicts: ConflictSettings = Field(default_factory=ConflictSettings)
     semantic: SemanticSettings = Field(default_factory=SemanticSettings)
+    consistency: ConsistencySettings = Field(default_factory=ConsistencySettings)
     clusters: ClusterSettings = Field(default_factory=ClusterSettings)
     diversity: DiversitySettings = Field(default_factory=DiversitySettings)
     cluster_vector: str = Field(
@@ -156,6 +158,8 @@ def analyze_project(
         report("dedup", 0, 3)
         with _timed(timings, "dedup"):
             pairs, groups, conflicts = _dedup(records, responses, collected, settings, report)
+        with _timed(timings, "consistency"):
+            _add_consistency(records, collected, settings.consistency)
         report("clusters", 0, 1)
         with _timed(timings, "clusters"):
             final_labels = _final_labels(responses)
@@ -271,6 +275,23 @@ def _dedup(
     judge = tier_judge(sides, inputs, outputs, settings.near, settings.semantic)
     groups = build_groups(pairs, records, responses, judge=judge)
     return pairs, groups, conflicts
+
+
+def _add_consistency(records: Sequence[Record], collected: _Collected, settings: ConsistencySettings) -> None:
+    """Merge the global consistency signals (agreement with similar inputs, rare output shapes) into
+    each record's quality metadata and flags."""
+    found = consistency_of(
+        [r.id for r in records],
+        collected.matrix(metadata_keys.VECTOR_INPUT),
+        collected.matrix(metadata_keys.VECTOR_OUTPUT),
+        [r.output for r in records],
+        settings,
+    )
+    for rid, consistency in found.items():
+        meta = collected.quality.setdefault(rid, {metadata_keys.FLAGS: []})
+        flags = list(meta.get(metadata_keys.FLAGS) or [])
+        meta[metadata_keys.FLAGS] = flags + [f for f in consistency.flags if f not in flags]
+        meta[metadata_keys.OUTPUT_AGREEMENT] = consistency.agreement
 
 
 def _final_labels(responses: Sequence[Response]) -> dict[str, str]:
