@@ -243,7 +243,9 @@ def e2e_text_task(folder: Path, *, pool_size: int, n_test: int, n_val: int, seed
     def example(i: int, split: str, mr: str) -> Example:
         references = refs[(split, mr)]
         name = dict(mr_attributes(mr)).get("name", "?")
-        return Example(id=f"e2e-{split}-{i}", input=mr, output=rng.choice(references), topic=name, refs=references)
+        return Example(
+            id=f"e2e-{split}-{i}", input=mr, output=rng.choice(references), topic=name, refs=references
+        )
 
     # The official files share no MR: devel is the training pool, test gives validation and test.
     pool = [example(i, "devel", mr) for i, (split, mr) in enumerate(sorted(refs)) if split == "devel"]
@@ -294,7 +296,9 @@ def _wrong_output(example: Example, donors: list[Example], task: Task, rng: rand
     """Another topic's output; for Bitext half the time an intent of the same category."""
     if task.kind == "json" and rng.random() < 0.5:
         category = json.loads(example.output)["category"]
-        near = [d for d in donors if d.topic != example.topic and json.loads(d.output)["category"] == category]
+        near = [
+            d for d in donors if d.topic != example.topic and json.loads(d.output)["category"] == category
+        ]
         if near:
             return rng.choice(near).output
     while True:

@@ -96,7 +96,9 @@ def plain_reason(code: str) -> str:
 
 SUSPICION_FLAGS = frozenset({"inconsistent_output", "off_format"})
 """Flags that are suspicions from comparing a record with the others: they exclude unreviewed records only."""
-OUTPUT_FLAGS = frozenset({"empty_output", "truncated_output", "invalid_json", "schema_mismatch", *SUSPICION_FLAGS})
+OUTPUT_FLAGS = frozenset(
+    {"empty_output", "truncated_output", "invalid_json", "schema_mismatch", *SUSPICION_FLAGS}
+)
 """Flags computed on the output: a corrected output makes them stale."""
 
 _DISCARD = "(discarded)"

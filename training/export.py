@@ -209,7 +209,9 @@ def _diversity_before_after(
     return {"all_records": before, "train": split_diversity(store, records, train)}
 
 
-def explain_clean_set(store: RecordStore, config: ExportConfig, *, per_record: bool = False) -> dict[str, Any]:
+def explain_clean_set(
+    store: RecordStore, config: ExportConfig, *, per_record: bool = False
+) -> dict[str, Any]:
     """What an export would contain now, and why: the shape of `pairsmith export --dry-run --json`.
 
     With ``config.select`` the live clean set is split as an export would split it, and the

@@ -11,7 +11,7 @@ from typing import Any
 
 from curation.strict_json import loads_strict
 
-METRICS = ("exact_match", "rouge_l", "chrf", "json_valid", "json_valid_schema", "length_ratio")
+METRICS = ("exact_match", "rouge_l", "chrf", "json_valid", "json_valid_schema", "json_match", "length_ratio")
 
 
 # Scripts written without spaces between words: each character is a token (as sacrebleu and the
@@ -108,6 +108,10 @@ def record_scores(prediction: str, reference: str, schema: dict[str, Any] | None
             except jsonschema.ValidationError:
                 conforms = False
         scores["json_valid_schema"] = float(conforms)
+        # The task metric of structured outputs: the parsed answer equals the parsed reference
+        # (key order and spacing do not matter, every value does).
+        ref_valid, ref_value = parse_json(reference)
+        scores["json_match"] = float(valid and ref_valid and value == ref_value)
     return scores
 
 

@@ -91,7 +91,8 @@ class Selection:
             "pool": len(self.selected) + len(self.not_selected),
             "mean_quality": round(float(np.mean(qualities)), 4) if qualities else None,
             "clusters": [
-                {"cluster": c, "name": self.cluster_names.get(c, ""), **q} for c, q in sorted(self.quotas.items())
+                {"cluster": c, "name": self.cluster_names.get(c, ""), **q}
+                for c, q in sorted(self.quotas.items())
             ],
         }
 
@@ -111,7 +112,9 @@ def quality_parts(item: CleanItem, median_length: float | None) -> dict[str, flo
     elif item.corrected:
         parts["review"] = REVIEW_WEIGHT["corrected"]
     else:
-        parts["review"] = REVIEW_WEIGHT["reviewed"] if item.label == LABEL_GOOD else REVIEW_WEIGHT["corrected"]
+        parts["review"] = (
+            REVIEW_WEIGHT["reviewed"] if item.label == LABEL_GOOD else REVIEW_WEIGHT["corrected"]
+        )
     ratings = [
         float(r.values[RATING_QUESTION])
         for r in item.responses
@@ -225,7 +228,9 @@ def select_records(
         c = clusters[i]
         left[c] -= 1
         distance = None if nearest_pick[i] < 0 else float(spread[i])
-        picks.append(_pick(items, i, rank, c, quotas[c], sizes[c], quality[i], parts[i], distance, cap, names))
+        picks.append(
+            _pick(items, i, rank, c, quotas[c], sizes[c], quality[i], parts[i], distance, cap, names)
+        )
         d = np.clip(1.0 - x @ x[i], 0.0, None)
         closer = d < spread
         nearest_pick[closer] = i

@@ -14,6 +14,7 @@ from curation.model import Record, Response, ResponseStatus
 from curation.store.base import RecordStore
 from tests.factories import make_record, make_response
 from training.clean_set import (
+    CONFLICT,
     DISAGREEMENT,
     DISCARDED,
     DUP_CONFLICT,
@@ -246,3 +247,32 @@ def test_copies_are_left_out_but_paraphrases_wait_for_a_reviewer() -> None:
         records, [], ExportConfig(include_unreviewed=True, dedup_tiers=["exact", "near", "semantic"])
     )
     assert set(kept(strict)) == {keeper.id}
+
+
+def test_an_unreviewed_conflict_keeps_the_output_that_agrees_with_similar_inputs() -> None:
+    right = make_record(input="cancel my order", metadata={F.CONFLICT_GROUP: "c1", F.OUTPUT_AGREEMENT: 0.92})
+    wrong = make_record(input="cancel my order", metadata={F.CONFLICT_GROUP: "c1", F.OUTPUT_AGREEMENT: 0.31})
+    clean = select_from([wrong, right], [], ExportConfig(include_unreviewed=True))
+    assert set(kept(clean)) == {right.id}
+    (excluded,) = clean.excluded
+    assert excluded.reason == CONFLICT and right.id in excluded.detail and "0.92 vs 0.31" in excluded.detail
+    # Turned off, both stay (and the splits still keep them together).
+    both = select_from([wrong, right], [], ExportConfig(include_unreviewed=True, resolve_conflicts=False))
+    assert set(kept(both)) == {right.id, wrong.id}
+
+
+def test_a_reviewed_conflict_member_outranks_the_unreviewed_ones() -> None:
+    reviewed = make_record(metadata={F.CONFLICT_GROUP: "c1", F.OUTPUT_AGREEMENT: 0.2})
+    other = make_record(metadata={F.CONFLICT_GROUP: "c1", F.OUTPUT_AGREEMENT: 0.9})
+    clean = select_from([reviewed, other], [label(reviewed, "good")], ExportConfig(include_unreviewed=True))
+    assert set(kept(clean)) == {reviewed.id}
+    assert reasons(clean) == {other.id: CONFLICT}
+
+
+def test_suspicion_flags_exclude_only_records_nobody_reviewed() -> None:
+    flags = {F.FLAGS: ["inconsistent_output"]}
+    reviewed, unreviewed = make_record(metadata=dict(flags)), make_record(metadata=dict(flags))
+    clean = select_from([reviewed, unreviewed], [label(reviewed, "good")], ExportConfig(include_unreviewed=True))
+    assert set(kept(clean)) == {reviewed.id}
+    assert reasons(clean) == {unreviewed.id: QUALITY_FLAG}
+    assert clean.excluded[0].detail == "inconsistent_output"

@@ -184,7 +184,11 @@ def ship(
 
     with user_errors():
         if background:
-            params = {"run_dir": str(out.resolve()), "include_unreviewed": include_unreviewed, "select": select}
+            params = {
+                "run_dir": str(out.resolve()),
+                "include_unreviewed": include_unreviewed,
+                "select": select,
+            }
             params["config"] = str(config_file.resolve()) if config_file else None
             job_id = start_job(directory, "ship", params, user=user, api_key=api_key)
             result: dict[str, Any] = {"job_id": job_id}
