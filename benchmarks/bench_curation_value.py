@@ -68,7 +68,9 @@ def build_task(name: str, args: argparse.Namespace) -> Task:
 
     folder = cached_dir("e2e-cleaned")
     if folder is None:
-        raise SystemExit("public set e2e-cleaned not fetched (python -m benchmarks.public_sets fetch e2e-cleaned)")
+        raise SystemExit(
+            "public set e2e-cleaned not fetched (python -m benchmarks.public_sets fetch e2e-cleaned)"
+        )
     return e2e_text_task(folder, pool_size=args.pool, n_test=args.test, n_val=args.val, seed=args.data_seed)
 
 
@@ -136,7 +138,11 @@ def run_export(arm_export: Path, run_export_dir: Path, train: list[dict[str, Any
     from training.export_formats import write_hf
 
     run_export_dir.mkdir(parents=True, exist_ok=True)
-    splits = {"train": train, "validation": held_out_rows(task, task.validation), "test": held_out_rows(task, task.test)}
+    splits = {
+        "train": train,
+        "validation": held_out_rows(task, task.validation),
+        "test": held_out_rows(task, task.test),
+    }
     write_hf(run_export_dir, splits)
     manifest = json.loads((arm_export / "manifest.json").read_text(encoding="utf-8"))
     manifest["counts"] = {k: len(v) for k, v in splits.items()}
@@ -192,7 +198,9 @@ def train_and_score(run_dir: Path, task: Task, seed: int, args: argparse.Namespa
             "chrf_multi": chrf_multi(outputs, [refs[r["id"]] for r in report["records"]]),
             "rouge_l": tuned["rouge_l"],
         }
-    shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)  # keep adapters and reports, not optimiser states
+    shutil.rmtree(
+        run_dir / "checkpoints", ignore_errors=True
+    )  # keep adapters and reports, not optimiser states
     return scores
 
 
@@ -237,8 +245,10 @@ def run_task(name: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     task = build_task(name, args)
     pool = noisy_pool(task, NoiseRates(), seed=args.data_seed + 1)
     print(f"\n== {task.name}: {task.source}, licence {task.licence}")
-    print(f"   pool {len(task.pool)} clean → {len(pool)} noisy {noise_counts(pool)}; "
-          f"validation {len(task.validation)}, test {len(task.test)}")
+    print(
+        f"   pool {len(task.pool)} clean → {len(pool)} noisy {noise_counts(pool)}; "
+        f"validation {len(task.validation)}, test {len(task.test)}"
+    )
     task_dir = out / task.name
     shutil.rmtree(task_dir, ignore_errors=True)
     noisy_dir, oracle_dir = task_dir / "project-noisy", task_dir / "project-oracle"
@@ -268,8 +278,11 @@ def run_task(name: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
             run_export(exports / arm, run_dir / "export", rows[arm], task)
             scores = train_and_score(run_dir, task, seed, args)
             results[arm].append(scores)
-            print(f"   {arm:7s} seed {seed}: {task.primary} {scores[task.primary]:.4f}, "
-                  f"validation loss {scores['validation_loss']:.4f} ({scores['seconds']:.0f}s)", flush=True)
+            print(
+                f"   {arm:7s} seed {seed}: {task.primary} {scores[task.primary]:.4f}, "
+                f"validation loss {scores['validation_loss']:.4f} ({scores['seconds']:.0f}s)",
+                flush=True,
+            )
     return {
         "task": task.name,
         "kind": task.kind,
@@ -344,9 +357,14 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, wall_s: fl
     lines += ["", "| task | goal | measured | met |", "|---|---|---|---|"]
     for result in results:
         for goal in goals(result):
-            lines.append(f"| {result['task']} | {goal['goal']} | {goal['value']} | {'yes' if goal['met'] else '**no**'} |")
+            lines.append(
+                f"| {result['task']} | {goal['goal']} | {goal['value']} | {'yes' if goal['met'] else '**no**'} |"
+            )
     lines += ["", "What the curated arms let through (kept in the train split / removed, by reason):", ""]
-    lines += ["| task | noise | in pool | clean: kept | clean: removed by | select: kept |", "|---|---|---:|---:|---|---:|"]
+    lines += [
+        "| task | noise | in pool | clean: kept | clean: removed by | select: kept |",
+        "|---|---|---:|---:|---|---:|",
+    ]
     for result in results:
         for row in result["noise"]:
             removed = ", ".join(f"{r} {n}" for r, n in row["clean_removed_by"].items()) or "–"
@@ -368,9 +386,13 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=1200, help="Clean training pool per task, before noise")
     parser.add_argument("--test", type=int, default=200)
     parser.add_argument("--val", type=int, default=48)
-    parser.add_argument("--select-share", type=float, default=0.5, help="--select N as a share of the raw rows")
+    parser.add_argument(
+        "--select-share", type=float, default=0.5, help="--select N as a share of the raw rows"
+    )
     parser.add_argument("--data-seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=None, help="Keep projects and runs here (default: a temp dir)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="Keep projects and runs here (default: a temp dir)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="Also write the results as JSON here")
     parser.add_argument("--quick", action="store_true", help="A smoke run: small pool, 2 seeds, 3 steps")
     args = parser.parse_args()
@@ -383,11 +405,23 @@ def main() -> None:
     wall = time.monotonic() - started
     print()
     print(markdown(results, args, wall))
-    print(f"\nRuns are in {out}; e.g. `pairsmith runs compare {out}/{results[0]['task']}/runs/raw-s0 "
-          f"{out}/{results[0]['task']}/runs/clean-s0`")
+    print(
+        f"\nRuns are in {out}; e.g. `pairsmith runs compare {out}/{results[0]['task']}/runs/raw-s0 "
+        f"{out}/{results[0]['task']}/runs/clean-s0`"
+    )
     if args.json:
-        args.json.write_text(json.dumps({"args": vars(args) | {"out": str(out), "json": str(args.json)},
-                                         "wall_s": wall, "results": results}, indent=1, default=str) + "\n")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "args": vars(args) | {"out": str(out), "json": str(args.json)},
+                    "wall_s": wall,
+                    "results": results,
+                },
+                indent=1,
+                default=str,
+            )
+            + "\n"
+        )
 
 
 if __name__ == "__main__":

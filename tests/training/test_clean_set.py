@@ -272,7 +272,9 @@ def test_a_reviewed_conflict_member_outranks_the_unreviewed_ones() -> None:
 def test_suspicion_flags_exclude_only_records_nobody_reviewed() -> None:
     flags = {F.FLAGS: ["inconsistent_output"]}
     reviewed, unreviewed = make_record(metadata=dict(flags)), make_record(metadata=dict(flags))
-    clean = select_from([reviewed, unreviewed], [label(reviewed, "good")], ExportConfig(include_unreviewed=True))
+    clean = select_from(
+        [reviewed, unreviewed], [label(reviewed, "good")], ExportConfig(include_unreviewed=True)
+    )
     assert set(kept(clean)) == {reviewed.id}
     assert reasons(clean) == {unreviewed.id: QUALITY_FLAG}
     assert clean.excluded[0].detail == "inconsistent_output"

@@ -4,6 +4,7 @@ with bootstrap intervals, and test inputs with both models' outputs."""
 from __future__ import annotations
 
 from pathlib import Path
+
 import numpy as np
 import pytest
 

@@ -92,7 +92,9 @@ def test_selecting_more_than_there_is_keeps_everything() -> None:
     assert len(selection.selected) == 2 and not selection.not_selected
 
 
-def analysed_project(make_local_project: ProjectFactory, n: int = 60) -> tuple[Path, RecordStore, list[Record]]:
+def analysed_project(
+    make_local_project: ProjectFactory, n: int = 60
+) -> tuple[Path, RecordStore, list[Record]]:
     """Reviewed records in three clusters with pair vectors, as `pairsmith analyze` leaves them."""
     root, store = make_local_project()
     rng = np.random.default_rng(0)
@@ -116,13 +118,15 @@ def analysed_project(make_local_project: ProjectFactory, n: int = 60) -> tuple[P
 def test_export_select_keeps_n_training_records_and_the_same_test_set(
     make_local_project: ProjectFactory, tmp_path: Path
 ) -> None:
-    root, store, _ = analysed_project(make_local_project)
+    _, store, _ = analysed_project(make_local_project)
     full = export_clean_set(store, tmp_path / "full", ExportConfig(version="v1"))
     chosen = export_clean_set(store, tmp_path / "sel", ExportConfig(version="v1", select=20))
     assert chosen.counts["train"] == 20 and full.counts["train"] > 20
     for split in ("validation", "test"):
         assert chosen.counts[split] == full.counts[split]
-        ids = {s: set(datasets.load_from_disk(str(tmp_path / s / "hf"))[split]["id"]) for s in ("full", "sel")}
+        ids = {
+            s: set(datasets.load_from_disk(str(tmp_path / s / "hf"))[split]["id"]) for s in ("full", "sel")
+        }
         assert ids["full"] == ids["sel"]
     manifest = json.loads((tmp_path / "sel" / "manifest.json").read_text())
     picks = manifest["selection"]["records"]

@@ -102,7 +102,9 @@ def test_select_keeps_the_best_n_training_records_and_says_why(tmp_path: Path) -
     assert dry.exit_code == 0, dry.stderr
     picks = json.loads(dry.stdout)["selection"]["records"]
     assert len(picks) == 5 and all("quality" in p["why"] for p in picks)
-    done = runner.invoke(app, ["export", str(tmp_path / "p"), "--out", str(tmp_path / "out"), "--select", "5"])
+    done = runner.invoke(
+        app, ["export", str(tmp_path / "p"), "--out", str(tmp_path / "out"), "--select", "5"]
+    )
     assert done.exit_code == 0, done.stderr
     assert "Selected 5 of" in done.stderr
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
