@@ -67,6 +67,7 @@ def ship_config_with(
     fractions: dict[str, float] | None = None,
     base_model: str | None = None,
     include_unreviewed: bool | None = None,
+    select: int | None = None,
 ) -> ShipConfig:
     """``base`` (the project's ship.yaml) with what a person chose on the Export page.
 
@@ -90,6 +91,8 @@ def ship_config_with(
         export["fractions"] = fractions
     if include_unreviewed is not None:
         export["include_unreviewed"] = include_unreviewed
+    if select is not None:
+        export["select"] = select or None
     if base_model is not None:
         train["base_model"] = check_base_model(base_model)
     try:
