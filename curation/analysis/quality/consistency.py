@@ -44,7 +44,7 @@ class ConsistencySettings(BaseModel):
 
     neighbours: int = Field(default=10, ge=2, description="Input neighbours an output is compared with")
     max_z: float = Field(
-        default=3.5,
+        default=3.0,
         gt=0,
         description="Robust z-score (MAD) below the neighbours' agreement at which an output is inconsistent",
     )
