@@ -58,6 +58,8 @@ from benchmarks.curation_value_tasks import (  # noqa: E402
 )
 
 ARMS = ("raw", "clean", "select", "oracle")
+_FAMILY = ("clean", "duplicate", "paraphrase")
+"""An original and its copies: one example, in the order that says which of them is 'the' one."""
 TASKS = ("bitext-json", "e2e-text")
 
 
@@ -220,7 +222,15 @@ def fates(pool: list[Example], clean: Any, train_ids: set[str]) -> dict[str, str
 
 
 def noise_table(pool: list[Example], arm_fates: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
-    """Per kind of noise: injected, and per curated arm how many were kept and why the rest went."""
+    """Per kind of noise: injected, and per curated arm how much got through and why the rest went.
+
+    A copy (``duplicate``, ``paraphrase``) gets through only beyond one record per original: the
+    original and its copies are one example, and which of them stays does not matter. A clean
+    record is lost only when neither it nor a copy of it stays.
+    """
+    copies: dict[str, list[Example]] = defaultdict(list)
+    for e in pool:
+        copies[e.source_id].append(e)
     rows = []
     for kind in ("clean", *NOISE_KINDS):
         members = [e for e in pool if e.noise == kind]
@@ -231,6 +241,28 @@ def noise_table(pool: list[Example], arm_fates: dict[str, dict[str, str]]) -> li
             reasons = Counter(fate[e.id] for e in members)
             row[f"{arm}_kept"] = reasons.pop("kept", 0)
             row[f"{arm}_removed_by"] = dict(reasons.most_common())
+            if kind == "clean":
+                row[f"{arm}_lost"] = sum(
+                    all(
+                        fate[c.id] != "kept"
+                        for c in copies[e.source_id]
+                        if c.noise in ("clean", "duplicate", "paraphrase")
+                    )
+                    for e in members
+                )
+            elif kind in ("duplicate", "paraphrase"):
+                # Per original, the first kept of (original, exact copies, paraphrases) is the
+                # example; every other kept member is an excess copy, charged to its own kind.
+                excess = 0
+                for group in copies.values():
+                    kept = sorted(
+                        (c for c in group if c.noise in _FAMILY and fate[c.id] == "kept"),
+                        key=lambda c: _FAMILY.index(c.noise),
+                    )
+                    excess += sum(c.noise == kind for c in kept[1:])
+                row[f"{arm}_through"] = excess
+            else:
+                row[f"{arm}_through"] = row[f"{arm}_kept"]
         rows.append(row)
     return rows
 
@@ -360,17 +392,23 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, wall_s: fl
             lines.append(
                 f"| {result['task']} | {goal['goal']} | {goal['value']} | {'yes' if goal['met'] else '**no**'} |"
             )
-    lines += ["", "What the curated arms let through (kept in the train split / removed, by reason):", ""]
     lines += [
-        "| task | noise | in pool | clean: kept | clean: removed by | select: kept |",
+        "",
+        "What the curated arms let through (copies count only beyond one record per original; "
+        "a clean record is lost when neither it nor a copy of it stays):",
+        "",
+        "| task | noise | in pool | clean: through | clean: removed by | select: through |",
         "|---|---|---:|---:|---|---:|",
     ]
     for result in results:
         for row in result["noise"]:
             removed = ", ".join(f"{r} {n}" for r, n in row["clean_removed_by"].items()) or "–"
+            if row["noise"] == "clean":
+                through, selected = f"lost {row['clean_lost']}", f"lost {row['select_lost']}"
+            else:
+                through, selected = str(row["clean_through"]), str(row["select_through"])
             lines.append(
-                f"| {result['task']} | {row['noise']} | {row['in_pool']} | {row['clean_kept']} | {removed} "
-                f"| {row['select_kept']} |"
+                f"| {result['task']} | {row['noise']} | {row['in_pool']} | {through} | {removed} | {selected} |"
             )
     return "\n".join(lines)
 
