@@ -180,7 +180,7 @@ def train_and_score(run_dir: Path, task: Task, seed: int, args: argparse.Namespa
         logging_steps=max(1, args.steps // 5),
         eval_max_new_tokens=32 if task.kind == "json" else 64,
         eval_batch_size=32,
-        primary_metric="json_match" if task.kind == "json" else "chrf",
+        primary_metric="json_field_accuracy" if task.kind == "json" else "chrf",
     )
     started = time.monotonic()
     trained = train_adapter(run_dir / "export", run_dir, config)
@@ -194,7 +194,11 @@ def train_and_score(run_dir: Path, task: Task, seed: int, args: argparse.Namespa
         "seconds": round(time.monotonic() - started, 1),
     }
     if task.kind == "json":
-        scores |= {"json_match": tuned["json_match"], "json_valid_schema": tuned["json_valid_schema"]}
+        scores |= {
+            "json_field_accuracy": tuned["json_field_accuracy"],
+            "json_match": tuned["json_match"],
+            "json_valid_schema": tuned["json_valid_schema"],
+        }
     else:
         scores |= {
             "chrf_multi": chrf_multi(outputs, [refs[r["id"]] for r in report["records"]]),
@@ -321,7 +325,7 @@ def run_task(name: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
         "source": task.source,
         "licence": task.licence,
         "primary": task.primary,
-        "secondary": "json_valid_schema" if task.kind == "json" else "rouge_l",
+        "secondary": "json_match" if task.kind == "json" else "rouge_l",
         "pool": noise_counts(pool),
         "validation": len(task.validation),
         "test": len(task.test),

@@ -6,7 +6,8 @@ Two tasks:
 
 - ``bitext-json``: a customer message → ``{"intent": ..., "category": ...}`` (27 intents, 11
   categories), from the Bitext customer-support data in ``../shared/data`` (CDLA-Sharing-1.0).
-  Structured output with a JSON schema; primary metric: the parsed JSON equals the reference.
+  Structured output with a JSON schema; primary metric: field accuracy (the share of the two
+  fields the answer gets right; 0 when it is not JSON), with the exact match of both as secondary.
 - ``e2e-text``: a restaurant meaning representation (``name[The Eagle], food[French], ...``) → one
   short description, from the cleaned E2E NLG data (public set ``e2e-cleaned``, CC-BY-SA-4.0).
   Free text; primary metric: chrF against every human reference of the MR.
@@ -82,7 +83,7 @@ class Task:
     validation: list[Example]
     test: list[Example]
     primary: str
-    """The task metric: ``json_match`` (Bitext) or ``chrf_multi`` (E2E)."""
+    """The task metric: ``json_field_accuracy`` (Bitext) or ``chrf_multi`` (E2E)."""
     paraphrase: Callable[[Example, random.Random], Example] = field(repr=False, default=lambda e, r: e)
     off_format: Callable[[Example, random.Random], str] = field(repr=False, default=lambda e, r: e.output)
 
@@ -115,7 +116,7 @@ def _grouped_split(
 
 # --- Bitext: message → {"intent", "category"} ------------------------------------------------------
 
-BITEXT_SYSTEM = 'Classify the customer message. Reply with JSON only: {"intent": "...", "category": "..."}.'
+BITEXT_SYSTEM = "Intent and category of the customer message, as JSON."
 _GREETINGS = ("hi, ", "hello ", "hey ", "good morning, ", "")
 _ENDINGS = (" please", " thanks", "?", " asap", "!!")
 _SWAPS = (("I want to", "I'd like to"), ("can you", "could you"), ("order", "purchase"), ("help", "assist"))
@@ -198,7 +199,7 @@ def bitext_json_task(*, pool_size: int, n_test: int, n_val: int, seed: int) -> T
         pool=pool,
         validation=val,
         test=test,
-        primary="json_match",
+        primary="json_field_accuracy",
         paraphrase=_bitext_paraphrase,
         off_format=_bitext_off_format,
     )
@@ -206,7 +207,7 @@ def bitext_json_task(*, pool_size: int, n_test: int, n_val: int, seed: int) -> T
 
 # --- E2E: meaning representation → description ----------------------------------------------------
 
-E2E_SYSTEM = "Write a one- or two-sentence restaurant description that states every attribute given."
+E2E_SYSTEM = "Describe the restaurant in one or two sentences, stating every attribute."
 _MR_PART = re.compile(r"(\w+)\[([^\]]*)\]")
 
 

@@ -128,3 +128,10 @@ def test_json_match_compares_parsed_answers() -> None:
     assert record_scores(GOOD.replace("low", "high"), GOOD, SCHEMA)["json_match"] == 0.0
     assert record_scores("not json", GOOD, SCHEMA)["json_match"] == 0.0
     assert "json_match" not in record_scores(GOOD, GOOD, None)
+
+
+def test_field_accuracy_gives_partial_credit_per_field() -> None:
+    half = '{"category":"refund","urgency":"high","order_id":"x","summary":"refund"}'
+    assert record_scores(half, GOOD, SCHEMA)["json_field_accuracy"] == 0.5
+    assert record_scores(GOOD, GOOD, SCHEMA)["json_field_accuracy"] == 1.0
+    assert record_scores("prose", GOOD, SCHEMA)["json_field_accuracy"] == 0.0
