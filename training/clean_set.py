@@ -13,10 +13,11 @@ docs/export.md), applied in this order so every record gets exactly one reason:
    are left out. The suspicion flags (:data:`SUSPICION_FLAGS`: an output that disagrees with what
    similar inputs get, or is in a shape the project never uses) only exclude records nobody
    reviewed: a reviewer's verdict outranks a heuristic.
-3. conflicts: of the records of one conflict group (metadata ``conflict_group``: the same input with
-   clearly different outputs) that nobody reviewed, one stays: none when a reviewed member is in
-   (a person vouched for that output), else the one whose output agrees best with those of similar
-   inputs (metadata ``output_agreement``), then the first in import order.
+3. conflicts: of the records of one conflict group (metadata ``conflict_group``: the same or a
+   near-identical input with clearly different outputs) that have the same normalised input and
+   that nobody reviewed, one stays: none when a reviewed member with that input is in (a person
+   vouched for that output), else the one whose output agrees best with those of similar inputs
+   (metadata ``output_agreement``), then the first in import order.
 4. duplicates: per duplicate group (metadata ``dup_group``), the human resolution
    (``dup_resolution``: keep / drop / conflict) first; without one, the suggested keeper
    (``dup_keeper``) stays and members linked to it by a tier in ``dedup_tiers`` (exact and near by
@@ -26,6 +27,8 @@ docs/export.md), applied in this order so every record gets exactly one reason:
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -297,6 +300,28 @@ def _quality(item: CleanItem, config: ExportConfig) -> ExcludedItem | None:
     return None
 
 
+def fold_accents(text: str) -> str:
+    """``text`` without combining marks after compatibility decomposition: "Grüße" → "Gruße"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+def fold_case_and_accents(text: str) -> str:
+    """``text`` case-folded and accent-folded: "Schöne GRÜSSE" and "schone grüße" both give "schone grusse"."""
+    # Case-fold on both sides: casefolding can add a mark ("İ" → "i̇"), and compatibility forms
+    # can decompose to capitals ("ℌ" → "H").
+    return fold_accents(text.casefold()).casefold()
+
+
+def normalise_input(text: str) -> str:
+    """Case- and accent-folded input with runs of whitespace and punctuation collapsed: the same
+    question asked twice (conflicts here; the leakage key of training.splits).
+
+    "…schöne Grüße" and "…schone Grusse" give the same key, so such records share a split.
+    """
+    return re.sub(r"[\W_]+", " ", fold_case_and_accents(text)).strip()
+
+
 def _agreement(record: Record) -> float:
     value = record.metadata.get(F.OUTPUT_AGREEMENT)
     return float(value) if isinstance(value, int | float) else float("-inf")
@@ -305,7 +330,11 @@ def _agreement(record: Record) -> float:
 def _resolve_conflicts(
     candidates: list[CleanItem], config: ExportConfig
 ) -> tuple[list[CleanItem], list[ExcludedItem]]:
-    """At most one unreviewed output per conflict group, and none beside a reviewed member."""
+    """At most one unreviewed output per input of a conflict group, none beside a reviewed member.
+
+    Only members with the same normalised input compete: a conflict group also joins near-identical
+    inputs, and on templated inputs (``name[X], food[Y]``) those can be different questions.
+    """
     if not config.resolve_conflicts:
         return candidates, []
     groups: dict[str, list[CleanItem]] = defaultdict(list)
@@ -314,7 +343,10 @@ def _resolve_conflicts(
         if group not in (None, ""):
             groups[str(group)].append(item)
     out: dict[str, ExcludedItem] = {}
-    for group, members in groups.items():
+    same_input = [
+        (group, members) for group, items in groups.items() for members in _by_input(items).values()
+    ]
+    for group, members in same_input:
         reviewed = [m for m in members if m.label is not None]
         unreviewed = [m for m in members if m.label is None]
         if reviewed:
@@ -342,6 +374,13 @@ def _resolve_conflicts(
                     detail += ", the first of equals in import order"
                 out[m.record.id] = ExcludedItem(m.record.id, CONFLICT, detail)
     return [i for i in candidates if i.record.id not in out], list(out.values())
+
+
+def _by_input(items: list[CleanItem]) -> dict[str, list[CleanItem]]:
+    out: dict[str, list[CleanItem]] = defaultdict(list)
+    for item in items:
+        out[normalise_input(item.record.input_text)].append(item)
+    return out
 
 
 def _deduplicate(

@@ -261,9 +261,21 @@ def test_an_unreviewed_conflict_keeps_the_output_that_agrees_with_similar_inputs
     assert set(kept(both)) == {right.id, wrong.id}
 
 
+def test_only_the_same_input_competes_inside_a_conflict_group() -> None:
+    # A conflict group also joins near-identical inputs; on templated inputs those are different questions.
+    french = make_record(
+        input="name[Eagle], food[French]", metadata={F.CONFLICT_GROUP: "c1", F.OUTPUT_AGREEMENT: 0.9}
+    )
+    italian = make_record(
+        input="name[Eagle], food[Italian]", metadata={F.CONFLICT_GROUP: "c1", F.OUTPUT_AGREEMENT: 0.5}
+    )
+    clean = select_from([french, italian], [], ExportConfig(include_unreviewed=True))
+    assert set(kept(clean)) == {french.id, italian.id}
+
+
 def test_a_reviewed_conflict_member_outranks_the_unreviewed_ones() -> None:
-    reviewed = make_record(metadata={F.CONFLICT_GROUP: "c1", F.OUTPUT_AGREEMENT: 0.2})
-    other = make_record(metadata={F.CONFLICT_GROUP: "c1", F.OUTPUT_AGREEMENT: 0.9})
+    reviewed = make_record(input="Refund?", metadata={F.CONFLICT_GROUP: "c1", F.OUTPUT_AGREEMENT: 0.2})
+    other = make_record(input="refund", metadata={F.CONFLICT_GROUP: "c1", F.OUTPUT_AGREEMENT: 0.9})
     clean = select_from([reviewed, other], [label(reviewed, "good")], ExportConfig(include_unreviewed=True))
     assert set(kept(clean)) == {reviewed.id}
     assert reasons(clean) == {other.id: CONFLICT}
