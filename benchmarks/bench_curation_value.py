@@ -58,14 +58,27 @@ from benchmarks.curation_value_tasks import (  # noqa: E402
 )
 
 ARMS = ("raw", "clean", "select", "oracle")
+TASK_DEFAULTS = {
+    # Sized for the CPU budget: short JSON examples (~45 tokens) train at about half the cost of an
+    # MR and its description (~100 tokens), whose answers are also longer to generate.
+    "bitext-json": {"steps": 30, "test": 200, "max_new_tokens": 32},
+    "e2e-text": {"steps": 20, "test": 150, "max_new_tokens": 56},
+}
 _FAMILY = ("clean", "duplicate", "paraphrase")
 """An original and its copies: one example, in the order that says which of them is 'the' one."""
 TASKS = ("bitext-json", "e2e-text")
 
 
+def setting(name: str, key: str, args: argparse.Namespace) -> int:
+    """A task's own default (TASK_DEFAULTS) unless the command line set one for every task."""
+    given = getattr(args, key)
+    return int(given) if given is not None else TASK_DEFAULTS[name][key]
+
+
 def build_task(name: str, args: argparse.Namespace) -> Task:
+    n_test = setting(name, "test", args)
     if name == "bitext-json":
-        return bitext_json_task(pool_size=args.pool, n_test=args.test, n_val=args.val, seed=args.data_seed)
+        return bitext_json_task(pool_size=args.pool, n_test=n_test, n_val=args.val, seed=args.data_seed)
     from benchmarks.public_sets import cached_dir
 
     folder = cached_dir("e2e-cleaned")
@@ -73,7 +86,7 @@ def build_task(name: str, args: argparse.Namespace) -> Task:
         raise SystemExit(
             "public set e2e-cleaned not fetched (python -m benchmarks.public_sets fetch e2e-cleaned)"
         )
-    return e2e_text_task(folder, pool_size=args.pool, n_test=args.test, n_val=args.val, seed=args.data_seed)
+    return e2e_text_task(folder, pool_size=args.pool, n_test=n_test, n_val=args.val, seed=args.data_seed)
 
 
 # --- the projects and the arms' exports ------------------------------------------------------------
@@ -169,7 +182,7 @@ def train_and_score(run_dir: Path, task: Task, seed: int, args: argparse.Namespa
     from training.train import train_adapter
 
     config = TrainConfig(
-        max_steps=args.steps,
+        max_steps=setting(task.name, "steps", args),
         batch_size=args.batch,
         learning_rate=args.lr,
         max_length=args.max_length,
@@ -177,8 +190,8 @@ def train_and_score(run_dir: Path, task: Task, seed: int, args: argparse.Namespa
         eval_steps=10_000,
         save_steps=10_000,
         early_stopping_patience=0,
-        logging_steps=max(1, args.steps // 5),
-        eval_max_new_tokens=32 if task.kind == "json" else 64,
+        logging_steps=5,
+        eval_max_new_tokens=TASK_DEFAULTS[task.name]["max_new_tokens"],
         eval_batch_size=32,
         primary_metric="json_field_accuracy" if task.kind == "json" else "chrf",
     )
@@ -334,6 +347,7 @@ def run_task(name: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
         "runs": dict(results),
         "noise": noise_table(pool, arm_fates),
         "analysis_s": round(analyze_s, 1),
+        "steps": setting(name, "steps", args),
         "wall_s": round(time.monotonic() - clock, 1),
     }
 
@@ -374,10 +388,10 @@ def goals(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 def markdown(results: list[dict[str, Any]], args: argparse.Namespace, wall_s: float) -> str:
     lines = [
-        f"SmolLM2-135M-Instruct + LoRA (r 16), {args.steps} steps × batch {args.batch}, lr {args.lr}, "
+        f"SmolLM2-135M-Instruct + LoRA (r 16), batch {args.batch}, lr {args.lr}, "
         f"max length {args.max_length}; {args.seeds} seeds per arm; mean ± sd. Wall time {wall_s / 60:.0f} min.",
         "",
-        "| task | arm | train rows | task metric | validation loss | secondary |",
+        "| task (steps × batch) | arm | train rows | task metric | validation loss | secondary |",
         "|---|---|---:|---:|---:|---:|",
     ]
     for result in results:
@@ -387,7 +401,8 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, wall_s: fl
             lm, ls = mean_sd([r["validation_loss"] for r in runs])
             sm, ss = mean_sd([r[result["secondary"]] for r in runs])
             lines.append(
-                f"| {result['task']} | {arm} | {result['train_rows'][arm]} | {result['primary']} {m:.3f} ± {s:.3f} "
+                f"| {result['task']} ({result['steps']} × {args.batch}) | {arm} | {result['train_rows'][arm]} "
+                f"| {result['primary']} {m:.3f} ± {s:.3f} "
                 f"| {lm:.3f} ± {ls:.3f} | {result['secondary']} {sm:.3f} ± {ss:.3f} |"
             )
     lines += ["", "| task | goal | measured | met |", "|---|---|---|---|"]
@@ -421,12 +436,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--steps", type=int, default=None, help="Optimizer steps per run (default: per task)")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--pool", type=int, default=1200, help="Clean training pool per task, before noise")
-    parser.add_argument("--test", type=int, default=200)
+    parser.add_argument("--test", type=int, default=None, help="Test records (default: per task)")
     parser.add_argument("--val", type=int, default=48)
     parser.add_argument(
         "--select-share", type=float, default=0.5, help="--select N as a share of the raw rows"

@@ -207,7 +207,7 @@ def bitext_json_task(*, pool_size: int, n_test: int, n_val: int, seed: int) -> T
 
 # --- E2E: meaning representation → description ----------------------------------------------------
 
-E2E_SYSTEM = "Describe the restaurant in one or two sentences, stating every attribute."
+E2E_SYSTEM = "Describe the restaurant, stating every attribute."
 _MR_PART = re.compile(r"(\w+)\[([^\]]*)\]")
 
 
