@@ -21,7 +21,8 @@ docs/export.md), applied in this order so every record gets exactly one reason:
 4. duplicates: per duplicate group (metadata ``dup_group``), the human resolution
    (``dup_resolution``: keep / drop / conflict) first; without one, the suggested keeper
    (``dup_keeper``) stays and members linked to it by a tier in ``dedup_tiers`` (exact and near by
-   default; semantic paraphrases wait for a reviewer) are left out.
+   default; semantic paraphrases wait for a reviewer) are left out; then exact copies of each other
+   that are still in are reduced to one.
 """
 
 from __future__ import annotations
@@ -438,7 +439,25 @@ def _deduplicate(
                 first = (reviewed or exact)[0]
                 if m.id != first.id:
                     out[m.id] = ExcludedItem(m.id, DUPLICATE, f"group {group}: kept {first.id}")
+    if "exact" in config.dedup_tiers:
+        _exact_copies([i for i in candidates if i.record.id not in out], out)
     return [i for i in candidates if i.record.id not in out], list(out.values())
+
+
+def _exact_copies(items: list[CleanItem], out: dict[str, ExcludedItem]) -> None:
+    """Of records that are identical (input, system prompt and final output) and still in, one stays:
+    the first reviewed, else the first. Groups are stars, so two copies of each other can both be
+    paraphrases of their keeper and stay by the group rules alone."""
+    seen: dict[tuple[str, str, str], list[CleanItem]] = defaultdict(list)
+    for item in items:
+        seen[(item.record.input_text, item.record.system_prompt or "", item.output)].append(item)
+    for copies in seen.values():
+        if len(copies) < 2:
+            continue
+        first = next((c for c in copies if c.label is not None), copies[0])
+        for c in copies:
+            if c is not first:
+                out[c.record.id] = ExcludedItem(c.record.id, DUPLICATE, f"an exact copy of {first.record.id}")
 
 
 def select_from(records: Sequence[Record], responses: Iterable[Response], config: ExportConfig) -> CleanSet:

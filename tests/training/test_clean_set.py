@@ -290,3 +290,19 @@ def test_suspicion_flags_exclude_only_records_nobody_reviewed() -> None:
     assert set(kept(clean)) == {reviewed.id}
     assert reasons(clean) == {unreviewed.id: QUALITY_FLAG}
     assert clean.excluded[0].detail == "inconsistent_output"
+
+
+def test_exact_copies_that_are_both_paraphrases_of_the_keeper_are_reduced_to_one() -> None:
+    keeper = make_record(input="cancel my order", metadata={F.DUP_GROUP: "g", F.DUP_KEEPER: "yes"})
+    original = make_record(
+        input="please cancel the order", metadata={F.DUP_GROUP: "g", F.DUP_TIER: "semantic"}
+    )
+    copy = make_record(
+        input="please cancel the order",
+        output=original.output,
+        metadata={F.DUP_GROUP: "g", F.DUP_TIER: "semantic"},
+    )
+    clean = select_from([keeper, original, copy], [], ExportConfig(include_unreviewed=True))
+    assert set(kept(clean)) == {keeper.id, original.id}
+    assert reasons(clean) == {copy.id: DUPLICATE}
+    assert clean.excluded[0].detail == f"an exact copy of {original.id}"
