@@ -9,16 +9,19 @@ LIMA (a small set of varied, high-quality examples goes a long way):
    - its mean rating (1–5), when reviewers rated it: 0.6 at 1 up to 1.0 at 5;
    - its flags that the clean set kept (``refusal`` 0.3, any other 0.7 each);
    - for unreviewed records, how well the output agrees with those of similar inputs
-     (``output_agreement``, 0.75–1.0);
-   - its length against the median output of its cluster: less than half of it scales down
-     linearly (a terse answer teaches less), more than three times 0.8.
+     (``output_agreement``, 0.5–1.0: the best evidence of correctness nobody has checked);
+   - its length against the median output of its cluster (Deita's "complexity", LIMA's preference
+     for detailed answers): up to 1.5 times the median the score grows with it (a terse answer, or
+     one that leaves out what the input asks for, teaches less), beyond three times it shrinks
+     again (rambling).
 2. **Coverage**: every cluster gets a quota proportional to the square root of its size (capped
    at its size; what a small cluster cannot use goes to the others), so over-represented topics
    shrink and thin ones keep what they have.
 3. **Diversity**: a greedy pass picks, among the records of clusters with quota left, the one with
    the highest quality × spread, where spread is the cosine distance to the nearest record already
-   picked, capped at the pool's median nearest-neighbour distance (farther than that is "new
-   enough", and quality decides). Near-duplicates of a pick score close to zero, so they come last.
+   picked, capped at the pool's 25th percentile of nearest-neighbour distances (farther than that
+   is "new enough", and quality decides). Near-duplicates of a pick score close to zero, so they
+   come last; typical records are not penalised for being typical.
 
 Every pick records why (rank, cluster and quota, quality parts, distance to the nearest earlier
 pick); the export manifest keeps it. Selection needs the ``pair`` vectors and clusters from
@@ -45,6 +48,10 @@ from training.splits import NO_CLUSTER, cluster_of
 REVIEW_WEIGHT = {"reviewed": 1.0, "corrected": 0.9, "unreviewed": 0.7}
 FLAG_WEIGHT = {"refusal": 0.3}
 OTHER_FLAG_WEIGHT = 0.7
+LENGTH_PEAK = 1.5
+"""Outputs up to this many times their cluster's median length score higher the longer they are."""
+SPREAD_PERCENTILE = 25
+"""Spread is capped at this percentile of the pool's nearest-neighbour distances."""
 
 
 @dataclass
@@ -132,13 +139,13 @@ def quality_parts(item: CleanItem, median_length: float | None) -> dict[str, flo
         parts["flags"] = weight
     agreement = item.record.metadata.get(F.OUTPUT_AGREEMENT)
     if item.label is None and isinstance(agreement, int | float):
-        parts["agreement"] = 0.75 + 0.25 * min(max(float(agreement), 0.0), 1.0)
+        parts["agreement"] = 0.5 + 0.5 * min(max(float(agreement), 0.0), 1.0)
     if median_length:
         ratio = len(item.output) / median_length
-        if ratio < 0.5:
-            parts["length"] = max(ratio / 0.5, 0.05)
-        elif ratio > 3.0:
-            parts["length"] = 0.8
+        if ratio <= 3.0:
+            parts["length"] = max(min(ratio, LENGTH_PEAK), 0.05) / LENGTH_PEAK
+        else:
+            parts["length"] = max(0.5, 1.0 - 0.1 * (ratio - 3.0))
     return parts
 
 
@@ -174,8 +181,9 @@ def cluster_quotas(sizes: Mapping[int, int], n: int) -> dict[int, int]:
     return quotas
 
 
-def _median_nn_distance(x: np.ndarray) -> float:
-    """The median cosine distance from a record to its nearest other record (the spread cap)."""
+def _spread_cap(x: np.ndarray) -> float:
+    """The SPREAD_PERCENTILE-th percentile of each record's cosine distance to its nearest other
+    record: closer than that to a pick is redundant, farther is new ground."""
     import faiss
 
     if len(x) < 2:
@@ -184,7 +192,7 @@ def _median_nn_distance(x: np.ndarray) -> float:
     index.add(x)
     scores, ids = index.search(x, 2)
     nearest = np.where(ids[:, 0] == np.arange(len(x)), scores[:, 1], scores[:, 0])
-    return max(float(np.median(1.0 - nearest)), 1e-3)
+    return max(float(np.percentile(1.0 - nearest, SPREAD_PERCENTILE)), 1e-3)
 
 
 def select_records(
@@ -212,7 +220,7 @@ def select_records(
     quality = np.array([float(np.prod(list(p.values()))) for p in parts], dtype=np.float64)
     sizes = {c: len(idx) for c, idx in members.items()}
     quotas = cluster_quotas(sizes, n)
-    cap = _median_nn_distance(x)
+    cap = _spread_cap(x)
 
     left = dict(quotas)
     spread = np.full(len(items), cap, dtype=np.float64)
