@@ -20,6 +20,7 @@ of noise, how much of it each curated arm let through. Each run folder is a norm
 
     .venv/bin/python benchmarks/bench_curation_value.py                 # the full run (~1 h on 2 cores)
     .venv/bin/python benchmarks/bench_curation_value.py --quick         # a smoke run (minutes)
+    .venv/bin/python benchmarks/bench_curation_value.py --out DIR --resume   # go on after a kill
     .venv/bin/python benchmarks/bench_curation_value.py --tasks bitext-json --seeds 2 --steps 20
 
 Needs the public set e2e-cleaned (`python -m benchmarks.public_sets fetch e2e-cleaned`) and the
@@ -299,12 +300,20 @@ def run_task(name: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
         f"validation {len(task.validation)}, test {len(task.test)}"
     )
     task_dir = out / task.name
-    shutil.rmtree(task_dir, ignore_errors=True)
     noisy_dir, oracle_dir = task_dir / "project-noisy", task_dir / "project-oracle"
-    store = make_project(noisy_dir, task, pool)
-    started = time.monotonic()
-    analyze_project(noisy_dir, store=store)
-    analyze_s = time.monotonic() - started
+    report = noisy_dir / "analysis" / "report.json"
+    if args.resume and report.exists():
+        # The same data and seeds give the same projects: reuse them and the runs already scored.
+        from curation.project import open_store
+
+        store = open_store(noisy_dir)
+        analyze_s = sum(json.loads(report.read_text(encoding="utf-8"))["timings"].values())
+    else:
+        shutil.rmtree(task_dir, ignore_errors=True)
+        store = make_project(noisy_dir, task, pool)
+        started = time.monotonic()
+        analyze_project(noisy_dir, store=store)
+        analyze_s = time.monotonic() - started
     exports = task_dir / "exports"
     rows: dict[str, list[dict[str, Any]]] = {}
     cleans: dict[str, Any] = {}
@@ -314,7 +323,12 @@ def run_task(name: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     n_select = max(1, round(args.select_share * len(rows["raw"])))
     rows["select"], cleans["select"] = export_arm(store, exports / "select", noisy_dir, select=n_select)
     store.close()
-    oracle_store = make_project(oracle_dir, task, task.pool)
+    if args.resume and oracle_dir.exists():
+        from curation.project import open_store
+
+        oracle_store = open_store(oracle_dir)
+    else:
+        oracle_store = make_project(oracle_dir, task, task.pool)
     rows["oracle"], cleans["oracle"] = export_arm(oracle_store, exports / "oracle", oracle_dir, **off)
     oracle_store.close()
     print(f"   analysis {analyze_s:.0f}s; train rows: " + ", ".join(f"{a} {len(rows[a])}" for a in ARMS))
@@ -324,8 +338,14 @@ def run_task(name: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     for seed in range(args.seeds):
         for arm in ARMS:
             run_dir = task_dir / "runs" / f"{arm}-s{seed}"
-            run_export(exports / arm, run_dir / "export", rows[arm], task)
-            scores = train_and_score(run_dir, task, seed, args)
+            done = run_dir / "scores.json"
+            if args.resume and done.exists():
+                scores = json.loads(done.read_text(encoding="utf-8"))
+            else:
+                shutil.rmtree(run_dir, ignore_errors=True)
+                run_export(exports / arm, run_dir / "export", rows[arm], task)
+                scores = train_and_score(run_dir, task, seed, args)
+                done.write_text(json.dumps(scores) + "\n", encoding="utf-8")
             results[arm].append(scores)
             print(
                 f"   {arm:7s} seed {seed}: {task.primary} {scores[task.primary]:.4f}, "
@@ -452,6 +472,11 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, default=None, help="Also write the results as JSON here")
     parser.add_argument("--quick", action="store_true", help="A smoke run: small pool, 2 seeds, 3 steps")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="Reuse the projects and the scored runs already in --out (after a crash or a kill)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.pool, args.test, args.val, args.seeds, args.steps = 150, 16, 8, 2, 3
