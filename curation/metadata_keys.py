@@ -32,6 +32,7 @@ INPUT_CHARS = "input_chars"
 OUTPUT_CHARS = "output_chars"
 INPUT_TOKENS = "input_tokens"
 OUTPUT_TOKENS = "output_tokens"
+OUTPUT_AGREEMENT = "output_agreement"  # float: how well the output agrees with those of similar inputs
 
 QUALITY_FLAGS = (
     "empty_output",
@@ -41,6 +42,8 @@ QUALITY_FLAGS = (
     "invalid_json",
     "schema_mismatch",
     "refusal",
+    "inconsistent_output",  # the output disagrees with what similar inputs get (analysis.quality.consistency)
+    "off_format",  # the output's shape (prose, list, JSON, ...) is rare in the project
 )
 
 # Preference data (import): the rejected reply of a chosen/rejected pair. The chosen reply is the
@@ -72,4 +75,5 @@ ANALYSIS_KEYS = (
     OUTPUT_CHARS,
     INPUT_TOKENS,
     OUTPUT_TOKENS,
+    OUTPUT_AGREEMENT,
 )

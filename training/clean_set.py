@@ -10,16 +10,26 @@ docs/export.md), applied in this order so every record gets exactly one reason:
    corrected output, which replaces the output; "bad" and discarded records are left out; records
    nobody reviewed are left out unless ``include_unreviewed``.
 2. quality: records carrying an excluded quality flag (metadata ``flags``) or an empty final output
-   are left out.
-3. duplicates: per duplicate group (metadata ``dup_group``), the human resolution
+   are left out. The suspicion flags (:data:`SUSPICION_FLAGS`: an output that disagrees with what
+   similar inputs get, or is in a shape the project never uses) only exclude records nobody
+   reviewed: a reviewer's verdict outranks a heuristic.
+3. conflicts: of the records of one conflict group (metadata ``conflict_group``: the same or a
+   near-identical input with clearly different outputs) that have the same normalised input and
+   that nobody reviewed, one stays: none when a reviewed member with that input is in (a person
+   vouched for that output), else the one whose output agrees best with those of similar inputs
+   (metadata ``output_agreement``), then the first in import order.
+4. duplicates: per duplicate group (metadata ``dup_group``), the human resolution
    (``dup_resolution``: keep / drop / conflict) first; without one, the suggested keeper
    (``dup_keeper``) stays and members linked to it by a tier in ``dedup_tiers`` (exact and near by
-   default; semantic paraphrases wait for a reviewer) are left out.
+   default; semantic paraphrases wait for a reviewer) are left out; then exact copies of each other
+   that are still in are reduced to one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +53,7 @@ EMPTY = "empty_input_or_output"
 DUP_DROPPED = "duplicate_dropped"
 DUPLICATE = "duplicate"
 DUP_CONFLICT = "duplicate_conflict"
+CONFLICT = "conflict"
 REASONS = (
     UNREVIEWED,
     DISCARDED,
@@ -51,6 +62,7 @@ REASONS = (
     DISAGREEMENT,
     QUALITY_FLAG,
     EMPTY,
+    CONFLICT,
     DUP_DROPPED,
     DUPLICATE,
     DUP_CONFLICT,
@@ -64,6 +76,7 @@ REASON_NAMES = {
     DISAGREEMENT: "reviewers disagree (no final answer yet)",
     QUALITY_FLAG: "has a quality problem (flag)",
     EMPTY: "empty input or output",
+    CONFLICT: "another output for the same input is kept (conflict)",
     DUP_DROPPED: "duplicate a reviewer chose to drop",
     DUPLICATE: "duplicate: another copy is kept",
     DUP_CONFLICT: "duplicates that disagree (marked as conflict)",
@@ -84,6 +97,13 @@ def plain_reason(code: str) -> str:
     words = REASON_NAMES.get(code) or INCLUDED_NAMES.get(code) or code.replace("_", " ")
     return f"{words}: {detail}" if detail else words
 
+
+SUSPICION_FLAGS = frozenset({"inconsistent_output", "off_format"})
+"""Flags that are suspicions from comparing a record with the others: they exclude unreviewed records only."""
+OUTPUT_FLAGS = frozenset(
+    {"empty_output", "truncated_output", "invalid_json", "schema_mismatch", *SUSPICION_FLAGS}
+)
+"""Flags computed on the output: a corrected output makes them stale."""
 
 _DISCARD = "(discarded)"
 _NO_LABEL = "(no label)"
@@ -271,14 +291,97 @@ def _quality(item: CleanItem, config: ExportConfig) -> ExcludedItem | None:
     bad = [f for f in flags if f in config.exclude_flags]
     # A corrected output replaces the one the flags were computed on, so output flags no longer apply.
     if item.corrected:
-        bad = [
-            f for f in bad if f not in ("empty_output", "truncated_output", "invalid_json", "schema_mismatch")
-        ]
+        bad = [f for f in bad if f not in OUTPUT_FLAGS]
+    if item.label is not None:
+        bad = [f for f in bad if f not in SUSPICION_FLAGS]
     if bad:
         return ExcludedItem(item.record.id, QUALITY_FLAG, ", ".join(bad))
     if not item.output.strip() or not item.record.input_text.strip():
         return ExcludedItem(item.record.id, EMPTY, "the input or the final output is empty")
     return None
+
+
+def fold_accents(text: str) -> str:
+    """``text`` without combining marks after compatibility decomposition: "Grüße" → "Gruße"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+def fold_case_and_accents(text: str) -> str:
+    """``text`` case-folded and accent-folded: "Schöne GRÜSSE" and "schone grüße" both give "schone grusse"."""
+    # Case-fold on both sides: casefolding can add a mark ("İ" → "i̇"), and compatibility forms
+    # can decompose to capitals ("ℌ" → "H").
+    return fold_accents(text.casefold()).casefold()
+
+
+def normalise_input(text: str) -> str:
+    """Case- and accent-folded input with runs of whitespace and punctuation collapsed: the same
+    question asked twice (conflicts here; the leakage key of training.splits).
+
+    "…schöne Grüße" and "…schone Grusse" give the same key, so such records share a split.
+    """
+    return re.sub(r"[\W_]+", " ", fold_case_and_accents(text)).strip()
+
+
+def _agreement(record: Record) -> float:
+    value = record.metadata.get(F.OUTPUT_AGREEMENT)
+    return float(value) if isinstance(value, int | float) else float("-inf")
+
+
+def _resolve_conflicts(
+    candidates: list[CleanItem], config: ExportConfig
+) -> tuple[list[CleanItem], list[ExcludedItem]]:
+    """At most one unreviewed output per input of a conflict group, none beside a reviewed member.
+
+    Only members with the same normalised input compete: a conflict group also joins near-identical
+    inputs, and on templated inputs (``name[X], food[Y]``) those can be different questions.
+    """
+    if not config.resolve_conflicts:
+        return candidates, []
+    groups: dict[str, list[CleanItem]] = defaultdict(list)
+    for item in candidates:
+        group = item.record.metadata.get(F.CONFLICT_GROUP)
+        if group not in (None, ""):
+            groups[str(group)].append(item)
+    out: dict[str, ExcludedItem] = {}
+    same_input = [
+        (group, members) for group, items in groups.items() for members in _by_input(items).values()
+    ]
+    for group, members in same_input:
+        reviewed = [m for m in members if m.label is not None]
+        unreviewed = [m for m in members if m.label is None]
+        if reviewed:
+            vouched = ", ".join(m.record.id for m in reviewed)
+            for m in unreviewed:
+                out[m.record.id] = ExcludedItem(
+                    m.record.id, CONFLICT, f"conflict group {group}: a reviewer accepted {vouched}"
+                )
+            continue
+        if len(unreviewed) < 2:
+            continue
+        keeper = max(unreviewed, key=lambda m: _agreement(m.record))  # the first of equals: import order
+        for m in unreviewed:
+            if m is not keeper:
+                detail = f"conflict group {group}: kept {keeper.record.id}"
+                if _agreement(keeper.record) > _agreement(m.record):
+                    theirs = _agreement(m.record)
+                    detail += (
+                        ", whose output agrees better with those of similar inputs "
+                        f"({_agreement(keeper.record):.2f} vs {theirs:.2f})"
+                        if theirs > float("-inf")
+                        else ", the only one whose agreement with similar inputs is known"
+                    )
+                else:
+                    detail += ", the first of equals in import order"
+                out[m.record.id] = ExcludedItem(m.record.id, CONFLICT, detail)
+    return [i for i in candidates if i.record.id not in out], list(out.values())
+
+
+def _by_input(items: list[CleanItem]) -> dict[str, list[CleanItem]]:
+    out: dict[str, list[CleanItem]] = defaultdict(list)
+    for item in items:
+        out[normalise_input(item.record.input_text)].append(item)
+    return out
 
 
 def _deduplicate(
@@ -336,7 +439,25 @@ def _deduplicate(
                 first = (reviewed or exact)[0]
                 if m.id != first.id:
                     out[m.id] = ExcludedItem(m.id, DUPLICATE, f"group {group}: kept {first.id}")
+    if "exact" in config.dedup_tiers:
+        _exact_copies([i for i in candidates if i.record.id not in out], out)
     return [i for i in candidates if i.record.id not in out], list(out.values())
+
+
+def _exact_copies(items: list[CleanItem], out: dict[str, ExcludedItem]) -> None:
+    """Of records that are identical (input, system prompt and final output) and still in, one stays:
+    the first reviewed, else the first. Groups are stars, so two copies of each other can both be
+    paraphrases of their keeper and stay by the group rules alone."""
+    seen: dict[tuple[str, str, str], list[CleanItem]] = defaultdict(list)
+    for item in items:
+        seen[(item.record.input_text, item.record.system_prompt or "", item.output)].append(item)
+    for copies in seen.values():
+        if len(copies) < 2:
+            continue
+        first = next((c for c in copies if c.label is not None), copies[0])
+        for c in copies:
+            if c is not first:
+                out[c.record.id] = ExcludedItem(c.record.id, DUPLICATE, f"an exact copy of {first.record.id}")
 
 
 def select_from(records: Sequence[Record], responses: Iterable[Response], config: ExportConfig) -> CleanSet:
@@ -356,9 +477,10 @@ def select_from(records: Sequence[Record], responses: Iterable[Response], config
             excluded.append(problem)
         else:
             candidates.append(result)
+    candidates, conflicts = _resolve_conflicts(candidates, config)
     included, duplicates = _deduplicate(candidates, records, config)
     position = {r.id: i for i, r in enumerate(records)}
-    excluded = sorted(excluded + duplicates, key=lambda e: position[e.record_id])
+    excluded = sorted(excluded + conflicts + duplicates, key=lambda e: position[e.record_id])
     warning = collapse_warning(
         len(included),
         [(e.record_id, e.reason, e.detail) for e in excluded],
@@ -371,58 +493,3 @@ def select_clean_set(store: RecordStore, config: ExportConfig | None = None) -> 
     """The clean set of a store's current records and responses under ``config``."""
     records = [r for batch in store.iter_records(batch_size=5000) for r in batch]
     return select_from(records, store.get_responses(), config or ExportConfig())
-
-
-# --- the preview the Export page shows ---------------------------------------------------------
-
-FEW_RECORDS = 50
-"""Below this many included records the preview warns: a LoRA adapter needs a few hundred to learn
-a task reliably (docs/training.md)."""
-
-
-def preview_clean_set(
-    store: RecordStore, config: ExportConfig | None = None, *, clean: CleanSet | None = None
-) -> dict[str, Any]:
-    """What an export would contain now: :meth:`CleanSet.summary`, plus ``diversity`` (the figures
-    of the included records over their clusters, None before analysis) and ``warnings``.
-    ``clean`` reuses a clean set already selected with the same config."""
-    from curation.analysis.diversity import diversity_figures
-
-    clean = clean or select_clean_set(store, config or ExportConfig())
-    summary = clean.summary()
-    cluster_of = {
-        i.record.id: int(i.record.metadata[F.CLUSTER])
-        for i in clean.included
-        if i.record.metadata.get(F.CLUSTER) is not None
-    }
-    summary["diversity"] = None
-    if cluster_of:
-        ids, vectors = store.get_vectors(F.VECTOR_INPUT, list(cluster_of))
-        names = {int(v): str(v) for v in set(cluster_of.values())}
-        for item in clean.included:
-            name = item.record.metadata.get(F.CLUSTER_NAME)
-            if name and item.record.id in cluster_of:
-                names[cluster_of[item.record.id]] = str(name)
-        summary["diversity"] = diversity_figures(ids, vectors, cluster_of, names)
-    summary["warnings"] = clean_set_warnings(summary)
-    return summary
-
-
-def clean_set_warnings(summary: dict[str, Any]) -> list[str]:
-    """Plain warnings about a clean-set summary: empty, fewer than :data:`FEW_RECORDS`, mostly
-    unreviewed, and the first diversity hints."""
-    warnings = []
-    included = summary["included"]
-    if included == 0:
-        warnings.append("The clean set is empty: review some records (label them good) before exporting.")
-    elif included < FEW_RECORDS:
-        warnings.append(
-            f"Only {included} record{'s' if included != 1 else ''} would be exported; a LoRA adapter needs "
-            "a few hundred to learn a task reliably."
-        )
-    unreviewed = summary["excluded_by"].get(UNREVIEWED, 0)
-    if unreviewed and unreviewed > included:
-        warnings.append(f"{unreviewed} records are not reviewed yet and are left out.")
-    figures = summary.get("diversity") or {}
-    warnings += [f"Diversity: {hint}" for hint in figures.get("hints", [])[:3]]
-    return warnings

@@ -110,12 +110,14 @@ def evaluate_run(
     output_schema: dict[str, Any] | None = None,
     ab: dict[str, Any] | None = None,
     progress: ProgressCallback | None = None,
+    include_base: bool = True,
 ) -> dict[str, Any]:
     """Score base vs. tuned on the test split; write and return ``run_dir/eval/report.json``.
 
     ``export_dir`` defaults to ``run_dir/export``, ``config`` to the run's ``train_config.yaml``,
     ``output_schema`` to ``run_dir/output_schema.json``. ``ab`` (a blind A/B win rate) is
-    included in the report when given.
+    included in the report when given. ``include_base=False`` scores only the tuned model (the
+    report's ``base`` is then empty): for many runs of one base model, such as a benchmark's.
     """
     import torch
     from peft import PeftModel
@@ -182,10 +184,11 @@ def evaluate_run(
         clock = time.monotonic()
 
     lap("load_s")
-    outputs["base"] = generate(model, tokenizer, prompts, on_batch=step("base", 0), **kwargs)
-    lap("generate_base_s")
-    losses["base"] = completion_loss(model, tokenizer, validation)
-    lap("loss_base_s")
+    if include_base:
+        outputs["base"] = generate(model, tokenizer, prompts, on_batch=step("base", 0), **kwargs)
+        lap("generate_base_s")
+        losses["base"] = completion_loss(model, tokenizer, validation)
+        lap("loss_base_s")
     tuned = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     tuned.eval()
     outputs["tuned"] = generate(tuned, tokenizer, prompts, on_batch=step("tuned", 1), **kwargs)
@@ -193,8 +196,8 @@ def evaluate_run(
     losses["tuned"] = completion_loss(tuned, tokenizer, validation)
     lap("loss_tuned_s")
 
-    summary: dict[str, dict[str, Any]] = {}
-    for which in ("base", "tuned"):
+    summary: dict[str, dict[str, Any]] = {"base": {}}
+    for which in outputs:
         summary[which] = aggregate(outputs[which], references, schema)
         summary[which]["validation_loss"] = losses[which]
         summary[which]["perplexity"] = math.exp(losses[which]) if losses[which] < 50 else float("inf")
@@ -205,9 +208,9 @@ def evaluate_run(
             if "input_text" in test.column_names
             else prompts[i][-1]["content"],
             "reference": references[i],
-            "base": outputs["base"][i],
+            "base": outputs["base"][i] if include_base else None,
             "tuned": outputs["tuned"][i],
-            "base_scores": record_scores(outputs["base"][i], references[i], schema),
+            "base_scores": record_scores(outputs["base"][i], references[i], schema) if include_base else {},
             "tuned_scores": record_scores(outputs["tuned"][i], references[i], schema),
         }
         for i in range(len(prompts))
@@ -216,7 +219,9 @@ def evaluate_run(
         "primary_metric": primary,
         "base": summary["base"],
         "tuned": summary["tuned"],
-        "improved": summary["tuned"].get(primary, 0) > summary["base"].get(primary, 0),
+        "improved": summary["tuned"].get(primary, 0) > summary["base"].get(primary, 0)
+        if include_base
+        else None,
         "test_examples": len(prompts),
         "validation_examples": len(validation),
         "base_model": config.base_model,

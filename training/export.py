@@ -34,6 +34,7 @@ from training.export_formats import (
     validate_openai_chat_jsonl,
 )
 from training.preflight import require_split_sizes
+from training.selection import Selection, select_from_store
 from training.splits import SPLITS, Splits, assign_splits, cluster_of, contamination_report
 
 MANIFEST_SCHEMA_VERSION = 1
@@ -42,6 +43,7 @@ __all__ = [
     "COLUMNS",
     "ExportResult",
     "example_row",
+    "explain_clean_set",
     "export_clean_set",
     "resolve_version",
     "validate_openai_chat_jsonl",
@@ -60,6 +62,8 @@ class ExportResult:
     excluded_by: dict[str, int]
     contamination: dict[str, Any]
     files: list[str] = field(default_factory=list)
+    selection: dict[str, Any] | None = None
+    """The selection summary (``--select``), or None."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -72,6 +76,7 @@ class ExportResult:
             "excluded_by": self.excluded_by,
             "contamination": self.contamination["summary"] | {"method": self.contamination["method"]},
             "files": self.files,
+            "selection": self.selection,
         }
 
 
@@ -172,6 +177,65 @@ def _review_labels(responses: list[Response], label_question: str) -> dict[str, 
     return dict(sorted(labels.items()))
 
 
+def split_diversity(
+    store: RecordStore, records: list[Record], items: list[CleanItem]
+) -> dict[str, Any] | None:
+    """Diversity figures (curation.analysis.diversity) of ``items``, against every cluster of
+    ``records``; None when the project has no analysis (no pair vectors or clusters)."""
+    from curation.analysis.diversity import diversity_figures
+
+    names: dict[int, str] = {}
+    for record in records:
+        cluster = record.metadata.get(F.CLUSTER)
+        if cluster not in (None, ""):
+            names.setdefault(int(cluster), str(record.metadata.get(F.CLUSTER_NAME) or f"cluster {cluster}"))
+    if not names or F.VECTOR_PAIR not in store.vector_names():
+        return None
+    cluster_ids = {i.record.id: cluster_of(i) for i in items if cluster_of(i) in names}
+    ids, vectors = store.get_vectors(F.VECTOR_PAIR, [i.record.id for i in items]) if items else ([], None)
+    if vectors is None or len(ids) != len(items):
+        return None
+    figures = diversity_figures(ids, vectors, cluster_ids, names)
+    return {k: v for k, v in figures.items() if k not in ("over_represented", "thin")}
+
+
+def _diversity_before_after(
+    store: RecordStore, records: list[Record], clean: CleanSet, train: list[CleanItem]
+) -> dict[str, Any] | None:
+    """``{"all_records", "train"}``: the version's records before curation and the exported train split."""
+    every = [CleanItem(r, r.output, "", None) for r in records]
+    before = split_diversity(store, records, every)
+    if before is None:
+        return None
+    return {"all_records": before, "train": split_diversity(store, records, train)}
+
+
+def explain_clean_set(
+    store: RecordStore, config: ExportConfig, *, per_record: bool = False
+) -> dict[str, Any]:
+    """What an export would contain now, and why: the shape of `pairsmith export --dry-run --json`.
+
+    With ``config.select`` the live clean set is split as an export would split it, and the
+    selection's summary (``selection``; each pick's reason under ``per_record``) is added.
+    """
+    clean = select_clean_set(store, config)
+    summary = clean.summary(per_record=per_record)
+    if config.select:
+        selection = select_from_store(store, assign_splits(clean.included, config).train, config.select)
+        summary["selection"] = selection.to_json() if per_record else selection.summary()
+    return summary
+
+
+def _apply_selection(store: RecordStore, splits: Splits, config: ExportConfig) -> Selection | None:
+    """Narrow the train split to the selected records (kept in store order); None without --select."""
+    if not config.select:
+        return None
+    selection = select_from_store(store, splits.train, config.select)
+    chosen = {item.record.id for item in selection.selected}
+    splits.train = [item for item in splits.train if item.record.id in chosen]
+    return selection
+
+
 def _refuse_empty(clean: CleanSet, what: str) -> None:
     if not clean.included:
         reasons = ", ".join(f"{r}: {n}" for r, n in clean.excluded_by().items()) or "no records"
@@ -217,6 +281,8 @@ def export_clean_set(
     _refuse_empty(clean, f"version '{version.name}'")
     require_split_sizes(clean, config, f"version '{version.name}'")
     splits = assign_splits(clean.included, config)
+    selection = _apply_selection(store, splits, config)
+    diversity_split = _diversity_before_after(store, records, clean, splits.train)
     contamination = contamination_report(splits, store, threshold=config.contamination_threshold)
     rows = {split: [example_row(item) for item in splits.items(split)] for split in SPLITS}
     entries = _manifest_entries(splits)
@@ -268,6 +334,8 @@ def export_clean_set(
             "included_by": clean.included_by(),
             "excluded_by": clean.excluded_by(),
             "splits": entries,
+            "selection": selection.to_json() if selection else None,
+            "diversity": diversity_split,
             "config": config.model_dump(mode="json"),
             "analysis": analysis,
             "files": {name: _sha256_file(staging / name) for name in files},
@@ -283,4 +351,5 @@ def export_clean_set(
         excluded_by=clean.excluded_by(),
         contamination=contamination,
         files=files,
+        selection=selection.summary() if selection else None,
     )

@@ -16,7 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from curation.errors import BadInputError, NotFoundError
 from curation.model import CORRECTION_QUESTION, LABEL_GOOD, LABEL_NEEDS_FIX, LABEL_QUESTION
 
-DEFAULT_EXCLUDED_FLAGS = ["empty_output", "truncated_output", "too_long", "invalid_json", "schema_mismatch"]
+DEFAULT_EXCLUDED_FLAGS = [
+    "empty_output",
+    "truncated_output",
+    "too_long",
+    "invalid_json",
+    "schema_mismatch",
+    "inconsistent_output",
+    "off_format",
+]
 FORMAT_NAMES = ("hf", "parquet", "openai", "alpaca", "sharegpt")
 FORMAT_DESCRIPTIONS = {
     "hf": "Hugging Face dataset",
@@ -77,6 +85,8 @@ class ExportConfig(BaseModel):
     """Without a reviewer's decision, members linked to their group's keeper by one of these tiers are
     left out. Semantic groups are paraphrases, not copies: on BANKING77 an input cosine of 0.95 still
     pairs 11 % of 4,000 distinct queries, so they stay until a reviewer keeps one (Duplicates page)."""
+    resolve_conflicts: bool = True
+    """Keep at most one unreviewed record per conflict group (same input, different outputs)."""
     exclude_flags: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCLUDED_FLAGS))
     """Quality flags (metadata ``flags``) that exclude a record."""
 
@@ -92,6 +102,12 @@ class ExportConfig(BaseModel):
     )
     """The fewest records each split (with a fraction above 0) must get; export, train and ship refuse
     before starting otherwise (training.preflight)."""
+
+    # --- selection ---------------------------------------------------------------------------
+    select: int | None = Field(default=None, ge=1)
+    """Keep only the N training records that best cover the data and are of the highest quality
+    (training/selection.py; needs `pairsmith analyze`). Validation and test stay as without it, so
+    runs with and without a selection are scored on the same records."""
 
     # --- output ------------------------------------------------------------------------------
     formats: list[str] = Field(default_factory=lambda: list(FORMAT_NAMES))

@@ -402,6 +402,7 @@ def _ship_job(
         project_dir,
         params["run_dir"],
         include_unreviewed=bool(params.get("include_unreviewed")),
+        select=params.get("select"),
         config=config,
         progress=progress,
         user=params.get("user"),

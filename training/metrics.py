@@ -11,7 +11,16 @@ from typing import Any
 
 from curation.strict_json import loads_strict
 
-METRICS = ("exact_match", "rouge_l", "chrf", "json_valid", "json_valid_schema", "length_ratio")
+METRICS = (
+    "exact_match",
+    "rouge_l",
+    "chrf",
+    "json_valid",
+    "json_valid_schema",
+    "json_match",
+    "json_field_accuracy",
+    "length_ratio",
+)
 
 
 # Scripts written without spaces between words: each character is a token (as sacrebleu and the
@@ -108,7 +117,27 @@ def record_scores(prediction: str, reference: str, schema: dict[str, Any] | None
             except jsonschema.ValidationError:
                 conforms = False
         scores["json_valid_schema"] = float(conforms)
+        # The task metric of structured outputs: the parsed answer equals the parsed reference
+        # (key order and spacing do not matter, every value does).
+        ref_valid, ref_value = parse_json(reference)
+        scores["json_match"] = float(valid and ref_valid and value == ref_value)
+        scores["json_field_accuracy"] = field_accuracy(
+            value if valid else None, ref_value if ref_valid else None
+        )
     return scores
+
+
+def field_accuracy(answer: Any, reference: Any) -> float:
+    """Share of the reference object's top-level fields whose value the answer has exactly (partial
+    credit, like slot accuracy); 0 when the answer is not an object, and plain equality when the
+    reference is not an object."""
+    if not isinstance(reference, dict):
+        return float(answer == reference)
+    if not reference:
+        return float(answer == reference)
+    if not isinstance(answer, dict):
+        return 0.0
+    return sum(k in answer and answer[k] == v for k, v in reference.items()) / len(reference)
 
 
 def aggregate(predictions: list[str], references: list[str], schema: dict[str, Any] | None) -> dict[str, Any]:

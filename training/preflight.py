@@ -132,10 +132,10 @@ def require_trainable(export_dir: Path | str, splits: tuple[str, ...] = TRAINING
 
 
 def export_preview(store: RecordStore, config: ExportConfig | None = None) -> dict[str, Any]:
-    """The Export page's preview (training.clean_set.preview_clean_set) plus ``splits``: the split
+    """The Export page's preview (training.clean_set_preview.preview_clean_set) plus ``splits``: the split
     sizes the clean set would get, what is missing and how many records are needed, and
     ``blocked``: the plain message that keeps the export from starting (None when it may start)."""
-    from training.clean_set import preview_clean_set
+    from training.clean_set_preview import preview_clean_set
 
     config = config or ExportConfig()
     clean = select_clean_set(store, config)

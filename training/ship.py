@@ -67,6 +67,7 @@ def ship_config_with(
     fractions: dict[str, float] | None = None,
     base_model: str | None = None,
     include_unreviewed: bool | None = None,
+    select: int | None = None,
 ) -> ShipConfig:
     """``base`` (the project's ship.yaml) with what a person chose on the Export page.
 
@@ -90,6 +91,8 @@ def ship_config_with(
         export["fractions"] = fractions
     if include_unreviewed is not None:
         export["include_unreviewed"] = include_unreviewed
+    if select is not None:
+        export["select"] = select or None
     if base_model is not None:
         train["base_model"] = check_base_model(base_model)
     try:
@@ -191,6 +194,7 @@ def ship(
     run_dir: Path | str,
     *,
     include_unreviewed: bool = False,
+    select: int | None = None,
     config: ShipConfig | None = None,
     progress: ProgressCallback | None = None,
     user: str | None = None,
@@ -200,8 +204,9 @@ def ship(
 
     ``run_dir`` ends up holding ``export/``, ``adapter/``, ``eval/report.json`` and
     ``state.json``. Without ``config`` the project's ``ship.yaml`` is used when it has one, else
-    the defaults. The config is saved as ``ship_config.yaml``; a re-run resumes at the first
-    unfinished stage.
+    the defaults. ``include_unreviewed`` and ``select`` (keep the N best training records, see
+    training/selection.py) override the config's export section. The config is saved as
+    ``ship_config.yaml``; a re-run resumes at the first unfinished stage.
 
     Only owners ship: ``user`` is the signed-in person (None for the CLI on a local project) and
     ``api_key`` opens an Argilla project with that person's key (else ``ARGILLA_API_KEY``); an
@@ -209,10 +214,12 @@ def ship(
     """
     check_ship_allowed(project_dir, user=user, api_key=api_key)
     config = config or project_ship_config(project_dir)
-    if include_unreviewed:
-        config = config.model_copy(
-            update={"export": config.export.model_copy(update={"include_unreviewed": True})}
-        )
+    overrides: dict[str, Any] = {"include_unreviewed": True} if include_unreviewed else {}
+    if select is not None:
+        overrides["select"] = select
+    if overrides:
+        export = ExportConfig.model_validate(config.export.model_dump() | overrides)
+        config = config.model_copy(update={"export": export})
     run = Path(run_dir)
     if not read_state(run)["stages"].get("export", {}).get("done"):
         # Refuse before anything is written: a clean set too small for its splits never reaches training.

@@ -10,8 +10,6 @@ holding a golden record can be pinned to test.
 from __future__ import annotations
 
 import random
-import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,32 +19,11 @@ import numpy as np
 
 from curation import metadata_keys as F
 from curation.store.base import RecordStore
-from training.clean_set import CleanItem
+from training.clean_set import CleanItem, fold_case_and_accents, normalise_input
 from training.export_config import ExportConfig
 
 SPLITS = ("train", "validation", "test")
 NO_CLUSTER = -1
-
-
-def fold_accents(text: str) -> str:
-    """``text`` without combining marks after compatibility decomposition: "Grüße" → "Gruße"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
-
-
-def fold_case_and_accents(text: str) -> str:
-    """``text`` case-folded and accent-folded: "Schöne GRÜSSE" and "schone grüße" both give "schone grusse"."""
-    # Case-fold on both sides: casefolding can add a mark ("İ" → "i̇"), and compatibility forms
-    # can decompose to capitals ("ℌ" → "H").
-    return fold_accents(text.casefold()).casefold()
-
-
-def normalise_input(text: str) -> str:
-    """Case- and accent-folded input with runs of whitespace and punctuation collapsed.
-
-    "…schöne Grüße" and "…schone Grusse" give the same key, so such records share a split.
-    """
-    return re.sub(r"[\W_]+", " ", fold_case_and_accents(text)).strip()
 
 
 def cluster_of(item: CleanItem) -> int:

@@ -11,7 +11,18 @@ import os
 
 import typer
 
-from ui.commands import analysis, argilla_sync, export, importing, project, review, serve, training, workload
+from ui.commands import (
+    analysis,
+    argilla_sync,
+    export,
+    importing,
+    project,
+    review,
+    runs,
+    serve,
+    training,
+    workload,
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -24,7 +35,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (project, importing, analysis, review, workload, export, training, argilla_sync, serve):
+for module in (project, importing, analysis, review, workload, export, training, runs, argilla_sync, serve):
     module.register(app)
 
 

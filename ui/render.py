@@ -260,3 +260,10 @@ def _hsl_to_hex(hue: float, saturation: float, lightness: float) -> str:
 
     r, g, b = colorsys.hls_to_rgb(hue / 360, lightness, saturation)
     return f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
+
+
+def interval(cell: dict[str, Any] | None) -> str:
+    """A confidence interval ``{"low", "high"}`` as "low – high" ("–" when there is none)."""
+    if not cell or cell.get("low") is None or cell.get("high") is None:
+        return "–"
+    return f"{cell['low']:.4g} – {cell['high']:.4g}"

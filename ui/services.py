@@ -339,6 +339,31 @@ def golden_examples(_store: RecordStore, project: str, revision: int, count: int
     return _store.query_records(RecordQuery(golden=True, limit=count)).records
 
 
+@st.cache_data(max_entries=4, show_spinner="Choosing the records…")
+def selection_preview(_store: RecordStore, key: Stamp, export_json: str) -> dict[str, Any]:
+    """What the export config's ``select`` would keep of the training split (training.export.explain_clean_set)."""
+    from training.export import explain_clean_set
+    from training.export_config import ExportConfig
+
+    selection: dict[str, Any] = explain_clean_set(_store, ExportConfig.model_validate_json(export_json))[
+        "selection"
+    ]
+    return selection
+
+
+@st.cache_data(max_entries=8, show_spinner="Comparing the runs…")
+def run_comparison(run_a: str, run_b: str, reports_mtime: tuple[float, float]) -> dict[str, Any]:
+    """Two runs side by side (training.compare), recomputed when either report is rewritten."""
+    from training.compare import compare_runs_detail
+
+    return compare_runs_detail(run_a, run_b)
+
+
+def report_mtime(run_dir: Path) -> float:
+    report = run_dir / "eval" / "report.json"
+    return report.stat().st_mtime if report.exists() else 0.0
+
+
 @st.cache_data(ttl=5, max_entries=64, show_spinner=False)
 def review_progress(_store: RecordStore, project: str, user: str, revision: int) -> dict[str, Any]:
     """The progress bars' counts, refreshed at most every 5 s unless this session wrote."""

@@ -56,6 +56,10 @@ class Keys:
     LAST_DECISION = "dup_last_decision"  # {"decision" or "batch", "what"}: what the Undo button undoes
     BULK_SKIPPED = "dup_bulk_skipped"  # groups the last bulk resolve skipped, with reasons
 
+    # runs
+    W_COMPARE_A = "runs_compare_a"  # select boxes: the two runs compared side by side
+    W_COMPARE_B = "runs_compare_b"
+
     # clusters
     MAP_SELECTION = "clusters_selection"  # record ids chosen on the map
     PENDING_BULK = "clusters_pending_bulk"  # a bulk label of > 10 records as bad, waiting for confirmation
@@ -64,6 +68,7 @@ class Keys:
     # export & train
     JOB_ID = "train_job_id"
     CONFIRM_TRAIN = "train_confirm_open"  # the confirm dialog before a run starts is open
+    W_SELECT = "train_select"  # number input: train on only the best N records (0: all)
     ANALYSIS_JOB_ID = "analysis_job_id"
     W_ANALYSIS_INT8 = "analysis_int8"  # checkbox: approximate int8 embeddings for the next analysis
     W_ANALYSIS_QUALITY = "analysis_quality"  # radio: full (default) or fast analysis

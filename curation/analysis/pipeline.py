@@ -49,6 +49,7 @@ from curation.analysis.embeddings.plan import (
     method_summary,
     rows_needing_outputs,
 )
+from curation.analysis.quality.consistency import ConsistencySettings, consistency_of
 from curation.analysis.quality.signals import AGENT as QUALITY_AGENT
 from curation.analysis.quality.signals import compute_quality
 from curation.analysis.quality.tokens import load_tokenizer
@@ -138,6 +139,8 @@ def analyze_project(
             pairs, groups, conflicts, outputs_embedded = _dedup(
                 records, responses, collected, settings, models, cache, report, timings
             )
+        with _timed(timings, "consistency"):
+            _add_consistency(records, collected, settings.consistency)
         report("clusters", 0, 1)
         with _timed(timings, "clusters"):
             final_labels = _final_labels(responses)
@@ -332,6 +335,23 @@ def _dedup(
     groups = build_groups(pairs, records, responses, judge=judge)
     embedded = int(outputs.known.sum()) if outputs is not None else 0
     return pairs, groups, conflicts, embedded
+
+
+def _add_consistency(records: Sequence[Record], collected: _Collected, settings: ConsistencySettings) -> None:
+    """Merge the global consistency signals (agreement with similar inputs, rare output shapes) into
+    each record's quality metadata and flags."""
+    found = consistency_of(
+        [r.id for r in records],
+        collected.matrix(metadata_keys.VECTOR_INPUT),
+        collected.matrix(metadata_keys.VECTOR_OUTPUT),
+        [r.output for r in records],
+        settings,
+    )
+    for rid, consistency in found.items():
+        meta = collected.quality.setdefault(rid, {metadata_keys.FLAGS: []})
+        flags = list(meta.get(metadata_keys.FLAGS) or [])
+        meta[metadata_keys.FLAGS] = flags + [f for f in consistency.flags if f not in flags]
+        meta[metadata_keys.OUTPUT_AGREEMENT] = consistency.agreement
 
 
 def _final_labels(responses: Sequence[Response]) -> dict[str, str]:

@@ -16,6 +16,7 @@ from curation.analysis.dedup.semantic import SemanticSettings
 from curation.analysis.diversity import DiversitySettings
 from curation.analysis.embeddings.models import OneTimeCost
 from curation.analysis.embeddings.plan import Quality
+from curation.analysis.quality.consistency import ConsistencySettings
 
 REPORT_VERSION = 2
 
@@ -40,6 +41,7 @@ class AnalysisSettings(BaseModel):
     near: NearSettings = Field(default_factory=NearSettings)
     conflicts: ConflictSettings = Field(default_factory=ConflictSettings)
     semantic: SemanticSettings = Field(default_factory=SemanticSettings)
+    consistency: ConsistencySettings = Field(default_factory=ConsistencySettings)
     clusters: ClusterSettings = Field(default_factory=ClusterSettings)
     diversity: DiversitySettings = Field(default_factory=DiversitySettings)
     cluster_vector: str = Field(

@@ -14,6 +14,7 @@ from curation.model import Record, Response, ResponseStatus
 from curation.store.base import RecordStore
 from tests.factories import make_record, make_response
 from training.clean_set import (
+    CONFLICT,
     DISAGREEMENT,
     DISCARDED,
     DUP_CONFLICT,
@@ -246,3 +247,62 @@ def test_copies_are_left_out_but_paraphrases_wait_for_a_reviewer() -> None:
         records, [], ExportConfig(include_unreviewed=True, dedup_tiers=["exact", "near", "semantic"])
     )
     assert set(kept(strict)) == {keeper.id}
+
+
+def test_an_unreviewed_conflict_keeps_the_output_that_agrees_with_similar_inputs() -> None:
+    right = make_record(input="cancel my order", metadata={F.CONFLICT_GROUP: "c1", F.OUTPUT_AGREEMENT: 0.92})
+    wrong = make_record(input="cancel my order", metadata={F.CONFLICT_GROUP: "c1", F.OUTPUT_AGREEMENT: 0.31})
+    clean = select_from([wrong, right], [], ExportConfig(include_unreviewed=True))
+    assert set(kept(clean)) == {right.id}
+    (excluded,) = clean.excluded
+    assert excluded.reason == CONFLICT and right.id in excluded.detail and "0.92 vs 0.31" in excluded.detail
+    # Turned off, both stay (and the splits still keep them together).
+    both = select_from([wrong, right], [], ExportConfig(include_unreviewed=True, resolve_conflicts=False))
+    assert set(kept(both)) == {right.id, wrong.id}
+
+
+def test_only_the_same_input_competes_inside_a_conflict_group() -> None:
+    # A conflict group also joins near-identical inputs; on templated inputs those are different questions.
+    french = make_record(
+        input="name[Eagle], food[French]", metadata={F.CONFLICT_GROUP: "c1", F.OUTPUT_AGREEMENT: 0.9}
+    )
+    italian = make_record(
+        input="name[Eagle], food[Italian]", metadata={F.CONFLICT_GROUP: "c1", F.OUTPUT_AGREEMENT: 0.5}
+    )
+    clean = select_from([french, italian], [], ExportConfig(include_unreviewed=True))
+    assert set(kept(clean)) == {french.id, italian.id}
+
+
+def test_a_reviewed_conflict_member_outranks_the_unreviewed_ones() -> None:
+    reviewed = make_record(input="Refund?", metadata={F.CONFLICT_GROUP: "c1", F.OUTPUT_AGREEMENT: 0.2})
+    other = make_record(input="refund", metadata={F.CONFLICT_GROUP: "c1", F.OUTPUT_AGREEMENT: 0.9})
+    clean = select_from([reviewed, other], [label(reviewed, "good")], ExportConfig(include_unreviewed=True))
+    assert set(kept(clean)) == {reviewed.id}
+    assert reasons(clean) == {other.id: CONFLICT}
+
+
+def test_suspicion_flags_exclude_only_records_nobody_reviewed() -> None:
+    flags = {F.FLAGS: ["inconsistent_output"]}
+    reviewed, unreviewed = make_record(metadata=dict(flags)), make_record(metadata=dict(flags))
+    clean = select_from(
+        [reviewed, unreviewed], [label(reviewed, "good")], ExportConfig(include_unreviewed=True)
+    )
+    assert set(kept(clean)) == {reviewed.id}
+    assert reasons(clean) == {unreviewed.id: QUALITY_FLAG}
+    assert clean.excluded[0].detail == "inconsistent_output"
+
+
+def test_exact_copies_that_are_both_paraphrases_of_the_keeper_are_reduced_to_one() -> None:
+    keeper = make_record(input="cancel my order", metadata={F.DUP_GROUP: "g", F.DUP_KEEPER: "yes"})
+    original = make_record(
+        input="please cancel the order", metadata={F.DUP_GROUP: "g", F.DUP_TIER: "semantic"}
+    )
+    copy = make_record(
+        input="please cancel the order",
+        output=original.output,
+        metadata={F.DUP_GROUP: "g", F.DUP_TIER: "semantic"},
+    )
+    clean = select_from([keeper, original, copy], [], ExportConfig(include_unreviewed=True))
+    assert set(kept(clean)) == {keeper.id, original.id}
+    assert reasons(clean) == {copy.id: DUPLICATE}
+    assert clean.excluded[0].detail == f"an exact copy of {original.id}"

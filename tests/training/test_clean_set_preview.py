@@ -7,7 +7,7 @@ import numpy as np
 from curation import metadata_keys as F
 from curation.model import Response
 from tests.factories import make_record
-from training.clean_set import FEW_RECORDS, clean_set_warnings, preview_clean_set
+from training.clean_set_preview import FEW_RECORDS, clean_set_warnings, preview_clean_set
 from training.export_config import ExportConfig
 
 

@@ -119,3 +119,19 @@ def test_blind_ab_review_and_win_rate(tmp_path: Path) -> None:
     result = ab_win_rate(project, run)
     assert (result["tuned_wins"], result["base_wins"], result["ties"]) == (3, 0, 1)
     assert result["tuned_win_rate"] == pytest.approx(3.5 / 4)
+
+
+def test_json_match_compares_parsed_answers() -> None:
+    reordered = '{"urgency":"low","category":"refund","order_id":null,"summary":"refund"}'
+    assert record_scores(reordered, GOOD, SCHEMA)["json_match"] == 1.0  # key order and spacing do not matter
+    assert record_scores(reordered, GOOD, SCHEMA)["exact_match"] == 0.0
+    assert record_scores(GOOD.replace("low", "high"), GOOD, SCHEMA)["json_match"] == 0.0
+    assert record_scores("not json", GOOD, SCHEMA)["json_match"] == 0.0
+    assert "json_match" not in record_scores(GOOD, GOOD, None)
+
+
+def test_field_accuracy_gives_partial_credit_per_field() -> None:
+    half = '{"category":"refund","urgency":"high","order_id":"x","summary":"refund"}'
+    assert record_scores(half, GOOD, SCHEMA)["json_field_accuracy"] == 0.5
+    assert record_scores(GOOD, GOOD, SCHEMA)["json_field_accuracy"] == 1.0
+    assert record_scores("prose", GOOD, SCHEMA)["json_field_accuracy"] == 0.0

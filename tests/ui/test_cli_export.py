@@ -73,6 +73,7 @@ def test_export_json_and_errors(tmp_path: Path) -> None:
         "excluded_by",
         "contamination",
         "files",
+        "selection",
     }
     assert (out / "openai.jsonl").exists() and "manifest.json" in shown["files"]
 
@@ -84,3 +85,33 @@ def test_export_json_and_errors(tmp_path: Path) -> None:
     assert bad.exit_code == 1 and "seed" in bad.stderr
     not_a_project = runner.invoke(app, ["export", str(tmp_path / "nowhere"), "--dry-run"])
     assert not_a_project.exit_code == 1 and "not a pairsmith project" in not_a_project.stderr
+
+
+def test_select_keeps_the_best_n_training_records_and_says_why(tmp_path: Path) -> None:
+    import numpy as np
+
+    store = init_project(tmp_path / "p", "p")
+    records = [make_record(input=f"question {i}", metadata={F.CLUSTER: i % 2}) for i in range(30)]
+    store.upsert_records(records)
+    rng = np.random.default_rng(1)
+    store.set_vectors(F.VECTOR_PAIR, [r.id for r in records], rng.standard_normal((30, 8)).astype(np.float32))
+    for record in records:
+        store.save_response(make_response(record.id, values={"label": "good"}))
+    store.close()
+    dry = runner.invoke(app, ["export", str(tmp_path / "p"), "--dry-run", "--select", "5", "--json"])
+    assert dry.exit_code == 0, dry.stderr
+    picks = json.loads(dry.stdout)["selection"]["records"]
+    assert len(picks) == 5 and all("quality" in p["why"] for p in picks)
+    done = runner.invoke(
+        app, ["export", str(tmp_path / "p"), "--out", str(tmp_path / "out"), "--select", "5"]
+    )
+    assert done.exit_code == 0, done.stderr
+    assert "Selected 5 of" in done.stderr
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert len(manifest["splits"]["train"]) == 5 and len(manifest["selection"]["records"]) == 5
+
+
+def test_select_without_analysis_is_a_clean_error(tmp_path: Path) -> None:
+    project_with_labels(tmp_path / "p")
+    result = runner.invoke(app, ["export", str(tmp_path / "p"), "--dry-run", "--select", "3"])
+    assert result.exit_code == 1 and "pairsmith analyze" in result.stderr

@@ -182,3 +182,38 @@ def test_the_dry_run_can_be_downloaded(seeded_project):
     at = app_as(root, OWNER, PAGE)
     [download] = [d for d in at.get("download_button") if d.proto.id.endswith("train_dry_run")]
     assert "dry run" in download.proto.label.lower()
+
+
+def test_select_previews_the_chosen_records_and_goes_into_the_run(seeded_project, monkeypatch):
+    import numpy as np
+    import yaml
+
+    from curation import metadata_keys as F
+
+    records = [
+        make_record(id=f"r{i}", metadata={F.CLUSTER: i % 2, F.CLUSTER_NAME: f"topic {i % 2}"})
+        for i in range(20)
+    ]
+    root, store = seeded_project(records)
+    store.set_vectors(
+        F.VECTOR_PAIR,
+        [r.id for r in records],
+        np.random.default_rng(0).standard_normal((20, 6)).astype(np.float32),
+    )
+    good(store, 20)
+    started: list[dict] = []
+    monkeypatch.setattr(jobs, "start_job", lambda root, kind, params, **kw: started.append(params) or "job-1")
+    monkeypatch.setattr(jobs, "latest_job", lambda *a, **kw: None)
+    at = app_as(root, OWNER, PAGE)
+    no_exception(at)
+    at.number_input(key="train_select").set_value(6).run()
+    no_exception(at)
+    assert any("Selection: 6 of 16 training records" in c.value for c in at.caption)
+    clusters = next(f.value for f in at.dataframe if "quota" in f.value.columns)
+    assert set(clusters["name"]) == {"topic 0", "topic 1"} and clusters["quota"].sum() == 6
+    at.button(key="train_start").click().run()
+    assert "only the best 6 training records" in " ".join(m.value for m in at.markdown)
+    at.button(key="train_confirm").click().run()
+    no_exception(at)
+    [params] = started
+    assert yaml.safe_load(Path(params["config"]).read_text(encoding="utf-8"))["export"]["select"] == 6

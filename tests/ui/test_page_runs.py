@@ -69,3 +69,31 @@ def test_a_failed_run_shows_status_error_and_log(seeded_project, tmp_path):
     assert "Run run-2 failed" in at.error[0].value.replace("\\", "")
     assert "gone.yaml" in at.code[0].value  # the log
     assert not [b for b in at.button if b.key == "runs_resume"]
+
+
+def test_two_runs_side_by_side_with_intervals_and_outputs(seeded_project):
+    from tests.training.runs_factory import write_run
+
+    root, _ = seeded_project()
+    runs = ProjectPaths(root).runs
+    write_run(runs / "run-1-raw", [i % 2 == 0 for i in range(20)], loss=1.5)
+    write_run(runs / "run-2-clean", [True] * 20, excluded_by={"duplicate": 7}, loss=0.8)
+    at = app_as(root, ANNOTATOR, PAGE)
+    no_exception(at)
+    # Newest first: B is the newest run, A the one before it.
+    assert at.selectbox(key="runs_compare_a").value == "run-1-raw"
+    assert at.selectbox(key="runs_compare_b").value == "run-2-clean"
+    frames = [f.value for f in at.dataframe]
+    removed = next(f for f in frames if "reason" in f.columns)
+    assert removed.to_dict("records") == [{"reason": "duplicate", "a": 0, "b": 7}]
+    metrics = next(f for f in frames if "B − A" in f.columns)
+    primary = metrics.iloc[0]
+    assert primary["metric"] == "json_match" and primary["A"] == 0.5 and primary["B"] == 1.0
+    assert bool(primary["significant"]) is True and primary["B − A interval"] != "–"
+    assert any("validation loss A 1.5, B 0.8" in c.value for c in at.caption)
+    shown = [t.value for t in at.text]
+    assert "input t1" in shown  # a test input where the two runs differ
+    # Choosing the same run twice asks for two different runs.
+    at.selectbox(key="runs_compare_a").select("run-2-clean").run()
+    no_exception(at)
+    assert any("two different runs" in i.value for i in at.info)

@@ -80,6 +80,17 @@ with st.container(border=True, key="train_settings"):
     }
     if model == OTHER_MODEL:
         model = st.text_input("Model folder (a Hugging Face model with config.json)", key="train_model_path")
+    select = int(
+        st.number_input(
+            "Train on only the best N records (0: all of them)",
+            min_value=0,
+            value=project_config.export.select or 0,
+            step=50,
+            key=Keys.W_SELECT,
+            help="Picks the N training records that best cover the clusters and are of the highest quality "
+            "(`--select N`, docs/export.md); validation and test stay the same. Needs the analysis.",
+        )
+    )
     st.caption(
         "Records with the same input stay in one split, and golden examples go to test (docs/export.md)."
     )
@@ -98,6 +109,7 @@ try:
         fractions=fractions,
         base_model=model,
         include_unreviewed=include_unreviewed,
+        select=select,
     )
     settings_problem = None
 except PairsmithError as exc:
@@ -168,6 +180,14 @@ elif not services.has_analysis(project_dir):
     st.caption("Diversity figures appear after analysis (`pairsmith analyze DIR`).")
 splits = preview["splits"]
 st.caption("Splits: " + ", ".join(f"{name} {count}" for name, count in splits["counts"].items()))
+if config.export.select:
+    chosen = services.safe(services.selection_preview, store, stamp, export_json)
+    if chosen:
+        st.caption(
+            f"Selection: {chosen['selected']} of {chosen['pool']} training records, mean quality "
+            f"{chosen['mean_quality']}. Per cluster (quota ∝ √size):"
+        )
+        st.dataframe(chosen["clusters"], hide_index=True, width="stretch")
 for warning in preview["warnings"]:
     st.warning(render.md_escape(warning))
 if preview["blocked"]:
@@ -227,7 +247,9 @@ def confirm_start() -> None:
     length = f"{train.max_steps} steps" if train.max_steps > 0 else f"{train.epochs:g} epochs"
     st.markdown(
         f"- **Export** {preview['included']} records: train {counts['train']}, validation {counts['validation']}, "
-        f"test {counts['test']}; formats {', '.join(config.export.formats)}\n"
+        f"test {counts['test']}; formats {', '.join(config.export.formats)}"
+        + (f"; only the best {config.export.select} training records" if config.export.select else "")
+        + "\n"
         f"- **Train** a LoRA adapter (rank {train.r}) on `{train.base_model}` for {length}\n"
         "- **Evaluate** base vs. tuned on the test split"
     )

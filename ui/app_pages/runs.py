@@ -16,6 +16,7 @@ from training import jobs
 from training.report import load_report
 from training.runs import run_details, run_dirs, run_summaries
 from ui import render, services, state
+from ui.state import Keys
 
 PER_PAGE = 5
 
@@ -33,6 +34,85 @@ if not runs:
 
 rows = run_summaries(session.project_dir)
 st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def compare_two_runs(names: list[str]) -> None:
+    """What `pairsmith runs compare A B` shows, for two evaluated runs of this project."""
+    if len(names) < 2:
+        st.caption("Evaluate a second run to compare two runs side by side.")
+        return
+    left, right = st.columns(2)
+    name_a = left.selectbox("Run A", names, index=1, key=Keys.W_COMPARE_A)
+    name_b = right.selectbox("Run B (differences are B − A)", names, index=0, key=Keys.W_COMPARE_B)
+    if name_a == name_b:
+        st.info("Choose two different runs.")
+        return
+    run_a, run_b = runs_dir / name_a, runs_dir / name_b
+    mtimes = (services.report_mtime(run_a), services.report_mtime(run_b))
+    result = services.safe(services.run_comparison, str(run_a), str(run_b), mtimes)
+    if result is None:
+        return
+    for note in result["notes"]:
+        st.warning(render.md_escape(note))
+    data_a, data_b = result["data"]["a"] or {}, result["data"]["b"] or {}
+    st.subheader("Data")
+    st.dataframe(
+        [{"": key, "A": data_a.get(key), "B": data_b.get(key)} for key in ("records", "included", "excluded")]
+        + [
+            {"": split, "A": data_a.get("counts", {}).get(split), "B": data_b.get("counts", {}).get(split)}
+            for split in ("train", "validation", "test")
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    if result["removed"]:
+        st.caption("Removed by curation, by reason")
+        st.dataframe(result["removed"], hide_index=True, width="stretch")
+    if result["diversity"]:
+        st.caption("Diversity: all records (before curation) and the train split (after)")
+        st.dataframe(result["diversity"], hide_index=True, width="stretch")
+    st.subheader("Metrics")
+    st.dataframe(
+        [
+            {
+                "metric": row["metric"],
+                "A": row["a"]["value"],
+                "A 95% interval": render.interval(row["a"]),
+                "B": row["b"]["value"],
+                "B 95% interval": render.interval(row["b"]),
+                "B − A": (row["difference"] or {}).get("value"),
+                "B − A interval": render.interval(row["difference"]),
+                "significant": row["significant"],
+            }
+            for row in result["metrics"]
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    loss = result["validation_loss"]
+    st.caption(
+        f"{render.md_escape(result['interval'])} · validation loss A {render.as_cell(loss['a'])}, "
+        f"B {render.as_cell(loss['b'])}"
+    )
+    st.subheader("Test inputs, largest differences first")
+    for row in result["sample"]:
+        with st.container(border=True):
+            st.text(render.snippet(str(row.get("input", "")), 600))
+            col_a, col_b, col_ref = st.columns(3)
+            with col_a:
+                render.output_block(
+                    str(row.get("a") or ""), label=f"A ({render.as_cell(row.get('a_score'))})"
+                )
+            with col_b:
+                render.output_block(
+                    str(row.get("b") or ""), label=f"B ({render.as_cell(row.get('b_score'))})"
+                )
+            with col_ref:
+                render.output_block(str(row.get("reference") or ""), label="Reference")
+
+
+with st.expander("Compare two runs: data, diversity, metrics with intervals, outputs", expanded=False):
+    compare_two_runs([row["run"] for row in rows if row.get("metric")])
 
 
 def resume(job_id: str) -> None:
@@ -96,7 +176,7 @@ for item in services.page_of(records, page, PER_PAGE):
         st.text(render.snippet(str(item.get("input", "")), 600))
         base, tuned, reference = st.columns(3)
         with base:
-            render.output_block(str(item.get("base", "")), label="Base model")
+            render.output_block(str(item.get("base") or "(base model not evaluated)"), label="Base model")
             st.caption(render.md_escape(render.as_cell(item.get("base_scores", {}))))
         with tuned:
             render.output_block(str(item.get("tuned", "")), label="Tuned adapter")

@@ -10,8 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from curation.project import open_store
-from training.clean_set import select_clean_set
-from training.export import export_clean_set
+from training.export import explain_clean_set, export_clean_set
 from training.export_config import load_export_config
 from ui.commands.common import API_KEY, USER, console, print_json, user_errors
 
@@ -31,6 +30,13 @@ def export(
     version: str = typer.Option(
         None, "--version", help="Dataset version to export: an existing one, or a new name to create."
     ),
+    select: int = typer.Option(
+        None,
+        "--select",
+        min=1,
+        help="Keep only the N training records that best cover the data and are of the highest quality "
+        "(needs `pairsmith analyze`); validation and test stay the same.",
+    ),
     config_file: Path = typer.Option(
         None, "--config", help="Export config (YAML or JSON); flags override it.", dir_okay=False
     ),
@@ -45,11 +51,13 @@ def export(
         typer.echo("Error: --out is required (or pass --dry-run to only explain the clean set)", err=True)
         raise typer.Exit(code=2)
     with user_errors():
-        config = load_export_config(config_file, include_unreviewed=include_unreviewed, version=version)
+        config = load_export_config(
+            config_file, include_unreviewed=include_unreviewed, version=version, select=select
+        )
         store = open_store(directory, api_key=api_key)
         try:
             if dry_run:
-                summary = {"dry_run": True} | select_clean_set(store, config).summary(per_record=as_json)
+                summary = {"dry_run": True} | explain_clean_set(store, config, per_record=as_json)
             else:
                 result = export_clean_set(store, out, config, project_dir=directory, user=user).to_json()
         finally:
@@ -71,6 +79,8 @@ def export(
         for reason, n in summary["excluded_by"].items():
             table.add_row("excluded", reason, str(n))
         out.print(table)
+        if summary.get("selection"):
+            _print_selection(summary["selection"])
         return
     if as_json:
         print_json(result)
@@ -79,9 +89,18 @@ def export(
     console.print(f"Exported version {result['version']} to {result['out_dir']}: {counts}.")
     if result["excluded_by"]:
         console.print("Left out: " + ", ".join(f"{r} {n}" for r, n in result["excluded_by"].items()))
+    if result.get("selection"):
+        _print_selection(result["selection"])
     c = result["contamination"]
     console.print(
         f"Contamination: max similarity {c['max']}, {c['above_threshold']} test records above threshold."
+    )
+
+
+def _print_selection(selection: dict[str, object]) -> None:
+    console.print(
+        f"Selected {selection['selected']} of {selection['pool']} training records "
+        f"(mean quality {selection['mean_quality']}); each pick's reason is in manifest.json."
     )
 
 

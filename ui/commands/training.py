@@ -161,6 +161,12 @@ def ship(
     include_unreviewed: bool = typer.Option(
         False, "--include-unreviewed", help="Also take unlabeled records (still deduplicated and filtered)."
     ),
+    select: int = typer.Option(
+        None,
+        "--select",
+        min=1,
+        help="Train on only the N records that best cover the data and are of the highest quality.",
+    ),
     config_file: Path = typer.Option(
         None,
         "--config",
@@ -178,7 +184,11 @@ def ship(
 
     with user_errors():
         if background:
-            params = {"run_dir": str(out.resolve()), "include_unreviewed": include_unreviewed}
+            params = {
+                "run_dir": str(out.resolve()),
+                "include_unreviewed": include_unreviewed,
+                "select": select,
+            }
             params["config"] = str(config_file.resolve()) if config_file else None
             job_id = start_job(directory, "ship", params, user=user, api_key=api_key)
             result: dict[str, Any] = {"job_id": job_id}
@@ -188,6 +198,7 @@ def ship(
                 directory,
                 out,
                 include_unreviewed=include_unreviewed,
+                select=select,
                 config=config,
                 progress=_printer(not as_json),
                 user=user,

@@ -1,0 +1,219 @@
+"""Consistency signals: outputs that disagree with what similar inputs get, and outputs in a shape
+the rest of the project never uses.
+
+Unlike the per-record signals in :mod:`.signals`, these judge a record against the others, so they
+run on the whole set once the embeddings are in (a global step, like dedup's index search):
+
+- **Output agreement** (k-nearest-neighbour label cleaning, as in Bahri et al. 2020, "Deep k-NN
+  for Noisy Labels", generalised from labels to outputs through their embeddings): for each record,
+  the mean cosine between its output and the outputs of the ``neighbours`` records whose *inputs*
+  are closest, weighted by input similarity. A wrong output (a mislabelled ticket, the description
+  of another restaurant) agrees much less with its neighbours than they agree with theirs. The flag
+  ``inconsistent_output`` goes to records whose agreement falls more than ``max_z`` robust
+  standard deviations (median absolute deviation) below the agreement of their own neighbours.
+  The agreement itself is stored (``output_agreement``) so keepers of conflicts can prefer the
+  output that agrees best.
+- **Output shape**: prose, a list, key: value lines, JSON, fenced code or markup. An output whose
+  shape is used by fewer than ``rare_shape_share`` of the project's outputs (a bullet list among
+  prose replies, prose among JSON answers) gets ``off_format``.
+
+Both need ``min_records`` records: below that a neighbourhood or a share says little. Thresholds
+are checked on the public sets in ``benchmarks/bench_curation_value.py`` (which reports how much of
+each injected kind of noise each flag catches, and how many clean records it costs).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from curation.analysis.quality.text_checks import looks_like_json
+
+INCONSISTENT = "inconsistent_output"
+OFF_FORMAT = "off_format"
+
+
+class ConsistencySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    neighbours: int = Field(default=10, ge=2, description="Input neighbours an output is compared with")
+    max_z: float = Field(
+        default=3.0,
+        gt=0,
+        description="Robust z-score (MAD) below the neighbours' agreement at which an output is inconsistent",
+    )
+    min_gap: float = Field(
+        default=0.05,
+        ge=0,
+        description="Smallest agreement gap to the neighbours that is flagged, whatever the spread",
+    )
+    rare_shape_share: float = Field(
+        default=0.05, ge=0, lt=0.5, description="Output shapes below this share of outputs are off-format"
+    )
+    min_records: int = Field(default=50, ge=3, description="Fewer records than this: no consistency flags")
+
+
+_LIST_LINE = re.compile(r"^\s*(?:[-*+•–]\s|\d{1,3}[.)]\s)")
+_KEY_VALUE_LINE = re.compile(r"^\s*[\w ./-]{1,40}:\s*\S")
+_MARKUP = re.compile(r"^\s*<([a-zA-Z][\w-]*)[^>]*>.*</\1>\s*$", re.DOTALL)
+
+
+def output_shape(text: str) -> str:
+    """``json``, ``code``, ``markup``, ``list``, ``key_value``, ``prose`` or ``empty``."""
+    stripped = text.strip()
+    if not stripped:
+        return "empty"
+    if looks_like_json(stripped):
+        return "json"
+    if stripped.startswith("```"):
+        return "code"
+    if _MARKUP.match(stripped):
+        return "markup"
+    lines = [line for line in stripped.splitlines() if line.strip()]
+    if len(lines) >= 2:
+        if sum(bool(_LIST_LINE.match(line)) for line in lines) * 2 >= len(lines):
+            return "list"
+        if sum(bool(_KEY_VALUE_LINE.match(line)) for line in lines) * 2 >= len(lines):
+            return "key_value"
+    return "prose"
+
+
+def rare_shapes(outputs: Sequence[str], settings: ConsistencySettings | None = None) -> list[bool]:
+    """Per output: whether its shape is rare in ``outputs`` (the ``off_format`` flag)."""
+    settings = settings or ConsistencySettings()
+    shapes = [output_shape(o) for o in outputs]
+    if len(shapes) < settings.min_records:
+        return [False] * len(shapes)
+    counts = Counter(s for s in shapes if s != "empty")
+    total = sum(counts.values())
+    rare = {s for s, n in counts.items() if n < settings.rare_shape_share * total}
+    return [s in rare for s in shapes]
+
+
+def label_fields(text: str) -> dict[str, str] | None:
+    """The label-like fields of a JSON object output (numbers, booleans, null, strings of at most
+    4 words), as JSON text; None for anything else. Free-text fields vary naturally and are left out."""
+    if not looks_like_json(text):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    fields = {
+        str(k): json.dumps(v, sort_keys=True)
+        for k, v in value.items()
+        if v is None or isinstance(v, bool | int | float) or (isinstance(v, str) and len(v.split()) <= 4)
+    }
+    return fields or None
+
+
+def _field_agreement(a: dict[str, str], b: dict[str, str]) -> float:
+    keys = a.keys() | b.keys()
+    return sum(a.get(k) == b.get(k) for k in keys) / len(keys)
+
+
+def output_agreement(
+    input_vectors: np.ndarray,
+    output_vectors: np.ndarray,
+    neighbours: int = 10,
+    outputs: Sequence[str] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(agreement, neighbour agreement) per record, from L2-normalised input and output vectors.
+
+    agreement[i]: input-similarity-weighted mean similarity between output i and the outputs of its
+    ``neighbours`` nearest inputs (itself excluded). Two outputs that are both JSON objects with
+    label-like fields (``outputs`` given) are compared by those fields (the share of equal values:
+    embeddings barely tell ``cancel_order`` from ``change_order``); any other pair by the cosine of
+    their output vectors. neighbour agreement[i]: the same weighted mean of its neighbours' own
+    agreements, the level record i is expected to reach.
+    """
+    import faiss
+
+    n = len(input_vectors)
+    if n < 2:
+        return np.ones(n, dtype=np.float32), np.ones(n, dtype=np.float32)
+    x = np.ascontiguousarray(input_vectors, dtype=np.float32)
+    y = np.asarray(output_vectors, dtype=np.float32)
+    k = min(neighbours + 1, n)
+    index = faiss.IndexFlatIP(x.shape[1])
+    index.add(x)
+    scores, ids = index.search(x, k)
+    # Drop each row's own hit (usually first; an identical input may come first instead).
+    nbr = np.empty((n, k - 1), dtype=np.int64)
+    weight = np.empty((n, k - 1), dtype=np.float32)
+    for row in range(n):
+        cols = np.flatnonzero(ids[row] != row)[: k - 1]
+        nbr[row], weight[row] = ids[row, cols], scores[row, cols]
+    weight = np.clip(weight, 1e-3, None)
+    similarity = np.einsum("id,ikd->ik", y, y[nbr])
+    fields = [label_fields(o) for o in outputs] if outputs is not None else [None] * n
+    for row in range(n):
+        mine = fields[row]
+        if mine is None:
+            continue
+        for col, other in enumerate(nbr[row]):
+            theirs = fields[other]
+            if theirs is not None:
+                similarity[row, col] = _field_agreement(mine, theirs)
+    agreement = (weight * similarity).sum(axis=1) / weight.sum(axis=1)
+    expected = (weight * agreement[nbr]).sum(axis=1) / weight.sum(axis=1)
+    return agreement.astype(np.float32), expected.astype(np.float32)
+
+
+def inconsistent_outputs(
+    agreement: np.ndarray, expected: np.ndarray, settings: ConsistencySettings | None = None
+) -> np.ndarray:
+    """Whether each record's output agrees too little with its neighbours (robust z on the gap)."""
+    settings = settings or ConsistencySettings()
+    if len(agreement) < settings.min_records:
+        return np.zeros(len(agreement), dtype=bool)
+    gap = agreement - expected
+    centre = float(np.median(gap))
+    spread = 1.4826 * float(np.median(np.abs(gap - centre))) or 1e-6
+    return ((gap - centre) < -settings.max_z * spread) & ((gap - centre) < -settings.min_gap)
+
+
+@dataclass(frozen=True)
+class Consistency:
+    """One record's consistency: its output agreement (None when not measured) and flags."""
+
+    agreement: float | None
+    flags: tuple[str, ...] = ()
+
+
+def consistency_of(
+    ids: Sequence[str],
+    input_vectors: np.ndarray,
+    output_vectors: np.ndarray,
+    outputs: Sequence[str],
+    settings: ConsistencySettings | None = None,
+) -> dict[str, Consistency]:
+    """Per record id: its output agreement (rounded) and the consistency flags it gets (maybe none).
+
+    Agreement needs input and output vectors for every record; without them only shapes are judged.
+    """
+    settings = settings or ConsistencySettings()
+    n = len(ids)
+    if n == 0:
+        return {}
+    measured = len(input_vectors) == n and len(output_vectors) == n
+    agreement = np.full(n, np.nan, dtype=np.float32)
+    inconsistent = np.zeros(n, dtype=bool)
+    if measured:
+        agreement, expected = output_agreement(input_vectors, output_vectors, settings.neighbours, outputs)
+        inconsistent = inconsistent_outputs(agreement, expected, settings)
+    rare = rare_shapes(outputs, settings)
+    result = {}
+    for i, rid in enumerate(ids):
+        flags = tuple(f for f, on in ((INCONSISTENT, inconsistent[i]), (OFF_FORMAT, rare[i])) if on)
+        value = None if np.isnan(agreement[i]) else round(float(agreement[i]), 4)
+        result[rid] = Consistency(value, flags)
+    return result

@@ -1,0 +1,159 @@
+"""Consistency signals: outputs that disagree with what similar inputs get, and rare output shapes."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from curation import metadata_keys as F
+from curation.analysis.embeddings.models import get_embedder
+from curation.analysis.pipeline import AnalysisSettings, analyze_project
+from curation.analysis.quality.consistency import (
+    INCONSISTENT,
+    OFF_FORMAT,
+    ConsistencySettings,
+    consistency_of,
+    label_fields,
+    output_shape,
+    rare_shapes,
+)
+from curation.files import user_cache_dir
+from curation.store.base import RecordStore
+from tests.factories import make_record
+
+ProjectFactory = Callable[..., tuple[Path, RecordStore]]
+
+
+def test_output_shapes() -> None:
+    assert output_shape('{"intent": "a"}') == "json"
+    assert output_shape("```json\n{}\n```") == "code"
+    assert output_shape("- name: The Eagle\n- food: French") == "list"
+    assert output_shape("intent: cancel_order\ncategory: ORDER") == "key_value"
+    assert output_shape("<p>A nice place.</p>") == "markup"
+    assert output_shape("The Eagle is a French coffee shop.\nIt is cheap.") == "prose"
+    assert output_shape("   ") == "empty"
+
+
+def test_a_list_among_prose_is_off_format_but_only_with_enough_records() -> None:
+    outputs = [f"Restaurant {i} serves food near the river." for i in range(60)]
+    outputs += ["- name: X\n- food: Y"]
+    assert rare_shapes(outputs) == [False] * 60 + [True]
+    # Common shapes are never rare: half lists, half prose.
+    mixed = [outputs[0], outputs[-1]] * 40
+    assert not any(rare_shapes(mixed))
+    assert not any(rare_shapes(outputs[-10:]))  # below min_records nothing is judged
+
+
+def test_label_fields_keep_short_values_and_leave_free_text_out() -> None:
+    assert label_fields('{"intent": "cancel_order", "n": 3, "summary": "a long free text summary here"}') == {
+        "intent": '"cancel_order"',
+        "n": "3",
+    }
+    assert label_fields("not json") is None and label_fields("[1, 2]") is None
+
+
+def _topic_data(
+    n_per_topic: int = 30, wrong: int = 6, seed: int = 0
+) -> tuple[list[str], np.ndarray, np.ndarray, set[int]]:
+    """Inputs in 4 tight topics with one JSON answer each; ``wrong`` records get another topic's answer."""
+    rng = np.random.default_rng(seed)
+    centres = np.eye(4, 16)
+    inputs, outputs, answers = [], [], []
+    for t in range(4):
+        for _ in range(n_per_topic):
+            inputs.append(centres[t] + 0.15 * rng.standard_normal(16))
+            answers.append(t)
+    flipped = set(rng.choice(len(answers), size=wrong, replace=False).tolist())
+    texts = []
+    for i, t in enumerate(answers):
+        label = (t + 1) % 4 if i in flipped else t
+        texts.append(json.dumps({"intent": f"topic_{label}", "category": f"cat_{label}"}))
+        outputs.append(centres[label] + 0.05 * rng.standard_normal(16))
+    x = np.asarray(inputs, dtype=np.float32)
+    y = np.asarray(outputs, dtype=np.float32)
+    return (
+        texts,
+        x / np.linalg.norm(x, axis=1, keepdims=True),
+        y / np.linalg.norm(y, axis=1, keepdims=True),
+        flipped,
+    )
+
+
+def test_wrong_outputs_are_inconsistent_and_agreement_is_recorded() -> None:
+    texts, x, y, flipped = _topic_data()
+    ids = [f"r{i}" for i in range(len(texts))]
+    found = consistency_of(ids, x, y, texts)
+    flagged = {i for i, rid in enumerate(ids) if INCONSISTENT in found[rid].flags}
+    assert flagged == flipped
+    right = [found[rid].agreement for i, rid in enumerate(ids) if i not in flipped]
+    wrong = [found[rid].agreement for i, rid in enumerate(ids) if i in flipped]
+    assert min(right) > max(wrong)  # type: ignore[type-var]
+    # Free-text outputs are compared by their vectors: the same records stand out.
+    prose = [f"answer about topic {t}" for t in range(len(texts))]
+    by_vectors = consistency_of(ids, x, y, prose)
+    assert {i for i, rid in enumerate(ids) if INCONSISTENT in by_vectors[rid].flags} == flipped
+
+
+def test_without_vectors_only_shapes_are_judged() -> None:
+    outputs = ["A plain sentence."] * 60 + ['{"a": 1}']
+    found = consistency_of([str(i) for i in range(61)], np.zeros((0, 4)), np.zeros((0, 4)), outputs)
+    assert found["60"].flags == (OFF_FORMAT,) and found["0"].agreement is None
+
+
+def test_analysis_writes_the_agreement_and_the_flags(make_local_project: ProjectFactory) -> None:
+    root, store = make_local_project()
+    topics = ["refund my order", "track my parcel", "reset my password"]
+    records = [
+        make_record(
+            id=f"r{i:03d}", input=f"{topics[i % 3]} number {i}", output=json.dumps({"intent": f"t{i % 3}"})
+        )
+        for i in range(60)
+    ]
+    records.append(
+        make_record(id="odd", input="track my parcel number 99", output="- intent: t1\n- note: late")
+    )
+    store.upsert_records(records)
+    analyze_project(root, embedder=get_embedder("hashing"), settings=AnalysisSettings(), store=store)
+    odd = store.get_record("odd")
+    assert OFF_FORMAT in odd.metadata[F.FLAGS]
+    assert isinstance(store.get_record("r000").metadata[F.OUTPUT_AGREEMENT], float)
+
+
+BANKING77 = "banking77"
+
+
+@pytest.mark.slow
+def test_wrong_labels_on_banking77_are_found_with_few_false_alarms() -> None:
+    """Public data we did not write: BANKING77 queries with their intent as a JSON answer, 10 % of
+    the labels swapped for another intent; MiniLM vectors, default settings."""
+    folder = user_cache_dir("public-sets") / BANKING77
+    if not (folder / "SOURCE.json").exists():
+        pytest.skip(
+            f"public set {BANKING77} not fetched (python -m benchmarks.public_sets fetch {BANKING77})"
+        )
+    import csv
+
+    with (folder / "banking_data" / "train.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    rng = random.Random(0)
+    rows = rng.sample(rows, 2000)
+    labels = sorted({r["category"] for r in rows})
+    wrong = set(rng.sample(range(len(rows)), 200))
+    outputs = []
+    for i, row in enumerate(rows):
+        label = rng.choice([x for x in labels if x != row["category"]]) if i in wrong else row["category"]
+        outputs.append(json.dumps({"intent": label}))
+    embedder = get_embedder("minilm")
+    x = embedder.embed([r["text"] for r in rows])
+    y = embedder.embed(outputs)
+    found = consistency_of([str(i) for i in range(len(rows))], x, y, outputs, ConsistencySettings())
+    flagged = {i for i in range(len(rows)) if INCONSISTENT in found[str(i)].flags}
+    recall = len(flagged & wrong) / len(wrong)
+    false_alarms = len(flagged - wrong) / (len(rows) - len(wrong))
+    assert recall >= 0.6, recall
+    assert false_alarms <= 0.04, false_alarms
