@@ -54,7 +54,15 @@ def test_label_fields_keep_short_values_and_leave_free_text_out() -> None:
         "intent": '"cancel_order"',
         "n": "3",
     }
-    assert label_fields("not json") is None and label_fields("[1, 2]") is None
+    assert label_fields("[1, 2]") is None
+    assert label_fields("Your order ships tomorrow; the tracking link is in the email.") is None
+    assert label_fields("Thanks!") is None  # a short sentence, not a label
+
+
+def test_a_bare_class_label_is_compared_for_equality() -> None:
+    assert label_fields("card_arrival") == {"": '"card_arrival"'}
+    assert label_fields(" Sports \n") == {"": '"Sports"'}
+    assert label_fields("card_arrival") != label_fields("card_linking")
 
 
 def _topic_data(
@@ -94,7 +102,7 @@ def test_wrong_outputs_are_inconsistent_and_agreement_is_recorded() -> None:
     wrong = [found[rid].agreement for i, rid in enumerate(ids) if i in flipped]
     assert min(right) > max(wrong)  # type: ignore[type-var]
     # Free-text outputs are compared by their vectors: the same records stand out.
-    prose = [f"answer about topic {t}" for t in range(len(texts))]
+    prose = [f"Here is the answer about topic {t}." for t in range(len(texts))]
     by_vectors = consistency_of(ids, x, y, prose)
     assert {i for i, rid in enumerate(ids) if INCONSISTENT in by_vectors[rid].flags} == flipped
 

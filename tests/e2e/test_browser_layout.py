@@ -126,7 +126,7 @@ def test_every_page_fits_the_screen_and_the_reviewers_tools_work(
     check_layout(page, "sign-in")
     shot(page, "sign-in")
     assert not page.get_by_text("Deploy", exact=True).count(), "Streamlit's Deploy button is hidden"
-    sign_in(page, f"{project.owner} (owner)")
+    sign_in(page, project, project.owner, "owner")
     page.get_by_role("heading", name="Review").first.wait_for()
 
     # --- Project: share the records between the annotator and the owner, a tenth reviewed by both ----

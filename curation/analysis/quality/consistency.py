@@ -56,6 +56,13 @@ class ConsistencySettings(BaseModel):
     rare_shape_share: float = Field(
         default=0.05, ge=0, lt=0.5, description="Output shapes below this share of outputs are off-format"
     )
+    min_label_gap: float = Field(
+        default=0.5,
+        ge=0,
+        description="Smallest gap flagged when outputs are compared as labels (the share of neighbours "
+        "with the same label): on a clean classification set (BANKING77, 77 confusable intents) "
+        "0.05 flagged 15 % of the records, 0.5 flags 5 % and finds as many swapped labels",
+    )
     min_records: int = Field(default=50, ge=3, description="Fewer records than this: no consistency flags")
 
 
@@ -98,7 +105,20 @@ def rare_shapes(outputs: Sequence[str], settings: ConsistencySettings | None = N
 
 def label_fields(text: str) -> dict[str, str] | None:
     """The label-like fields of a JSON object output (numbers, booleans, null, strings of at most
-    4 words), as JSON text; None for anything else. Free-text fields vary naturally and are left out."""
+    4 words), as JSON text; a bare label (one line of at most 4 words, not ending a sentence, e.g. a class name such as
+    ``card_arrival``) as its one field; None for anything else. Free-text fields vary naturally and
+    are left out."""
+    stripped = text.strip()
+    if (
+        stripped
+        and "\n" not in stripped
+        and len(stripped.split()) <= 4
+        and not stripped.endswith((".", "!", "?"))
+        and not looks_like_json(stripped)
+    ):
+        # A classification set's outputs are labels: embeddings barely tell two intents apart, so
+        # they are compared for equality like a JSON answer's label fields.
+        return {"": json.dumps(stripped)}
     if not looks_like_json(text):
         return None
     try:
@@ -169,16 +189,26 @@ def output_agreement(
 
 
 def inconsistent_outputs(
-    agreement: np.ndarray, expected: np.ndarray, settings: ConsistencySettings | None = None
+    agreement: np.ndarray,
+    expected: np.ndarray,
+    settings: ConsistencySettings | None = None,
+    compared_as_labels: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Whether each record's output agrees too little with its neighbours (robust z on the gap)."""
+    """Whether each record's output agrees too little with its neighbours (robust z on the gap).
+
+    Records whose outputs were compared as labels (``compared_as_labels``) need the larger
+    ``min_label_gap``: without label noise the spread of the gaps is tiny, and the z-score alone
+    would flag every query that sits between two confusable classes."""
     settings = settings or ConsistencySettings()
     if len(agreement) < settings.min_records:
         return np.zeros(len(agreement), dtype=bool)
     gap = agreement - expected
     centre = float(np.median(gap))
     spread = 1.4826 * float(np.median(np.abs(gap - centre))) or 1e-6
-    return ((gap - centre) < -settings.max_z * spread) & ((gap - centre) < -settings.min_gap)
+    min_gap = np.full(len(gap), settings.min_gap, dtype=np.float32)
+    if compared_as_labels is not None:
+        min_gap[compared_as_labels] = settings.min_label_gap
+    return ((gap - centre) < -settings.max_z * spread) & ((gap - centre) < -min_gap)
 
 
 @dataclass(frozen=True)
@@ -209,7 +239,8 @@ def consistency_of(
     inconsistent = np.zeros(n, dtype=bool)
     if measured:
         agreement, expected = output_agreement(input_vectors, output_vectors, settings.neighbours, outputs)
-        inconsistent = inconsistent_outputs(agreement, expected, settings)
+        labels = np.array([label_fields(o) is not None for o in outputs], dtype=bool)
+        inconsistent = inconsistent_outputs(agreement, expected, settings, compared_as_labels=labels)
     rare = rare_shapes(outputs, settings)
     result = {}
     for i, rid in enumerate(ids):
