@@ -24,6 +24,7 @@ from curation import metadata_keys
 from curation.analysis.clusters import ClusterResult, cluster_records
 from curation.analysis.dedup.conflicts import (
     ConflictGroup,
+    conflict_document,
     conflict_metadata,
     find_conflicts,
 )
@@ -451,23 +452,7 @@ def _write_artifacts(
             }
             for g in groups
         ],
-        "conflicts": [
-            {
-                "group": c.id,
-                "records": [{"id": m, "source_row": row.get(m)} for m in c.members],
-                "pairs": [
-                    {
-                        "a": p.a,
-                        "b": p.b,
-                        "input_similarity": p.input_similarity,
-                        "output_similarity": p.output_similarity,
-                        "reason": p.reason,
-                    }
-                    for p in c.pairs
-                ],
-            }
-            for c in conflicts
-        ],
+        "conflicts": [conflict_document(c, row) for c in conflicts],
         "pair_counts": {
             tier: sum(1 for p in pairs if p.tier == tier) for tier in ("exact", "near", "semantic")
         },

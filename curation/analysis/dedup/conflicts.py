@@ -18,7 +18,7 @@ Conflicting pairs are joined into groups (union-find); each group gets a stable 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +78,24 @@ class ConflictGroup:
             "members": list(self.members),
             "pairs": [p.__dict__ for p in self.pairs],
         }
+
+
+def conflict_document(conflict: ConflictGroup, source_row: Mapping[str, int | None]) -> dict[str, Any]:
+    """One conflict group as duplicates.json writes it (both engines write the same shape)."""
+    return {
+        "group": conflict.id,
+        "records": [{"id": m, "source_row": source_row.get(m)} for m in conflict.members],
+        "pairs": [
+            {
+                "a": p.a,
+                "b": p.b,
+                "input_similarity": p.input_similarity,
+                "output_similarity": p.output_similarity,
+                "reason": p.reason,
+            }
+            for p in conflict.pairs
+        ],
+    }
 
 
 def _input_links(

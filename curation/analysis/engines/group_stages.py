@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from curation.analysis.dedup.conflicts import ConflictSettings, find_conflicts
+from curation.analysis.dedup.conflicts import ConflictSettings, conflict_document, find_conflicts
 from curation.analysis.dedup.groups import build_groups, group_metadata, pair_dict
 from curation.analysis.dedup.judge import tier_judge
 from curation.analysis.dedup.links import DuplicatePair
@@ -174,25 +174,7 @@ def conflicts_of(group: pa.Table, settings: ConflictSettings) -> pa.Table:
     row_of = dict(zip(rows.column("id").to_pylist(), rows.column("row").to_pylist(), strict=True))
     source = {r.id: r.source.row for r in records}
     conflicts = find_conflicts(records, settings)
-    docs = [
-        json.dumps(
-            {
-                "group": c.id,
-                "records": [{"id": m, "source_row": source.get(m)} for m in c.members],
-                "pairs": [
-                    {
-                        "a": p.a,
-                        "b": p.b,
-                        "input_similarity": p.input_similarity,
-                        "output_similarity": p.output_similarity,
-                        "reason": p.reason,
-                    }
-                    for p in c.pairs
-                ],
-            }
-        )
-        for c in conflicts
-    ]
+    docs = [json.dumps(conflict_document(c, source)) for c in conflicts]
     return pa.table(
         {
             "first_row": pa.array([row_of[c.members[0]] for c in conflicts], pa.int64()),
