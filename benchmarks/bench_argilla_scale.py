@@ -13,7 +13,12 @@ cluster, duplicate group, quality flags, lengths; a tenth of them already answer
   p50 and p90 over ``--clicks`` clicks, on Argilla (an annotator's key and the owner's) and on the
   local store;
 - **stats** (``pairsmith stats``) and **export --dry-run** (the clean-set selection), which read
-  every record, on both backends.
+  every record, on both backends;
+- **pull**: ``pairsmith pull`` of the pushed dataset into a new local project (records, vectors,
+  every user's responses and versions);
+- **import**: ``pairsmith init --backend argilla`` then ``pairsmith import`` of the same records as
+  a CSV file, straight into an Argilla-backed project (the path ``init --example --backend argilla``
+  takes, at any size).
 
 The server is the test harness's (``tests/argilla_server``: SQLite database, Redis, the
 ``pairsmith_sql`` search engine); its start is not timed. Goals (issue 12): click p50 ≤ 500 ms at
@@ -23,6 +28,7 @@ The server is the test harness's (``tests/argilla_server``: SQLite database, Red
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import statistics
 import tempfile
@@ -32,9 +38,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from curation.importing.importer import import_file
 from curation.model import Record, RecordSource, Response, ResponseStatus, Role, User
 from curation.project import init_project, open_store
-from curation.project_sync import push_project
+from curation.project_sync import pull_project, push_project
 from curation.review.answers import current_response, save_review
 from curation.review.progress import review_progress
 from curation.review.queue import QueueFilters, build_queue
@@ -92,6 +99,25 @@ def local_project(root: Path, n: int) -> RecordStore:
     store.upsert_records(make_records(n), batch_size=5000)
     store.put_responses(make_responses(n))
     return store
+
+
+def write_csv(path: Path, n: int) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["input", "output"])
+        writer.writerows((record.input, record.output) for record in make_records(n))
+    return path
+
+
+def import_into_argilla(root: Path, csv_file: Path, server: ArgillaServer, workspace: str) -> int:
+    """``pairsmith init --backend argilla`` + ``pairsmith import``: the records go straight to the server."""
+    options = {"api_url": server.url, "workspace": workspace, "api_key": server.api_key}
+    store = init_project(root, root.name, backend="argilla", backend_options=options)
+    try:
+        import_file(store, csv_file, quarantine_dir=root / "quarantine")
+        return store.count_records(RecordQuery())
+    finally:
+        store.close()
 
 
 def clicks(store: RecordStore, user: str, count: int) -> list[float]:
@@ -158,14 +184,34 @@ def main() -> None:
                 "export_argilla": timed(select_clean_set, owner, config),
                 "export_local": timed(select_clean_set, local, config),
             }
-            rows.append(row)
             for store in (owner, annotator, local):
                 store.close()
-            print(f"done {n:,} records: push {push_s:.1f} s", flush=True)
+            pulled = Path(tmp) / f"pulled{n}"
+            row["pull_s"] = timed(
+                pull_project,
+                pulled,
+                api_url=server.url,
+                api_key=server.api_key,
+                workspace=workspace,
+                dataset=f"bench{n}",
+            )
+            copy = open_store(pulled, backend="local")
+            row["pulled"] = copy.count_records(RecordQuery())
+            copy.close()
+            csv_file = write_csv(Path(tmp) / f"bench{n}.csv", n)
+            started = time.perf_counter()
+            row["imported"] = import_into_argilla(Path(tmp) / f"imp{n}", csv_file, server, workspace)
+            row["import_s"] = time.perf_counter() - started
+            rows.append(row)
+            print(
+                f"done {n:,} records: push {push_s:.1f} s, pull {row['pull_s']:.1f} s "
+                f"({row['pulled']:,} back), import {row['import_s']:.1f} s ({row['imported']:,} on the server)",
+                flush=True,
+            )
     print()
     head = (
         f"{'records':>8} {'push s':>8} {'s/1k':>6} {'click p50/p90 ms: annotator':>28} {'owner':>11} "
-        f"{'local':>11} {'stats s A/L':>13} {'export dry-run s A/L':>21}"
+        f"{'local':>11} {'stats s A/L':>13} {'export dry-run s A/L':>21} {'pull s':>7} {'import s':>9}"
     )
     print(head)
     for r in rows:
@@ -176,6 +222,7 @@ def main() -> None:
             f"{statistics.median(own) * 1000:>5.0f}/{percentile(own, 0.9) * 1000:<5.0f} "
             f"{statistics.median(loc) * 1000:>5.0f}/{percentile(loc, 0.9) * 1000:<5.0f} "
             f"{r['stats_argilla']:>6.1f}/{r['stats_local']:<6.1f} {r['export_argilla']:>10.1f}/{r['export_local']:<10.1f}"
+            f" {r['pull_s']:>7.1f} {r['import_s']:>9.1f}"
         )
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
