@@ -21,6 +21,7 @@ of noise, how much of it each curated arm let through. Each run folder is a norm
     .venv/bin/python benchmarks/bench_curation_value.py                 # the full run (hours on 2 cores)
     .venv/bin/python benchmarks/bench_curation_value.py --steps 10 --test 50 --val 16   # ~1 h, too short to learn
     .venv/bin/python benchmarks/bench_curation_value.py --quick         # a smoke run (minutes)
+    .venv/bin/python benchmarks/bench_curation_value.py --curation-only # what each arm lets through, no training
     .venv/bin/python benchmarks/bench_curation_value.py --out DIR --resume   # go on after a kill
     .venv/bin/python benchmarks/bench_curation_value.py --tasks bitext-json --seeds 2 --steps 20
 
@@ -336,7 +337,7 @@ def run_task(name: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
 
     arm_fates = {arm: fates(pool, cleans[arm], {r["id"] for r in rows[arm]}) for arm in ("clean", "select")}
     results: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for seed in range(args.seeds):
+    for seed in range(0 if args.curation_only else args.seeds):
         for arm in ARMS:
             run_dir = task_dir / "runs" / f"{arm}-s{seed}"
             done = run_dir / "scores.json"
@@ -416,14 +417,18 @@ def _verdict(met: bool | None) -> str:
 
 
 def markdown(results: list[dict[str, Any]], args: argparse.Namespace, wall_s: float) -> str:
-    lines = [
-        f"SmolLM2-135M-Instruct + LoRA (r 16), batch {args.batch}, lr {args.lr}, "
-        f"max length {args.max_length}; {args.seeds} seeds per arm; mean ± sd. Wall time {wall_s / 60:.0f} min.",
-        "",
-        "| task (steps × batch) | arm | train rows | task metric | validation loss | secondary |",
-        "|---|---|---:|---:|---:|---:|",
-    ]
-    for result in results:
+    lines = (
+        []
+        if args.curation_only
+        else [
+            f"SmolLM2-135M-Instruct + LoRA (r 16), batch {args.batch}, lr {args.lr}, "
+            f"max length {args.max_length}; {args.seeds} seeds per arm; mean ± sd. Wall time {wall_s / 60:.0f} min.",
+            "",
+            "| task (steps × batch) | arm | train rows | task metric | validation loss | secondary |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+    )
+    for result in [] if args.curation_only else results:
         for arm in ARMS:
             runs = result["runs"][arm]
             m, s = mean_sd([r[result["primary"]] for r in runs])
@@ -434,8 +439,9 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, wall_s: fl
                 f"| {result['primary']} {m:.3f} ± {s:.3f} "
                 f"| {lm:.3f} ± {ls:.3f} | {result['secondary']} {sm:.3f} ± {ss:.3f} |"
             )
-    lines += ["", "| task | goal | measured | met |", "|---|---|---|---|"]
-    for result in results:
+    if not args.curation_only:
+        lines += ["", "| task | goal | measured | met |", "|---|---|---|---|"]
+    for result in [] if args.curation_only else results:
         for goal in goals(result):
             lines.append(f"| {result['task']} | {goal['goal']} | {goal['value']} | {_verdict(goal['met'])} |")
     lines += [
@@ -479,6 +485,11 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, default=None, help="Also write the results as JSON here")
     parser.add_argument("--quick", action="store_true", help="A smoke run: small pool, 2 seeds, 3 steps")
+    parser.add_argument(
+        "--curation-only",
+        action="store_true",
+        help="Build, analyse and export the arms and table what got through; train nothing (minutes)",
+    )
     parser.add_argument(
         "--resume",
         action="store_true",

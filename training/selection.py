@@ -8,12 +8,15 @@ LIMA (a small set of varied, high-quality examples goes a long way):
    - its review: a reviewer's ``good`` 1.0, a corrected ``needs_fix`` 0.9, unreviewed 0.7;
    - its mean rating (1–5), when reviewers rated it: 0.6 at 1 up to 1.0 at 5;
    - its flags that the clean set kept (``refusal`` 0.3, any other 0.7 each);
-   - for unreviewed records, how well the output agrees with those of similar inputs
-     (``output_agreement``, 0.5–1.0: the best evidence of correctness nobody has checked);
+   - for unreviewed records, how well the output agrees with those of similar inputs, squared
+     (``output_agreement`` a, as a²: the best evidence of correctness nobody has checked, so it
+     must outweigh the length factor; with 0.5 + 0.5·a a wrong output scored only ~13 % below a
+     clean one and selection kept it about as readily, docs/benchmarks.md, issue 17);
    - its length against the median output of its cluster (Deita's "complexity", LIMA's preference
-     for detailed answers): up to 1.5 times the median the score grows with it (a terse answer, or
-     one that leaves out what the input asks for, teaches less), beyond three times it shrinks
-     again (rambling).
+     for detailed answers): below the median the score falls with it (a terse answer, or one that
+     leaves out what the input asks for, teaches less); from the median to three times it is 1.0
+     (longer is not better: in a JSON or label task the length says which answer it is, not how
+     good it is), beyond three times it shrinks again (rambling).
 2. **Coverage**: every cluster gets a quota proportional to the square root of its size (capped
    at its size; what a small cluster cannot use goes to the others), so over-represented topics
    shrink and thin ones keep what they have.
@@ -48,8 +51,9 @@ from training.splits import NO_CLUSTER, cluster_of
 REVIEW_WEIGHT = {"reviewed": 1.0, "corrected": 0.9, "unreviewed": 0.7}
 FLAG_WEIGHT = {"refusal": 0.3}
 OTHER_FLAG_WEIGHT = 0.7
-LENGTH_PEAK = 1.5
-"""Outputs up to this many times their cluster's median length score higher the longer they are."""
+FACTOR_FLOOR = 0.05
+"""The lowest agreement and length factors: a record is never worth nothing, so a cluster's quota
+still fills in quality order when all it has left are poor records."""
 SPREAD_PERCENTILE = 25
 """Spread is capped at this percentile of the pool's nearest-neighbour distances."""
 
@@ -139,11 +143,11 @@ def quality_parts(item: CleanItem, median_length: float | None) -> dict[str, flo
         parts["flags"] = weight
     agreement = item.record.metadata.get(F.OUTPUT_AGREEMENT)
     if item.label is None and isinstance(agreement, int | float):
-        parts["agreement"] = 0.5 + 0.5 * min(max(float(agreement), 0.0), 1.0)
+        parts["agreement"] = max(min(float(agreement), 1.0) ** 2, FACTOR_FLOOR)
     if median_length:
         ratio = len(item.output) / median_length
         if ratio <= 3.0:
-            parts["length"] = max(min(ratio, LENGTH_PEAK), 0.05) / LENGTH_PEAK
+            parts["length"] = max(min(ratio, 1.0), FACTOR_FLOOR)
         else:
             parts["length"] = max(0.5, 1.0 - 0.1 * (ratio - 3.0))
     return parts

@@ -86,6 +86,26 @@ def test_ratings_and_agreement_weigh_in() -> None:
     assert quality_parts(agreeing, None)["agreement"] == pytest.approx(1.0)
 
 
+def test_an_output_that_disagrees_with_its_neighbours_loses_to_a_shorter_agreeing_one() -> None:
+    # Unreviewed records: agreement with similar inputs is the only evidence of correctness, so a
+    # wrong answer that is merely longer (a different intent's JSON, say) must not win on length.
+    # Agreement as measured on Bitext (clean 0.88, wrong outputs 0.77 on average).
+    agreeing = [item(0, output="x" * 40, **{F.OUTPUT_AGREEMENT: 0.88}) for _ in range(3)]
+    wrong_but_long = item(0, output="x" * 80, **{F.OUTPUT_AGREEMENT: 0.77})
+    items = [wrong_but_long, *agreeing]
+    selection = select_records(items, 3, np.eye(4, dtype=np.float32))
+    assert wrong_but_long in selection.not_selected
+    assert quality_parts(wrong_but_long, 40)["agreement"] == pytest.approx(0.77**2)
+
+
+def test_length_lowers_terse_and_rambling_outputs_but_gives_no_bonus_above_the_median() -> None:
+    length = {
+        n: quality_parts(item(0, output="x" * n), median_length=40)["length"] for n in (2, 20, 40, 80, 200)
+    }
+    assert length[2] < length[20] < length[40] == length[80] == 1.0 > length[200]
+    assert quality_parts(item(0, **{F.OUTPUT_AGREEMENT: 0.0}), None)["agreement"] == pytest.approx(0.05)
+
+
 def test_selecting_more_than_there_is_keeps_everything() -> None:
     items = [item(0), item(1)]
     selection = select_records(items, 10, np.eye(2, dtype=np.float32))
