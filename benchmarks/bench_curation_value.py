@@ -18,8 +18,8 @@ the tables give mean ± sd of the task metric and of the validation loss, the go
 of noise, how much of it each curated arm let through. Each run folder is a normal pairsmith run:
 `pairsmith runs compare OUT/<task>/runs/raw-s0 OUT/<task>/runs/clean-s0` shows two side by side.
 
-    .venv/bin/python benchmarks/bench_curation_value.py                 # the full run (hours on 2 cores)
-    .venv/bin/python benchmarks/bench_curation_value.py --steps 10 --test 50 --val 16   # ~1 h, too short to learn
+    .venv/bin/python benchmarks/bench_curation_value.py                 # the tasks' defaults (~1 h on 2 quiet cores)
+    .venv/bin/python benchmarks/bench_curation_value.py --steps 10 --test 50 --val 16   # too short to learn the task
     .venv/bin/python benchmarks/bench_curation_value.py --quick         # a smoke run (minutes)
     .venv/bin/python benchmarks/bench_curation_value.py --curation-only # what each arm lets through, no training
     .venv/bin/python benchmarks/bench_curation_value.py --out DIR --resume   # go on after a kill
