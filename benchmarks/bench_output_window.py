@@ -32,13 +32,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from benchmarks.curation_value_tasks import bitext_path
 from curation.analysis.embeddings.models import get_embedder
 
-BITEXT = Path(
-    os.environ.get(
-        "PAIRSMITH_BITEXT", Path(__file__).resolve().parents[2] / "shared/data/bitext_customer_support.csv"
-    )
-)
 THRESHOLD = 0.85
 
 
@@ -58,10 +54,10 @@ def pair_set(left: np.ndarray, right: np.ndarray, outputs: np.ndarray) -> set[tu
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--csv", type=Path, default=BITEXT)
+    parser.add_argument("--csv", type=Path, default=None, help="Bitext CSV (default: ../shared/data)")
     parser.add_argument("--windows", type=int, nargs="+", default=[64, 32])
     args = parser.parse_args()
-    with args.csv.open(encoding="utf-8") as handle:
+    with (args.csv or bitext_path()).open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     inputs = [r["instruction"] for r in rows]
     outputs = [r["response"] for r in rows]

@@ -144,16 +144,17 @@ def output_agreement(
     input_vectors: np.ndarray,
     output_vectors: np.ndarray,
     neighbours: int = 10,
-    outputs: Sequence[str] | None = None,
+    labels: Sequence[dict[str, str] | None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(agreement, neighbour agreement) per record, from L2-normalised input and output vectors.
 
     agreement[i]: input-similarity-weighted mean similarity between output i and the outputs of its
-    ``neighbours`` nearest inputs (itself excluded). Two outputs that are both JSON objects with
-    label-like fields (``outputs`` given) are compared by those fields (the share of equal values:
+    ``neighbours`` nearest inputs (itself excluded). Two outputs that both read as labels (JSON
+    label fields or a bare class name, ``labels`` given) are compared by those fields (the share of equal values:
     embeddings barely tell ``cancel_order`` from ``change_order``); any other pair by the cosine of
     their output vectors. neighbour agreement[i]: the same weighted mean of its neighbours' own
-    agreements, the level record i is expected to reach.
+    agreements, the level record i is expected to reach. ``labels`` are the outputs'
+    :func:`label_fields`, made once by the caller (who also needs them to judge the gaps).
     """
     import faiss
 
@@ -174,7 +175,7 @@ def output_agreement(
         nbr[row], weight[row] = ids[row, cols], scores[row, cols]
     weight = np.clip(weight, 1e-3, None)
     similarity = np.einsum("id,ikd->ik", y, y[nbr])
-    fields = [label_fields(o) for o in outputs] if outputs is not None else [None] * n
+    fields = list(labels) if labels is not None else [None] * n
     for row in range(n):
         mine = fields[row]
         if mine is None:
@@ -238,9 +239,10 @@ def consistency_of(
     agreement = np.full(n, np.nan, dtype=np.float32)
     inconsistent = np.zeros(n, dtype=bool)
     if measured:
-        agreement, expected = output_agreement(input_vectors, output_vectors, settings.neighbours, outputs)
-        labels = np.array([label_fields(o) is not None for o in outputs], dtype=bool)
-        inconsistent = inconsistent_outputs(agreement, expected, settings, compared_as_labels=labels)
+        labels = [label_fields(o) for o in outputs]
+        agreement, expected = output_agreement(input_vectors, output_vectors, settings.neighbours, labels)
+        as_labels = np.array([fields is not None for fields in labels], dtype=bool)
+        inconsistent = inconsistent_outputs(agreement, expected, settings, compared_as_labels=as_labels)
     rare = rare_shapes(outputs, settings)
     result = {}
     for i, rid in enumerate(ids):
