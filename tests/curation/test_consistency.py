@@ -20,11 +20,12 @@ from curation.analysis.quality.consistency import (
     consistency_of,
     label_fields,
     output_shape,
+    outvoted_labels,
     rare_shapes,
 )
-from curation.files import user_cache_dir
 from curation.store.base import RecordStore
 from tests.factories import make_record
+from tests.public_sets import public_set
 
 ProjectFactory = Callable[..., tuple[Path, RecordStore]]
 
@@ -107,6 +108,64 @@ def test_wrong_outputs_are_inconsistent_and_agreement_is_recorded() -> None:
     assert {i for i, rid in enumerate(ids) if INCONSISTENT in by_vectors[rid].flags} == flipped
 
 
+def _labels(*intents: str, category: str = "ORDER") -> list[dict[str, str] | None]:
+    return [label_fields(json.dumps({"intent": i, "category": category})) for i in intents]
+
+
+def _vote(record: dict[str, str] | None, neighbours: list[dict[str, str] | None]) -> bool:
+    """Whether ``record`` is outvoted by ``neighbours`` (equal weights), in a project where every
+    label value is common (60 filler records, so min_records and min_class_size hold)."""
+    filler = [n for n in neighbours if n is not None] * 6 + [record] * 3
+    labels = [record, *neighbours, *filler]
+    ids = np.zeros((len(labels), len(neighbours)), dtype=np.int64)
+    ids[0] = np.arange(1, len(neighbours) + 1)
+    weights = np.ones(ids.shape, dtype=np.float32)
+    return bool(outvoted_labels(labels, ids, weights)[0])
+
+
+def test_a_wrong_intent_of_the_same_category_is_outvoted() -> None:
+    """The annotator's confusion: the right category, the wrong intent. Its field agreement with
+    every neighbour is still 0.5, which a gap rule on the agreement missed."""
+    (wrong,) = _labels("cancel_order")
+    assert _vote(wrong, _labels(*["change_order"] * 10))
+    assert _vote(wrong, _labels(*["change_order"] * 9, "cancel_order"))  # one neighbour on its side
+
+
+def test_wrong_intents_of_the_same_category_are_found_from_the_vectors() -> None:
+    """End to end through consistency_of: four topics in two categories, six records given the
+    other intent of their own category."""
+    texts, x, y, flipped = _topic_data()
+    sibling = {0: 1, 1: 0, 2: 3, 3: 2}
+    relabelled = []
+    for i in range(len(texts)):
+        topic = i // 30
+        label = sibling[topic] if i in flipped else topic
+        relabelled.append(json.dumps({"intent": f"topic_{label}", "category": f"cat_{label // 2}"}))
+    ids = [f"r{i}" for i in range(len(texts))]
+    found = consistency_of(ids, x, y, relabelled)
+    assert {i for i, rid in enumerate(ids) if INCONSISTENT in found[rid].flags} == flipped
+
+
+def test_a_query_between_two_confusable_intents_is_left_alone() -> None:
+    (mine,) = _labels("cancel_order")
+    assert not _vote(mine, _labels(*["change_order"] * 6, *["cancel_order"] * 4))
+    # No majority against it: the neighbourhood is scattered over many intents.
+    assert not _vote(mine, _labels("a", "b", "c", "d", "e", "f", "g", "h", "i", "j"))
+
+
+def test_values_that_are_not_classes_and_free_text_are_not_voted_on() -> None:
+    def ticket(order: str | None) -> dict[str, str] | None:
+        return label_fields(json.dumps({"category": "refund", "order_id": order}))
+
+    # An order number among tickets without one: the order number is not a class.
+    labels = [ticket("FW-1234"), *[ticket(None) for _ in range(60)]]
+    ids = np.tile(np.arange(1, 11), (len(labels), 1))
+    weights = np.ones(ids.shape, dtype=np.float32)
+    assert not outvoted_labels(labels, ids, weights)[0]
+    # A free-text output has no labels to vote on.
+    assert not outvoted_labels([None, *labels[1:]], ids, weights)[0]
+
+
 def test_without_vectors_only_shapes_are_judged() -> None:
     outputs = ["A plain sentence."] * 60 + ['{"a": 1}']
     found = consistency_of([str(i) for i in range(61)], np.zeros((0, 4)), np.zeros((0, 4)), outputs)
@@ -138,13 +197,12 @@ BANKING77 = "banking77"
 @pytest.mark.slow
 def test_wrong_labels_on_banking77_are_found_with_few_false_alarms() -> None:
     """Public data we did not write: BANKING77 queries with their intent as a JSON answer, 10 % of
-    the labels swapped for another intent; MiniLM vectors, default settings."""
-    folder = user_cache_dir("public-sets") / BANKING77
-    if not (folder / "SOURCE.json").exists():
-        pytest.skip(
-            f"public set {BANKING77} not fetched (python -m benchmarks.public_sets fetch {BANKING77})"
-        )
+    the labels swapped for another intent; MiniLM vectors, default settings. 77 intents, many of
+    them confusable (card_arrival, card_delivery_estimate): the gap rule this replaced found 65 %
+    and flagged 4.8 % of the clean set."""
     import csv
+
+    folder = public_set(BANKING77)
 
     with (folder / "banking_data" / "train.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -158,10 +216,14 @@ def test_wrong_labels_on_banking77_are_found_with_few_false_alarms() -> None:
         outputs.append(json.dumps({"intent": label}))
     embedder = get_embedder("minilm")
     x = embedder.embed([r["text"] for r in rows])
-    y = embedder.embed(outputs)
-    found = consistency_of([str(i) for i in range(len(rows))], x, y, outputs, ConsistencySettings())
+    ids = [str(i) for i in range(len(rows))]
+    found = consistency_of(ids, x, embedder.embed(outputs), outputs, ConsistencySettings())
     flagged = {i for i in range(len(rows)) if INCONSISTENT in found[str(i)].flags}
     recall = len(flagged & wrong) / len(wrong)
     false_alarms = len(flagged - wrong) / (len(rows) - len(wrong))
-    assert recall >= 0.6, recall
+    assert recall >= 0.7, recall
     assert false_alarms <= 0.04, false_alarms
+    # The same queries with their true labels: what a clean set loses.
+    truth = [json.dumps({"intent": r["category"]}) for r in rows]
+    clean = consistency_of(ids, x, embedder.embed(truth), truth, ConsistencySettings())
+    assert sum(INCONSISTENT in c.flags for c in clean.values()) / len(rows) <= 0.04
