@@ -4,7 +4,9 @@ Each dataset is a :class:`PublicSet`: the public GitHub repository it comes from
 its licence, and a loader that turns the files into plain rows. ``fetch`` copies the files into
 ``$PAIRSMITH_CACHE/public-sets/<name>/`` (default ``~/.cache/pairsmith/public-sets``) and records
 where they came from in ``SOURCE.json`` (repository, commit, files, licence). Nothing fetched is
-committed to this repository.
+committed to this repository, except copies of the sets whose licence allows it (``redistributable``),
+cut to at most 1 MB a file, under ``tests/data/public-sets/`` (``sample``): the real-data tests run
+on them on any clone, CI included.
 
 Where the files come from, first match wins:
 
@@ -19,6 +21,7 @@ Command line::
 
     .venv/bin/python -m benchmarks.public_sets list
     .venv/bin/python -m benchmarks.public_sets fetch NAME [NAME ...] | --all
+    .venv/bin/python -m benchmarks.public_sets sample NAME [NAME ...] | --all   # tests/data copies
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ class PublicSet:
     """Reads the fetched folder and yields rows (the keys are the set's own, documented in its module)."""
     shape: str = ""
     """What kind of data it is (classification, paraphrase pairs, chat, ...), for tables."""
+    redistributable: bool = False
+    """The licence lets us commit a copy (MIT, Apache-2.0, CC-BY): ``sample`` writes one for the tests."""
 
 
 _SETS: dict[str, PublicSet] = {}
@@ -142,3 +147,58 @@ def fetch(name: str) -> Path:
 
 def remove(name: str) -> None:
     shutil.rmtree(cache_root() / name, ignore_errors=True)
+
+
+SAMPLE_ROOT = Path(__file__).resolve().parents[2] / "tests" / "data" / "public-sets"
+SAMPLE_MAX_BYTES = 1_000_000
+
+
+def _cut_json_array(data: bytes, max_bytes: int) -> tuple[bytes, int, int]:
+    """The leading rows of a JSON array that fit in ``max_bytes``: (text, rows kept, rows in all)."""
+    rows = json.loads(data)
+    kept: list[Any] = []
+    size = 2
+    for row in rows:
+        size += len(json.dumps(row, ensure_ascii=False).encode()) + 4
+        if size > max_bytes:
+            break
+        kept.append(row)
+    text = json.dumps(kept, ensure_ascii=False, indent=1).encode()
+    while len(text) > max_bytes:  # indentation is not in the estimate
+        kept.pop()
+        text = json.dumps(kept, ensure_ascii=False, indent=1).encode()
+    return text, len(kept), len(rows)
+
+
+def write_sample(name: str, root: Path = SAMPLE_ROOT, max_bytes: int = SAMPLE_MAX_BYTES) -> Path:
+    """Copy a fetched, redistributable set into ``root/<name>`` for the tests: every file of at most
+    ``max_bytes`` as it is, a larger JSON array cut to its leading rows; the licence file and a
+    ``SOURCE.json`` that says what was cut go with it."""
+    public_set = catalogue()[name]
+    if not public_set.redistributable:
+        raise ValueError(f"{name}: licence {public_set.licence!r} does not allow committing a copy")
+    folder = cached_dir(name)
+    if folder is None:
+        raise FileNotFoundError(f"{name} is not fetched (python -m benchmarks.public_sets fetch {name})")
+    source = json.loads((folder / "SOURCE.json").read_text(encoding="utf-8"))
+    cuts: dict[str, str] = {}
+    with atomic_directory(root / name) as staging:
+        for path in public_set.files:
+            data = (folder / path).read_bytes()
+            if len(data) > max_bytes:
+                if not path.endswith(".json"):
+                    raise ValueError(f"{name}: {path} is {len(data):,} bytes and is not a JSON array to cut")
+                data, kept, total = _cut_json_array(data, max_bytes)
+                cuts[path] = f"the first {kept:,} of {total:,} rows"
+            destination = staging / path
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(data)
+        source.pop("fetched_at", None)
+        source["copy"] = (
+            "committed for the tests: every file as published, except "
+            + "; ".join(f"{p}: {c}" for p, c in cuts.items())
+            if cuts
+            else "committed for the tests: every file as published"
+        )
+        (staging / "SOURCE.json").write_text(json.dumps(source, indent=2) + "\n", encoding="utf-8")
+    return root / name

@@ -1,10 +1,10 @@
-"""``python -m benchmarks.public_sets list | fetch NAME... | fetch --all``."""
+"""``python -m benchmarks.public_sets list | fetch NAME... | fetch --all | sample NAME... | sample --all``."""
 
 from __future__ import annotations
 
 import sys
 
-from benchmarks.public_sets import cached_dir, catalogue, fetch
+from benchmarks.public_sets import cached_dir, catalogue, fetch, write_sample
 
 
 def main(argv: list[str]) -> int:
@@ -17,14 +17,15 @@ def main(argv: list[str]) -> int:
                 f"{name:28} {fetched:8} {public_set.shape:22} {public_set.licence:18} github.com/{public_set.repo}"
             )
         return 0
-    if argv[0] == "fetch":
-        names = list(sets) if argv[1:] == ["--all"] else argv[1:]
+    if argv[0] in ("fetch", "sample"):
+        every = [n for n, s in sets.items() if s.redistributable] if argv[0] == "sample" else list(sets)
+        names = every if argv[1:] == ["--all"] else argv[1:]
         unknown = [n for n in names if n not in sets]
         if unknown:
             print(f"unknown set(s): {', '.join(unknown)}; `list` shows them", file=sys.stderr)
             return 2
         for name in names:
-            print(f"{name}: {fetch(name)}")
+            print(f"{name}: {fetch(name) if argv[0] == 'fetch' else write_sample(name)}")
         return 0
     print(__doc__, file=sys.stderr)
     return 2

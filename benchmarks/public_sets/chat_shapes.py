@@ -53,6 +53,7 @@ def _llama_factory(name: str, path: str, description: str, shape: str, *, lines:
             description=description,
             load=jsonl_file(path) if lines else json_file(path),
             shape=shape,
+            redistributable=True,
         )
     )
 
@@ -92,5 +93,6 @@ register(
         description="Anthropic HH-RLHF harmless-base test split: 2,312 chosen/rejected dialogue transcripts",
         load=jsonl_file(HH_HARMLESS_TEST),
         shape="preference (transcripts)",
+        redistributable=True,
     )
 )

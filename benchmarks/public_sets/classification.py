@@ -28,5 +28,6 @@ register(
         description="BANKING77 (Casanueva et al., 2020): 10,003 online-banking queries over 77 intents",
         load=_banking77,
         shape="classification",
+        redistributable=True,
     )
 )

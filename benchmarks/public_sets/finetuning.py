@@ -30,5 +30,6 @@ register(
         description="500 multi-turn ShareGPT conversations (FastChat's sample training file)",
         load=_json("data/dummy_conversation.json"),
         shape="multi-turn chat",
+        redistributable=True,
     )
 )

@@ -30,5 +30,6 @@ register(
         description="GSM8K test split (Cobbe et al., 2021): 1,319 grade-school maths problems, answers end '#### N'",
         load=_gsm8k,
         shape="maths",
+        redistributable=True,
     )
 )

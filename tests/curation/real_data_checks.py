@@ -11,12 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from curation import metadata_keys
 from curation.analysis.dedup.text import canonical_words, content_text, normalize_text
 from curation.analysis.pipeline import AnalysisReport, analyze_project
-from curation.files import user_cache_dir
 from curation.importing import ImportReport, import_file
 from curation.importing.shapes import ColumnMapping
 from curation.model import Record
@@ -25,14 +22,6 @@ from training.clean_set import CleanSet, select_clean_set
 from training.export_config import ExportConfig
 
 CONSTANT_REPLY = "Thanks, routing your request."
-
-
-def public_set(name: str) -> Path:
-    """The fetched folder of a public set, or skip the test saying how to fetch it."""
-    folder = user_cache_dir("public-sets") / name
-    if not (folder / "SOURCE.json").exists():
-        pytest.skip(f"public set {name} not fetched (python -m benchmarks.public_sets fetch {name})")
-    return folder
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Import on public files nobody in the project wrote, read as they were published (slow).
 
-Each test looks for its set in the public-sets cache and skips, naming the fetch command, when it
-is absent. Every row is accounted for (imported + quarantined = the file's rows) and no record holds
+Each test reads its set from tests/data/public-sets (or the fetched cache for a set we may not
+commit; tests/public_sets.py). Every row is accounted for (imported + quarantined = the file's rows) and no record holds
 several source lines.
 """
 
@@ -15,18 +15,15 @@ from pathlib import Path
 import pytest
 
 from curation import metadata_keys
-from curation.files import user_cache_dir
 from curation.importing import ColumnMapping
 from tests.curation.import_helpers import Importer, read_quarantine
+from tests.public_sets import public_set
 
 pytestmark = pytest.mark.slow
 
 
 def public_file(name: str, path: str) -> Path:
-    folder = user_cache_dir("public-sets") / name
-    if not (folder / "SOURCE.json").exists():
-        pytest.skip(f"public set {name} not fetched (python -m benchmarks.public_sets fetch {name})")
-    return folder / path
+    return public_set(name) / path
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from curation.analysis.quality.pii import find_pii
 from curation.analysis.quality.text_checks import is_refusal, looks_like_json, looks_truncated
-from curation.files import user_cache_dir
+from tests.public_sets import public_set
 
 COMPLETE = [
     "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\nShe makes 9 * 2 = $<<9*2=18>>18 every day.\n#### 18",
@@ -93,9 +93,7 @@ def test_sums_and_numbers_on_separate_lines_are_not_phone_numbers() -> None:
 
 @pytest.mark.slow
 def test_gsm8k_answers_are_not_flagged_truncated() -> None:
-    folder = user_cache_dir("public-sets") / "gsm8k"
-    if not (folder / "SOURCE.json").exists():
-        pytest.skip("public set gsm8k not fetched (python -m benchmarks.public_sets fetch gsm8k)")
+    folder = public_set("gsm8k")
     lines = (folder / "grade_school_math" / "data" / "test.jsonl").read_text(encoding="utf-8").splitlines()
     answers = [json.loads(line)["answer"] for line in lines if line.strip()]
     flagged = sum(looks_truncated(a) for a in answers)

@@ -19,10 +19,10 @@ from curation.importing.shapes import ColumnMapping
 from tests.curation.real_data_checks import (
     CONSTANT_REPLY,
     members_below_threshold,
-    public_set,
     run_pipeline,
     write_jsonl,
 )
+from tests.public_sets import public_set
 
 pytestmark = pytest.mark.slow
 
