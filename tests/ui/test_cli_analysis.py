@@ -107,3 +107,12 @@ def test_analyze_is_full_by_default_fast_is_one_option_away_and_the_table_says_h
     assert "static model distilled" in table.stdout  # the one-time cost, shown apart
     refused = runner.invoke(app, ["analyze", str(project), "--quality", "best"])
     assert refused.exit_code != 0 and "best" in refused.output
+
+
+def test_analyze_on_an_empty_project_says_to_import_first(tmp_path: Path) -> None:
+    root = tmp_path / "empty"
+    init_project(root, "empty").close()
+    result = runner.invoke(app, ["analyze", str(root)])
+    assert result.exit_code == 1
+    assert "no records to analyse" in result.stderr and f"pairsmith import {root}" in result.stderr
+    assert not (root / "analysis" / "report.json").exists()

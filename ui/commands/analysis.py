@@ -104,6 +104,8 @@ def analyze(
         settings.clusters.k = k
     if threshold is not None:
         settings.semantic.threshold = threshold
+    with user_errors():
+        _require_records(directory)
     columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with user_errors(), Progress(*columns, console=console, transient=as_json) as bar:
         tasks: dict[str, TaskID] = {}
@@ -274,3 +276,19 @@ def register(app: typer.Typer) -> None:
     app.command()(duplicates)
     app.command()(clusters)
     app.command()(diversity)
+
+
+def _require_records(directory: Path) -> None:
+    """Refuse an empty project before any model loads (the UI's Analyze button is disabled then too)."""
+    from curation.errors import BadInputError
+    from curation.project import open_store
+
+    store = open_store(directory)
+    try:
+        empty = store.count_records() == 0
+    finally:
+        store.close()
+    if empty:
+        raise BadInputError(
+            f"{directory} has no records to analyse; import a file first: pairsmith import {directory} FILE"
+        )
