@@ -112,11 +112,18 @@ def _labels(*intents: str, category: str = "ORDER") -> list[dict[str, str] | Non
     return [label_fields(json.dumps({"intent": i, "category": category})) for i in intents]
 
 
-def _vote(record: dict[str, str] | None, neighbours: list[dict[str, str] | None]) -> bool:
-    """Whether ``record`` is outvoted by ``neighbours`` (equal weights), in a project where every
-    label value is common (60 filler records, so min_records and min_class_size hold)."""
-    filler = [n for n in neighbours if n is not None] * 6 + [record] * 3
-    labels = [record, *neighbours, *filler]
+def _vote(
+    record: dict[str, str] | None,
+    neighbours: list[dict[str, str] | None],
+    rest: list[dict[str, str] | None] | None = None,
+) -> bool:
+    """Whether ``record`` is outvoted by ``neighbours`` (equal weights). The rest of the project
+    (default: 20 other intents, 5 records each, and 3 more of every value here) sets each value's
+    base rate, and min_records and min_class_size hold."""
+    if rest is None:
+        others = [f"other_{i}" for i in range(20) for _ in range(5)]
+        rest = _labels(*others) + [n for n in neighbours if n is not None] * 3 + [record] * 3
+    labels = [record, *neighbours, *rest]
     ids = np.zeros((len(labels), len(neighbours)), dtype=np.int64)
     ids[0] = np.arange(1, len(neighbours) + 1)
     weights = np.ones(ids.shape, dtype=np.float32)
@@ -151,6 +158,18 @@ def test_a_query_between_two_confusable_intents_is_left_alone() -> None:
     assert not _vote(mine, _labels(*["change_order"] * 6, *["cancel_order"] * 4))
     # No majority against it: the neighbourhood is scattered over many intents.
     assert not _vote(mine, _labels("a", "b", "c", "d", "e", "f", "g", "h", "i", "j"))
+
+
+def test_a_majority_the_base_rate_explains_is_no_evidence() -> None:
+    """Urgency 'normal' is on most tickets: ten 'normal' neighbours say little against a 'high'."""
+
+    def ticket(urgency: str) -> dict[str, str] | None:
+        return label_fields(json.dumps({"category": "order_change", "urgency": urgency}))
+
+    rest = [ticket("normal")] * 60 + [ticket("high")] * 30 + [ticket("low")] * 10
+    assert not _vote(ticket("high"), [ticket("normal")] * 10, rest)
+    # The same vote against a value that is rare in the project does count.
+    assert _vote(ticket("high"), [ticket("low")] * 10, rest)
 
 
 def test_values_that_are_not_classes_and_free_text_are_not_voted_on() -> None:

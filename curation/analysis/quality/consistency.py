@@ -77,6 +77,13 @@ class ConsistencySettings(BaseModel):
         "confusable intents, 10 % swapped) 0.5 finds 73 % of the swapped labels for 3.3 % of the clean "
         "records; 0.4 finds 90 % for 4.6 %",
     )
+    min_majority_lift: float = Field(
+        default=3.0,
+        ge=1,
+        description="...and that other value is at least this many times more common among the neighbours "
+        "than in the whole project: a majority a field's base rate explains (urgency 'normal' on most "
+        "tickets) is no evidence against the record",
+    )
     min_class_size: int = Field(
         default=3,
         ge=1,
@@ -243,6 +250,7 @@ def outvoted_labels(
     if n < settings.min_records:
         return flagged
     uses = Counter((field, value) for fields in labels if fields for field, value in fields.items())
+    having = Counter(field for fields in labels if fields for field in fields)
     for row, mine in enumerate(labels):
         if not mine:
             continue
@@ -262,8 +270,16 @@ def outvoted_labels(
                 key = theirs.get(field) if theirs else None
                 votes[key] = votes.get(key, 0.0) + w
             own = votes.pop(value, 0.0) / total
-            majority = max(votes.values(), default=0.0) / total
-            if own <= settings.max_label_share and majority >= settings.min_majority_share:
+            if not votes:
+                continue
+            leader = max(votes, key=lambda key: votes[key])
+            majority = votes[leader] / total
+            base_rate = uses[(field, leader)] / having[field] if leader is not None else 0.0
+            if (
+                own <= settings.max_label_share
+                and majority >= settings.min_majority_share
+                and majority >= settings.min_majority_lift * base_rate
+            ):
                 flagged[row] = True
                 break
     return flagged
