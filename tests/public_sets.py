@@ -33,8 +33,15 @@ def public_set(name: str) -> Path:
         return folder
     from benchmarks.public_sets import catalogue
 
-    licence = catalogue()[name].licence
+    known = catalogue()
+    if name not in known:
+        raise KeyError(f"{name} is not a public set of benchmarks/public_sets: {', '.join(sorted(known))}")
+    if known[name].redistributable:
+        pytest.fail(
+            f"public set {name} may be committed but is not under {COMMITTED}: "
+            f"python -m benchmarks.public_sets fetch {name} && python -m benchmarks.public_sets sample {name}"
+        )
     pytest.skip(
-        f"public set {name} (licence: {licence}) is not committed, its licence does not allow "
+        f"public set {name} (licence: {known[name].licence}) is not committed, its licence does not allow "
         f"redistribution; fetch it to run this test: python -m benchmarks.public_sets fetch {name}"
     )

@@ -18,6 +18,7 @@ from curation.analysis.quality.consistency import (
     OFF_FORMAT,
     ConsistencySettings,
     consistency_of,
+    inconsistent_outputs,
     label_fields,
     output_shape,
     outvoted_labels,
@@ -116,6 +117,7 @@ def _vote(
     record: dict[str, str] | None,
     neighbours: list[dict[str, str] | None],
     rest: list[dict[str, str] | None] | None = None,
+    settings: ConsistencySettings | None = None,
 ) -> bool:
     """Whether ``record`` is outvoted by ``neighbours`` (equal weights). The rest of the project
     (default: 20 other intents, 5 records each, and 3 more of every value here) sets each value's
@@ -127,7 +129,7 @@ def _vote(
     ids = np.zeros((len(labels), len(neighbours)), dtype=np.int64)
     ids[0] = np.arange(1, len(neighbours) + 1)
     weights = np.ones(ids.shape, dtype=np.float32)
-    return bool(outvoted_labels(labels, ids, weights)[0])
+    return bool(outvoted_labels(labels, ids, weights, settings)[0])
 
 
 def test_a_wrong_intent_of_the_same_category_is_outvoted() -> None:
@@ -156,33 +158,75 @@ def test_wrong_intents_of_the_same_category_are_found_from_the_vectors() -> None
 def test_a_query_between_two_confusable_intents_is_left_alone() -> None:
     (mine,) = _labels("cancel_order")
     assert not _vote(mine, _labels(*["change_order"] * 6, *["cancel_order"] * 4))
+    # Two neighbours in ten on its side (max_label_share 0.15) are enough to keep it.
+    assert not _vote(mine, _labels(*["change_order"] * 8, *["cancel_order"] * 2))
     # No majority against it: the neighbourhood is scattered over many intents.
     assert not _vote(mine, _labels("a", "b", "c", "d", "e", "f", "g", "h", "i", "j"))
 
 
+def _ticket(urgency: str) -> dict[str, str] | None:
+    return label_fields(json.dumps({"category": "order_change", "urgency": urgency}))
+
+
 def test_a_majority_the_base_rate_explains_is_no_evidence() -> None:
     """Urgency 'normal' is on most tickets: ten 'normal' neighbours say little against a 'high'."""
-
-    def ticket(urgency: str) -> dict[str, str] | None:
-        return label_fields(json.dumps({"category": "order_change", "urgency": urgency}))
-
-    rest = [ticket("normal")] * 60 + [ticket("high")] * 30 + [ticket("low")] * 10
-    assert not _vote(ticket("high"), [ticket("normal")] * 10, rest)
+    rest = [_ticket("normal")] * 70 + [_ticket("high")] * 20 + [_ticket("low")] * 10
+    assert not _vote(_ticket("high"), [_ticket("normal")] * 10, rest)
     # The same vote against a value that is rare in the project does count.
-    assert _vote(ticket("high"), [ticket("low")] * 10, rest)
+    assert _vote(_ticket("high"), [_ticket("low")] * 10, rest)
 
 
-def test_values_that_are_not_classes_and_free_text_are_not_voted_on() -> None:
-    def ticket(order: str | None) -> dict[str, str] | None:
+def test_a_value_a_third_of_the_project_uses_never_wins_a_vote() -> None:
+    """The bundled example's angry tickets: 'high' by the guidelines ("furious", "today") among
+    calmer tickets on the same topic, which are 'normal' like 40 % of the project. Topic neighbours
+    do not see the anger, so their vote is no evidence. The same holds, as a documented limit, for
+    a binary label."""
+    rest = [_ticket("normal")] * 40 + [_ticket("high")] * 30 + [_ticket("low")] * 30
+    assert not _vote(_ticket("high"), [_ticket("normal")] * 10, rest)
+    binary = [label_fields("positive"), label_fields("negative")] * 50
+    assert not _vote(label_fields("negative"), [label_fields("positive")] * 10, binary)
+    # A value a tenth of the project uses does win the same vote.
+    rest = [_ticket("normal")] * 45 + [_ticket("high")] * 45 + [_ticket("low")] * 10
+    assert _vote(_ticket("high"), [_ticket("low")] * 10, rest)
+
+
+def test_a_missing_key_is_not_a_value_and_few_voters_decide_nothing() -> None:
+    """Neighbours without the field do not vote; below a quorum of half the neighbours the field
+    is not voted on at all."""
+    escalated = label_fields(json.dumps({"intent": "refund", "escalate": True}))
+    plain = _labels(*["refund"] * 10)
+    rest = [escalated] * 3 + _labels(*[f"other_{i}" for i in range(20) for _ in range(5)])
+    # 'escalate' is an optional key the neighbours leave out: nothing votes against it.
+    assert not _vote(escalated, plain, rest)
+    # One label among nine free-text neighbours is no quorum; six of ten are.
+    no, yes = label_fields("refund_not_received"), label_fields("cancel_order")
+    rest = [label_fields(f"intent_{i}") for i in range(20) for _ in range(5)] + [no, yes] * 3
+    assert not _vote(no, [yes] + [None] * 9, rest)
+    assert _vote(no, [yes] * 6 + [None] * 4, rest)
+
+
+def test_values_that_are_not_classes_are_not_voted_on() -> None:
+    """An order number used once is not a class, however its neighbours vote."""
+
+    def ticket(order: str) -> dict[str, str] | None:
         return label_fields(json.dumps({"category": "refund", "order_id": order}))
 
-    # An order number among tickets without one: the order number is not a class.
-    labels = [ticket("FW-1234"), *[ticket(None) for _ in range(60)]]
-    ids = np.tile(np.arange(1, 11), (len(labels), 1))
-    weights = np.ones(ids.shape, dtype=np.float32)
-    assert not outvoted_labels(labels, ids, weights)[0]
-    # A free-text output has no labels to vote on.
-    assert not outvoted_labels([None, *labels[1:]], ids, weights)[0]
+    neighbours = [ticket("FW-9999")] * 10
+    rest = [ticket(f"FW-{i}") for i in range(60)]
+    assert not _vote(ticket("FW-1234"), neighbours, rest)
+    assert _vote(ticket("FW-1234"), neighbours, rest, ConsistencySettings(min_class_size=1))
+
+
+def test_a_handful_of_free_text_outputs_among_labels_is_not_judged() -> None:
+    """The free-text rule measures its spread on free-text outputs only; three of them among two
+    hundred labels are too few to have one."""
+    agreement = np.array([0.9] * 200 + [0.80, 0.81, 0.70], dtype=np.float32)
+    expected = np.array([0.9] * 200 + [0.80, 0.80, 0.80], dtype=np.float32)
+    as_labels = np.array([True] * 200 + [False] * 3)
+    assert not inconsistent_outputs(agreement, expected, compared_as_labels=as_labels).any()
+    # Among enough free-text outputs the same gap stands out.
+    many = np.array([0.80, 0.81, 0.79] * 20 + [0.70], dtype=np.float32)
+    assert inconsistent_outputs(many, np.full_like(many, 0.80))[-1]
 
 
 def test_without_vectors_only_shapes_are_judged() -> None:

@@ -12,9 +12,10 @@ run on the whole set once the embeddings are in (a global step, like dedup's ind
 - **``inconsistent_output``**, two rules by the kind of output:
   - *labels* (a JSON answer's label fields, or a bare class name): the neighbours vote, field by
     field. A record is flagged when at most ``max_label_share`` of its neighbours give its value of
-    a field and at least ``min_majority_share`` agree on one other value: a query between two
-    confusable intents has neighbours on both sides and is left alone; a wrong intent has almost
-    none on its side;
+    a field and at least ``min_majority_share`` agree on one other value: a class (used by at least
+    ``min_class_size`` records) at least ``min_majority_lift`` times more common among the
+    neighbours than in the project. A query between two confusable intents has neighbours on both
+    sides and is left alone; a wrong intent has almost none on its side;
   - *free text*: its agreement falls more than ``max_z`` robust standard deviations (median
     absolute deviation) below the agreement of its own neighbours (the description of another
     restaurant agrees much less with its neighbours than they agree with theirs).
@@ -81,8 +82,10 @@ class ConsistencySettings(BaseModel):
         default=3.0,
         ge=1,
         description="...and that other value is at least this many times more common among the neighbours "
-        "than in the whole project: a majority a field's base rate explains (urgency 'normal' on most "
-        "tickets) is no evidence against the record",
+        "than in the whole project: a majority a field's base rate explains is no evidence against the "
+        "record. So a value used by more than a third of the project never wins a vote (binary labels, "
+        "urgency 'normal'): such fields are mostly tone or priority, which inputs' topic neighbours do "
+        "not see (on the bundled example a vote there flags a dozen angry tickets rightly marked 'high')",
     )
     min_class_size: int = Field(
         default=3,
@@ -236,13 +239,15 @@ def outvoted_labels(
 ) -> np.ndarray:
     """Whether each label output is outvoted by its input neighbours (k-NN label cleaning).
 
-    Field by field: the weighted share of the neighbours (those with label outputs) that give the
-    record's value, against the largest share that agrees on one other value. A wrong intent has
-    almost no neighbour on its side and a clear majority elsewhere; a query between two confusable
-    intents has neighbours on both sides, and a record alone in a scattered neighbourhood has no
-    majority against it: neither is flagged. Values used by fewer than ``min_class_size`` records
-    are not classes (an order number) and are not voted on. Free-text outputs (None) are never
-    flagged here.
+    Field by field: the weighted share of the neighbours that give the record's value, against
+    the largest share that agrees on one other value. A wrong intent has almost no neighbour on its
+    side and a clear majority elsewhere; a query between two confusable intents has neighbours on
+    both sides, and a record alone in a scattered neighbourhood has no majority against it: neither
+    is flagged. Neighbours without the field (free text, a JSON answer that leaves an optional key
+    out) do not vote, and unless half the neighbours (by weight) do, the field is not voted on: a
+    few label neighbours among many others cannot outvote a record. Values used by fewer than
+    ``min_class_size`` records are not classes (an order number) and are not voted on. Free-text
+    outputs (None) are never flagged here.
     """
     settings = settings or ConsistencySettings()
     n = len(labels)
@@ -254,35 +259,40 @@ def outvoted_labels(
     for row, mine in enumerate(labels):
         if not mine:
             continue
-        voters = [
+        neighbours = [
             (labels[int(j)], float(w))
             for j, w in zip(neighbour_ids[row], neighbour_weights[row], strict=True)
-            if labels[int(j)] is not None
         ]
-        total = sum(w for _, w in voters)
-        if not total:
-            continue
+        everyone = sum(w for _, w in neighbours)
         for field, value in mine.items():
             if uses[(field, value)] < settings.min_class_size:
                 continue
-            votes: dict[str | None, float] = {}
-            for theirs, w in voters:
-                key = theirs.get(field) if theirs else None
-                votes[key] = votes.get(key, 0.0) + w
+            votes: dict[str, float] = {}
+            for theirs, w in neighbours:
+                if theirs is not None and field in theirs:
+                    votes[theirs[field]] = votes.get(theirs[field], 0.0) + w
+            total = sum(votes.values())
+            # A quorum: a few label neighbours among free-text ones, or among answers that leave an
+            # optional key out, are too few to outvote anyone.
+            if not total or total < _QUORUM * everyone:
+                continue
             own = votes.pop(value, 0.0) / total
             if not votes:
                 continue
             leader = max(votes, key=lambda key: votes[key])
             majority = votes[leader] / total
-            base_rate = uses[(field, leader)] / having[field] if leader is not None else 0.0
             if (
                 own <= settings.max_label_share
                 and majority >= settings.min_majority_share
-                and majority >= settings.min_majority_lift * base_rate
+                and majority >= settings.min_majority_lift * uses[(field, leader)] / having[field]
             ):
                 flagged[row] = True
                 break
     return flagged
+
+
+_QUORUM = 0.5
+"""Share of a record's neighbours (by weight) that must give a label field a value for it to be voted on."""
 
 
 def inconsistent_outputs(
@@ -301,7 +311,8 @@ def inconsistent_outputs(
     judged = (
         np.ones(n, dtype=bool) if compared_as_labels is None else ~np.asarray(compared_as_labels, dtype=bool)
     )
-    if n < settings.min_records or not judged.any():
+    if int(judged.sum()) < settings.min_records:
+        # A spread measured on a handful of free-text outputs among many labels says nothing.
         return np.zeros(n, dtype=bool)
     gap = agreement - expected
     centre = float(np.median(gap[judged]))
