@@ -170,7 +170,7 @@ def _ticket(urgency: str) -> dict[str, str] | None:
 
 def test_a_majority_the_base_rate_explains_is_no_evidence() -> None:
     """Urgency 'normal' is on most tickets: ten 'normal' neighbours say little against a 'high'."""
-    rest = [_ticket("normal")] * 70 + [_ticket("high")] * 20 + [_ticket("low")] * 10
+    rest = [_ticket("normal")] * 60 + [_ticket("high")] * 30 + [_ticket("low")] * 10
     assert not _vote(_ticket("high"), [_ticket("normal")] * 10, rest)
     # The same vote against a value that is rare in the project does count.
     assert _vote(_ticket("high"), [_ticket("low")] * 10, rest)
